@@ -1,0 +1,53 @@
+# Two commands for a fresh machine: `make run` and `make test`.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+FLASK := $(BIN)/flask --app wsgi
+STAMP := $(VENV)/.installed
+
+.PHONY: run test install translations translations-update lint format browser clean
+
+run: install translations
+	$(FLASK) db upgrade
+	$(FLASK) demo load --if-empty
+	$(FLASK) run --host 127.0.0.1 --port 5000
+
+test: install translations browser
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/pytest
+
+install: $(STAMP)
+
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[test]'
+	touch $(STAMP)
+
+# Compiled catalogues are build output; the .po files are the source.
+translations: install
+	$(BIN)/pybabel compile --use-fuzzy -q -d eventapp/translations
+
+# After changing texts: extract them and merge into both catalogues.
+translations-update: install
+	$(BIN)/pybabel extract -q -F babel.cfg -k _l -k lazy_gettext -o eventapp/translations/messages.pot .
+	$(BIN)/pybabel update -q -N -i eventapp/translations/messages.pot -d eventapp/translations
+
+# Browser tests drive the distribution's Chromium; it cannot be downloaded by Playwright here.
+browser:
+	@command -v chromium >/dev/null 2>&1 || { \
+		echo "Installing chromium for the browser tests"; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-dejavu-core >/dev/null; }
+
+lint:
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+format:
+	$(BIN)/ruff check --fix .
+	$(BIN)/ruff format .
+
+clean:
+	rm -rf $(VENV) instance/*.db* .pytest_cache
+	find . -name __pycache__ -prune -exec rm -rf {} +

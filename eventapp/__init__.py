@@ -1,0 +1,88 @@
+"""eventapp: congress and site-visit programme, registration, tickets and check-in."""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+from flask import Flask
+
+from eventapp import config as settings
+from eventapp.extensions import babel, csrf, db, limiter, login_manager, mail, migrate
+
+PROJECT_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+def create_app(config: dict[str, Any] | None = None) -> Flask:
+    """Build the application; ``config`` overrides settings read from the environment."""
+    app = Flask(
+        __name__,
+        instance_path=os.environ.get("EVENTAPP_INSTANCE_PATH")
+        or os.path.join(PROJECT_ROOT, "instance"),
+        instance_relative_config=True,
+        template_folder=os.path.join(PROJECT_ROOT, "templates"),
+    )
+    os.makedirs(app.instance_path, exist_ok=True)
+    app.config.from_mapping(settings.from_environment(app.instance_path))
+    if config:
+        app.config.from_mapping(config)
+
+    register_extensions(app)
+    register_blueprints(app)
+    register_commands(app)
+    return app
+
+
+def register_extensions(app: Flask) -> None:
+    from eventapp.database import configure_sqlite
+    from eventapp.i18n import current_locale, select_locale, select_timezone
+
+    db.init_app(app)
+    with app.app_context():
+        configure_sqlite(db.engine)
+    migrate.init_app(
+        app, db, directory=os.path.join(PROJECT_ROOT, "migrations"), render_as_batch=True
+    )
+    csrf.init_app(app)
+    mail.init_app(app)
+    babel.init_app(app, locale_selector=select_locale, timezone_selector=select_timezone)
+    app.jinja_env.globals["current_locale"] = current_locale
+    login_manager.init_app(app)
+    limiter.init_app(app)
+
+
+def register_blueprints(app: Flask) -> None:
+    from eventapp import i18n
+    from eventapp.accounts import bp as accounts_bp
+    from eventapp.admin import bp as admin_bp
+    from eventapp.api import bp as api_bp
+    from eventapp.checkin import bp as checkin_bp
+    from eventapp.errors import register_error_handlers
+    from eventapp.feeds import bp as feeds_bp
+    from eventapp.public import bp as public_bp
+    from eventapp.registration import bp as registration_bp
+    from eventapp.tickets import bp as tickets_bp
+
+    for blueprint in (
+        i18n.bp,
+        public_bp,
+        registration_bp,
+        tickets_bp,
+        feeds_bp,
+        accounts_bp,
+        checkin_bp,
+        admin_bp,
+    ):
+        app.register_blueprint(blueprint)
+    app.register_blueprint(api_bp, url_prefix="/api/v1")
+    register_error_handlers(app)
+
+
+def register_commands(app: Flask) -> None:
+    from eventapp.accounts.cli import tokens_cli, users_cli
+    from eventapp.demo.cli import demo_cli
+    from eventapp.mail.cli import mail_cli
+    from eventapp.registration.cli import registrations_cli
+
+    for group in (demo_cli, users_cli, tokens_cli, mail_cli, registrations_cli):
+        app.cli.add_command(group)

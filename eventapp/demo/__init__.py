@@ -1,0 +1,1 @@
+"""Demo programme: the Bürstadt congress and site visits."""

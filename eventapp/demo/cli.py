@@ -1,0 +1,5 @@
+"""CLI: `flask demo ...`."""
+
+import click
+
+demo_cli = click.Group("demo", help="Demo programme.")

@@ -1,0 +1,1 @@
+"""HTTP views of the feeds feature; thin: parse, call a service, commit once, respond."""

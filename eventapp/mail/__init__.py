@@ -1,0 +1,1 @@
+"""Email through a transactional outbox."""

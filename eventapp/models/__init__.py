@@ -1,0 +1,60 @@
+"""All models, importable from one place (Alembic autogenerate reads this)."""
+
+from eventapp.models.accounts import ApiToken, Role, User
+from eventapp.models.audit import AuditEntry
+from eventapp.models.base import Base, UTCDateTime, utcnow
+from eventapp.models.checkin import ENTRANCE, CheckIn, ScanLog
+from eventapp.models.outbox import OutboxMessage, OutboxStatus
+from eventapp.models.programme import (
+    Event,
+    EventKind,
+    EventStatus,
+    Room,
+    Session,
+    SessionKind,
+    SessionStatus,
+    Speaker,
+    Track,
+    session_speaker,
+)
+from eventapp.models.registration import (
+    ChoiceStatus,
+    Registration,
+    RegistrationChange,
+    RegistrationStatus,
+    Sector,
+    SessionChoice,
+    new_token,
+)
+
+__all__ = [
+    "ENTRANCE",
+    "ApiToken",
+    "AuditEntry",
+    "Base",
+    "CheckIn",
+    "ChoiceStatus",
+    "Event",
+    "EventKind",
+    "EventStatus",
+    "OutboxMessage",
+    "OutboxStatus",
+    "Registration",
+    "RegistrationChange",
+    "RegistrationStatus",
+    "Role",
+    "Room",
+    "ScanLog",
+    "Sector",
+    "Session",
+    "SessionChoice",
+    "SessionKind",
+    "SessionStatus",
+    "Speaker",
+    "Track",
+    "UTCDateTime",
+    "User",
+    "new_token",
+    "session_speaker",
+    "utcnow",
+]

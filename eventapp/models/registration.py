@@ -1,0 +1,166 @@
+"""Registrations for an event, their workshop choices and their history."""
+
+from __future__ import annotations
+
+import enum
+import secrets
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    ForeignKey,
+    Index,
+    String,
+    Text,
+    UniqueConstraint,
+    text,
+)
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from eventapp.models.base import Base, UTCDateTime, utcnow
+from eventapp.models.programme import Event, Session, _enum
+
+
+def new_token() -> str:
+    """A random, URL-safe token of 192 bits: unguessable and not derived from any id."""
+    return secrets.token_urlsafe(24)
+
+
+class RegistrationStatus(enum.StrEnum):
+    CONFIRMED = "confirmed"
+    WAITLISTED = "waitlisted"
+    CANCELLED = "cancelled"
+
+
+class ChoiceStatus(enum.StrEnum):
+    CONFIRMED = "confirmed"
+    WAITLISTED = "waitlisted"
+
+
+class Sector(enum.StrEnum):
+    MUNICIPALITY = "municipality"
+    HOUSING = "housing"
+    PLANNING = "planning"
+    SOCIAL_WORK = "social_work"
+    RESEARCH = "research"
+    POLITICS = "politics"
+    OTHER = "other"
+
+
+class Registration(Base):
+    """One person's registration for one event."""
+
+    __tablename__ = "registration"
+    __table_args__ = (
+        # One active registration per person and event; cancelled ones may repeat.
+        Index(
+            "uq_registration_active_email",
+            "event_id",
+            "email_normalized",
+            unique=True,
+            sqlite_where=text("status != 'cancelled'"),
+            postgresql_where=text("status != 'cancelled'"),
+        ),
+        Index("ix_registration_event_status_created", "event_id", "status", "created_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    event_id: Mapped[int] = mapped_column(ForeignKey("event.id", ondelete="CASCADE"))
+    status: Mapped[RegistrationStatus] = mapped_column(
+        _enum(RegistrationStatus, "registration_status")
+    )
+    first_name: Mapped[str] = mapped_column(String(100))
+    last_name: Mapped[str] = mapped_column(String(100))
+    email: Mapped[str] = mapped_column(String(254))
+    email_normalized: Mapped[str] = mapped_column(String(254))
+    organisation: Mapped[str] = mapped_column(String(200), default="")
+    sector: Mapped[Sector | None] = mapped_column(_enum(Sector, "sector"))
+    municipality: Mapped[str] = mapped_column(String(120), default="")
+    accessibility_needs: Mapped[str] = mapped_column(Text, default="")
+    dietary_preference: Mapped[str] = mapped_column(String(40), default="")
+    photo_consent: Mapped[bool] = mapped_column(Boolean, default=False)
+    privacy_consent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    privacy_notice_version: Mapped[str] = mapped_column(String(20), default="")
+    locale: Mapped[str] = mapped_column(String(5), default="de")
+    manage_token: Mapped[str] = mapped_column(String(64), unique=True, default=new_token)
+    ticket_code: Mapped[str] = mapped_column(String(64), unique=True, default=new_token)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+    confirmed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    promoted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    cancelled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    checked_in_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    anonymized_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    event: Mapped[Event] = relationship()
+    choices: Mapped[list[SessionChoice]] = relationship(
+        back_populates="registration", cascade="all, delete-orphan"
+    )
+    changes: Mapped[list[RegistrationChange]] = relationship(
+        back_populates="registration",
+        cascade="all, delete-orphan",
+        order_by="RegistrationChange.id",
+    )
+
+    @property
+    def name(self) -> str:
+        return f"{self.first_name} {self.last_name}".strip()
+
+    @property
+    def is_active(self) -> bool:
+        return self.status != RegistrationStatus.CANCELLED
+
+    def __repr__(self) -> str:
+        return f"<Registration {self.id} {self.status}>"
+
+
+class SessionChoice(Base):
+    """A workshop a registration chose, with a seat or a place on its waiting list."""
+
+    __tablename__ = "session_choice"
+    __table_args__ = (
+        UniqueConstraint("registration_id", "session_id"),
+        Index("ix_session_choice_session_status_created", "session_id", "status", "created_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    registration_id: Mapped[int] = mapped_column(
+        ForeignKey("registration.id", ondelete="CASCADE"), index=True
+    )
+    session_id: Mapped[int] = mapped_column(ForeignKey("session.id", ondelete="CASCADE"))
+    status: Mapped[ChoiceStatus] = mapped_column(_enum(ChoiceStatus, "choice_status"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    promoted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    registration: Mapped[Registration] = relationship(back_populates="choices")
+    session: Mapped[Session] = relationship()
+
+
+class RegistrationChange(Base):
+    """A domain event in a registration's life; mails and the history are made from these."""
+
+    __tablename__ = "registration_change"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    registration_id: Mapped[int] = mapped_column(
+        ForeignKey("registration.id", ondelete="CASCADE"), index=True
+    )
+    kind: Mapped[str] = mapped_column(String(40))
+    detail: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    actor: Mapped[str] = mapped_column(String(120), default="participant")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    registration: Mapped[Registration] = relationship(back_populates="changes")
+
+
+__all__ = [
+    "ChoiceStatus",
+    "Registration",
+    "RegistrationChange",
+    "RegistrationStatus",
+    "Sector",
+    "SessionChoice",
+    "new_token",
+]

@@ -1,0 +1,5 @@
+"""CLI: `flask registrations ...`."""
+
+import click
+
+registrations_cli = click.Group("registrations", help="Registration maintenance.")

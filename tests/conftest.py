@@ -1,0 +1,326 @@
+"""Shared fixtures: the app on SQLite (or PostgreSQL with TEST_DATABASE_URL), and factories."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Callable, Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy import text
+
+from eventapp import create_app
+from eventapp.extensions import db
+from eventapp.models import (
+    Event,
+    EventKind,
+    EventStatus,
+    Registration,
+    RegistrationStatus,
+    Role,
+    Room,
+    Session,
+    SessionKind,
+    Speaker,
+    Track,
+    User,
+)
+
+ROOT = Path(__file__).resolve().parent.parent
+TEST_DATABASE_URL = os.environ.get("TEST_DATABASE_URL")
+
+
+@pytest.fixture(scope="session")
+def database_url(tmp_path_factory: pytest.TempPathFactory) -> str:
+    """PostgreSQL from TEST_DATABASE_URL, else a SQLite file (shared with live servers)."""
+    if TEST_DATABASE_URL:
+        return TEST_DATABASE_URL
+    return "sqlite:///" + str(tmp_path_factory.mktemp("db") / "test.db")
+
+
+@pytest.fixture(scope="session")
+def instance_path(tmp_path_factory: pytest.TempPathFactory) -> str:
+    return str(tmp_path_factory.mktemp("instance"))
+
+
+@pytest.fixture(scope="session")
+def base_config(database_url: str) -> dict[str, Any]:
+    from eventapp.config import database_url as normalize
+
+    return {
+        "TESTING": True,
+        "SECRET_KEY": "test-secret-key",
+        "SQLALCHEMY_DATABASE_URI": normalize(database_url, ""),
+        "WTF_CSRF_ENABLED": False,
+        "MAIL_SEND_INLINE": False,
+        "MAIL_SUPPRESS_SEND": True,
+        "RATELIMIT_ENABLED": False,
+        "PUBLIC_BASE_URL": "http://events.example.org",
+        "SERVER_NAME": None,
+    }
+
+
+@pytest.fixture(scope="session")
+def _schema(base_config: dict[str, Any], instance_path: str) -> Iterator[None]:
+    os.environ["EVENTAPP_INSTANCE_PATH"] = instance_path
+    app = create_app(base_config)
+    with app.app_context():
+        db.drop_all()
+        db.create_all()
+    yield
+    with app.app_context():
+        db.drop_all()
+        db.engine.dispose()
+
+
+def _empty_all_tables() -> None:
+    tables = list(reversed(db.metadata.sorted_tables))
+    if db.engine.dialect.name == "postgresql":
+        names = ", ".join(f'"{t.name}"' for t in tables)
+        db.session.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
+    else:
+        for table in tables:
+            db.session.execute(table.delete())
+    db.session.commit()
+
+
+@pytest.fixture
+def config_overrides() -> dict[str, Any]:
+    """Override in a test module to change settings for its app."""
+    return {}
+
+
+@pytest.fixture
+def app(_schema, base_config, config_overrides):
+    app = create_app({**base_config, **config_overrides})
+    with app.app_context():
+        yield app
+        db.session.remove()
+        _empty_all_tables()
+        db.session.remove()
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+@pytest.fixture
+def runner(app):
+    return app.test_cli_runner()
+
+
+# --- factories ---------------------------------------------------------------
+
+CONGRESS_DAY = datetime(2027, 5, 16, 7, 0, tzinfo=UTC)  # 09:00 in Bürstadt (CEST)
+
+
+@pytest.fixture
+def make_event(app) -> Callable[..., Event]:
+    """A published event, open for registration; keyword arguments override fields."""
+    counter = iter(range(1, 10_000))
+
+    def factory(**fields: Any) -> Event:
+        n = next(counter)
+        values: dict[str, Any] = {
+            "kind": EventKind.CONGRESS,
+            "slug": f"event-{n}",
+            "title": f"Fachkongress {n}",
+            "starts_at": CONGRESS_DAY,
+            "ends_at": CONGRESS_DAY + timedelta(hours=8),
+            "venue": "Bürgerhaus Bürstadt",
+            "address": "Nibelungenstraße 1, 68642 Bürstadt",
+            "municipality": "Bürstadt",
+            "capacity": 200,
+            "status": EventStatus.PUBLISHED,
+            "waitlist_enabled": True,
+            "registration_opens_at": datetime(2020, 1, 1, tzinfo=UTC),
+            "registration_closes_at": CONGRESS_DAY,
+        }
+        values.update(fields)
+        event = Event(**values)
+        db.session.add(event)
+        db.session.commit()
+        return event
+
+    return factory
+
+
+@pytest.fixture
+def make_session(app) -> Callable[..., Session]:
+    """A session of ``event``; a workshop with a capacity unless told otherwise."""
+
+    def factory(event: Event, **fields: Any) -> Session:
+        values: dict[str, Any] = {
+            "event": event,
+            "title": "Werkstatt Quartiersarbeit",
+            "abstract": "Wie Nachbarschaften zusammenfinden.",
+            "kind": SessionKind.WORKSHOP,
+            "starts_at": event.starts_at + timedelta(hours=2),
+            "ends_at": event.starts_at + timedelta(hours=3, minutes=30),
+            "capacity": 30,
+        }
+        values.update(fields)
+        session = Session(**values)
+        db.session.add(session)
+        db.session.commit()
+        return session
+
+    return factory
+
+
+@pytest.fixture
+def make_programme(make_event, make_session) -> Callable[..., Event]:
+    """An event with two tracks, two rooms, a speaker, a keynote and two parallel workshops."""
+
+    def factory(**event_fields: Any) -> Event:
+        event = make_event(**event_fields)
+        tracks = [
+            Track(event=event, name="Gesellschaftliche Teilhabe und Integration", position=1),
+            Track(event=event, name="Lebensqualität", position=2),
+        ]
+        rooms = [
+            Room(event=event, name="Großer Saal", capacity=250, position=1),
+            Room(event=event, name="Raum Rhein", capacity=40, position=2),
+        ]
+        speaker = Speaker(
+            event=event,
+            name="Dr. Erika Beispiel",
+            organisation="Hochschule Darmstadt",
+            role_title="Professorin für Stadtsoziologie",
+        )
+        db.session.add_all([*tracks, *rooms, speaker])
+        db.session.commit()
+        make_session(
+            event,
+            title="Keynote: Zusammenhalt im Quartier",
+            kind=SessionKind.KEYNOTE,
+            starts_at=event.starts_at + timedelta(minutes=30),
+            ends_at=event.starts_at + timedelta(hours=1, minutes=15),
+            capacity=None,
+            room=rooms[0],
+            speakers=[speaker],
+        )
+        make_session(
+            event, title="Werkstatt A: Teilhabe", track=tracks[0], room=rooms[0], capacity=30
+        )
+        make_session(
+            event, title="Werkstatt B: Lebensqualität", track=tracks[1], room=rooms[1], capacity=25
+        )
+        return event
+
+    return factory
+
+
+@pytest.fixture
+def make_registration(app) -> Callable[..., Registration]:
+    """A confirmed registration for ``event``, written directly (no rules applied)."""
+    counter = iter(range(1, 100_000))
+
+    def factory(event: Event, **fields: Any) -> Registration:
+        n = next(counter)
+        email = fields.pop("email", f"person{n}@example.org")
+        values: dict[str, Any] = {
+            "event": event,
+            "status": RegistrationStatus.CONFIRMED,
+            "first_name": "Jörg",
+            "last_name": f"Müller-{n}",
+            "email": email,
+            "email_normalized": email.strip().lower(),
+            "organisation": "Stadt Bürstadt",
+            "privacy_consent_at": datetime.now(UTC),
+            "privacy_notice_version": "2026-11",
+        }
+        values.update(fields)
+        registration = Registration(**values)
+        db.session.add(registration)
+        db.session.commit()
+        return registration
+
+    return factory
+
+
+@pytest.fixture
+def make_user(app) -> Callable[..., User]:
+    """An organizer account with the password ``correct horse battery``."""
+    from werkzeug.security import generate_password_hash
+
+    counter = iter(range(1, 10_000))
+
+    def factory(role: Role = Role.ADMIN, **fields: Any) -> User:
+        n = next(counter)
+        values: dict[str, Any] = {
+            "email": f"staff{n}@example.org",
+            "password_hash": generate_password_hash("correct horse battery"),
+            "role": role,
+        }
+        values.update(fields)
+        user = User(**values)
+        db.session.add(user)
+        db.session.commit()
+        return user
+
+    return factory
+
+
+# --- a real server -------------------------------------------------------------
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@pytest.fixture
+def live_server(app, database_url: str, instance_path: str) -> Iterator[str]:
+    """The app served by gunicorn with several workers on the test database; yields its URL."""
+    port = free_port()
+    env = {
+        **os.environ,
+        "DATABASE_URL": database_url,
+        "SECRET_KEY": "test-secret-key",
+        "EVENTAPP_INSTANCE_PATH": instance_path,
+        "RATELIMIT_ENABLED": "0",
+        "MAIL_SEND_INLINE": "0",
+        "PUBLIC_BASE_URL": f"http://127.0.0.1:{port}",
+    }
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "gunicorn",
+            "--workers",
+            "4",
+            "--threads",
+            "4",
+            "--bind",
+            f"127.0.0.1:{port}",
+            "--log-level",
+            "warning",
+            "wsgi:app",
+        ],
+        cwd=ROOT,
+        env=env,
+    )
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 30
+    while True:
+        try:
+            with urllib.request.urlopen(url + "/healthz", timeout=2):
+                break
+        except OSError:
+            if process.poll() is not None or time.monotonic() > deadline:
+                process.kill()
+                raise RuntimeError("the test server did not start") from None
+            time.sleep(0.2)
+    yield url
+    process.terminate()
+    process.wait(timeout=15)
