@@ -86,6 +86,8 @@ class Registration(Base):
     locale: Mapped[str] = mapped_column(String(5), default="de")
     manage_token: Mapped[str] = mapped_column(String(64), unique=True, default=new_token)
     ticket_code: Mapped[str] = mapped_column(String(64), unique=True, default=new_token)
+    # Separate from the manage token: a feed URL is handed to calendar services.
+    calendar_token: Mapped[str] = mapped_column(String(64), unique=True, default=new_token)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
     confirmed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

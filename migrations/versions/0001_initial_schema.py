@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-26 06:50:01.893807
+Create Date: 2026-11-26 06:50:44.558965
 
 """
 from alembic import op
@@ -112,6 +112,7 @@ def upgrade():
     sa.Column('locale', sa.String(length=5), nullable=False),
     sa.Column('manage_token', sa.String(length=64), nullable=False),
     sa.Column('ticket_code', sa.String(length=64), nullable=False),
+    sa.Column('calendar_token', sa.String(length=64), nullable=False),
     sa.Column('created_at', UTCDateTime(timezone=True), nullable=False),
     sa.Column('updated_at', UTCDateTime(timezone=True), nullable=False),
     sa.Column('confirmed_at', UTCDateTime(timezone=True), nullable=True),
@@ -121,6 +122,7 @@ def upgrade():
     sa.Column('anonymized_at', UTCDateTime(timezone=True), nullable=True),
     sa.ForeignKeyConstraint(['event_id'], ['event.id'], name=op.f('fk_registration_event_id_event'), ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_registration')),
+    sa.UniqueConstraint('calendar_token', name=op.f('uq_registration_calendar_token')),
     sa.UniqueConstraint('manage_token', name=op.f('uq_registration_manage_token')),
     sa.UniqueConstraint('ticket_code', name=op.f('uq_registration_ticket_code'))
     )
