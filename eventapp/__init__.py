@@ -8,7 +8,7 @@ from typing import Any
 from flask import Flask
 
 from eventapp import config as settings
-from eventapp.extensions import babel, csrf, db, limiter, login_manager, mail, migrate
+from eventapp import extensions as ext
 
 PROJECT_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
@@ -37,18 +37,20 @@ def register_extensions(app: Flask) -> None:
     from eventapp.database import configure_sqlite
     from eventapp.i18n import current_locale, select_locale, select_timezone
 
-    db.init_app(app)
+    # Extensions are reached through their module: subpackages such as
+    # ``eventapp.mail`` would shadow a bare ``mail`` name in this package.
+    ext.db.init_app(app)
     with app.app_context():
-        configure_sqlite(db.engine)
-    migrate.init_app(
-        app, db, directory=os.path.join(PROJECT_ROOT, "migrations"), render_as_batch=True
+        configure_sqlite(ext.db.engine)
+    ext.migrate.init_app(
+        app, ext.db, directory=os.path.join(PROJECT_ROOT, "migrations"), render_as_batch=True
     )
-    csrf.init_app(app)
-    mail.init_app(app)
-    babel.init_app(app, locale_selector=select_locale, timezone_selector=select_timezone)
+    ext.csrf.init_app(app)
+    ext.mail.init_app(app)
+    ext.babel.init_app(app, locale_selector=select_locale, timezone_selector=select_timezone)
     app.jinja_env.globals["current_locale"] = current_locale
-    login_manager.init_app(app)
-    limiter.init_app(app)
+    ext.login_manager.init_app(app)
+    ext.limiter.init_app(app)
 
 
 def register_blueprints(app: Flask) -> None:
