@@ -105,6 +105,9 @@ def app(_schema, base_config, config_overrides):
         db.session.remove()
         _empty_all_tables()
         db.session.remove()
+        # Each app has engines of its own; close their pools with the app.
+        for engine in db.engines.values():
+            engine.dispose()
 
 
 @pytest.fixture
