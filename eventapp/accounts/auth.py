@@ -1,0 +1,125 @@
+"""Who is asking: the session user for pages, a bearer token (or the session) for the API."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import wraps
+from typing import Any
+
+from flask import abort, current_app, g, request
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user
+from flask_wtf.csrf import validate_csrf
+from wtforms import ValidationError
+
+from eventapp.accounts import services
+from eventapp.errors import json_error
+from eventapp.extensions import db, login_manager
+from eventapp.models import Role, User
+
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+CSRF_HEADERS = ("X-CSRFToken", "X-CSRF-Token")
+
+login_manager.login_view = "accounts.login"
+login_manager.login_message = _l("Please log in to see this page.")
+login_manager.login_message_category = "info"
+
+
+@login_manager.user_loader
+def load_user(user_id: str) -> User | None:
+    """The user of the session cookie; an unparsable id is simply nobody."""
+    try:
+        return db.session.get(User, int(user_id))
+    except (TypeError, ValueError):
+        return None
+
+
+def _roles(roles: tuple[Role | str, ...]) -> tuple[Role, ...]:
+    return tuple(Role(role) for role in roles) or tuple(Role)
+
+
+def role_required(*roles: Role | str) -> Callable:
+    """Page decorator: anonymous visitors go to the login page, other roles get 403.
+
+    Without arguments any organizer role is enough.
+    """
+    allowed = _roles(roles)
+
+    def decorator(view: Callable) -> Callable:
+        @wraps(view)
+        def wrapped(*args: Any, **kwargs: Any):
+            if not current_user.is_authenticated:
+                return login_manager.unauthorized()
+            if not current_user.has_role(*allowed):
+                abort(403)
+            return view(*args, **kwargs)
+
+        return wrapped
+
+    return decorator
+
+
+def _bearer_token() -> str | None:
+    header = request.headers.get("Authorization", "")
+    scheme, _, value = header.partition(" ")
+    if scheme.lower() != "bearer":
+        return None
+    return value.strip()
+
+
+def _session_csrf_ok() -> bool:
+    """Cookie-authenticated writes must carry the CSRF token in a header (sent by page JS)."""
+    if request.method in SAFE_METHODS or not current_app.config.get("WTF_CSRF_ENABLED", True):
+        return True
+    token = next((request.headers[h] for h in CSRF_HEADERS if request.headers.get(h)), None)
+    try:
+        validate_csrf(token)
+    except ValidationError:
+        return False
+    return True
+
+
+def api_auth(*roles: Role | str, allow_session: bool = True) -> Callable:
+    """API decorator: ``Authorization: Bearer <token>``, or a logged-in organizer's session.
+
+    No, an invalid or a revoked token: 401. A user without one of ``roles``: 403.
+    Session use (the scanner page) needs the CSRF token in an ``X-CSRFToken`` header
+    for writes. The user is put in ``flask.g.api_user``. The view must be exempt
+    from the global CSRF check (bearer clients have no cookie); this decorator
+    does the check itself for cookie-authenticated requests.
+    """
+    allowed = _roles(roles)
+
+    def decorator(view: Callable) -> Callable:
+        @wraps(view)
+        def wrapped(*args: Any, **kwargs: Any):
+            header = request.headers.get("Authorization")
+            user: User | None = None
+            if header:
+                plaintext = _bearer_token()
+                token = services.verify_token(plaintext) if plaintext else None
+                if token is None:
+                    return _unauthorized("invalid_token", "The API token is missing or invalid.")
+                if request.method not in SAFE_METHODS:
+                    services.touch_token(token)
+                user = token.user
+            elif allow_session and current_user.is_authenticated:
+                if not _session_csrf_ok():
+                    return json_error(400, "csrf_failed", "The CSRF token is missing or invalid.")
+                user = current_user._get_current_object()
+            if user is None:
+                return _unauthorized("unauthorized", "Authentication required.")
+            if not user.has_role(*allowed):
+                return json_error(403, "forbidden", "Your account may not use this endpoint.")
+            g.api_user = user
+            return view(*args, **kwargs)
+
+        return wrapped
+
+    return decorator
+
+
+def _unauthorized(code: str, message: str):
+    response = json_error(401, code, message)
+    response.headers["WWW-Authenticate"] = 'Bearer realm="eventapp"'
+    return response
