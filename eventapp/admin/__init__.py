@@ -2,6 +2,15 @@
 
 from flask import Blueprint
 
+from eventapp.accounts.auth import role_required
+from eventapp.models import Role
+
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 
-from eventapp.admin import views  # noqa: E402, F401
+
+@bp.before_request
+@role_required(Role.ADMIN)
+def require_admin() -> None:
+    """Guard every back-office route at once, so a new view cannot be left open by mistake."""
+    return None
+
