@@ -1,0 +1,107 @@
+"""Tickets: finding a registration by its code, QR images and the PDF ticket."""
+
+from __future__ import annotations
+
+import hashlib
+import io
+from functools import lru_cache
+
+import qrcode
+import qrcode.image.svg
+from babel.dates import format_date
+from qrcode.constants import ERROR_CORRECT_M
+
+from eventapp.extensions import db
+from eventapp.models import (
+    ChoiceStatus,
+    Event,
+    EventStatus,
+    Registration,
+    RegistrationStatus,
+    Session,
+    SessionChoice,
+)
+
+# Codes are URL-safe base64 of at least 128 bits; anything far longer is not ours.
+MAX_CODE_LENGTH = 64
+# Raised when the look of the images changes, so that cached copies are not reused.
+IMAGE_VERSION = "1"
+
+
+def registration_by_code(code: str) -> Registration | None:
+    """The registration whose ticket carries ``code``, whatever its status."""
+    if not code or len(code) > MAX_CODE_LENGTH:
+        return None
+    return db.session.execute(
+        db.select(Registration).where(Registration.ticket_code == code)
+    ).scalar_one_or_none()
+
+
+def ticket_valid(registration: Registration) -> bool:
+    """True when the ticket admits its holder: confirmed, for an event that takes place."""
+    return (
+        registration.status == RegistrationStatus.CONFIRMED
+        and registration.event.status != EventStatus.CANCELLED
+    )
+
+
+def ticket_sessions(registration: Registration) -> list[tuple[Session, ChoiceStatus]]:
+    """The workshops on the ticket, in programme order, with seat or waiting-list status."""
+    choices: list[SessionChoice] = sorted(
+        registration.choices, key=lambda c: (c.session.starts_at, c.session.id)
+    )
+    return [(choice.session, choice.status) for choice in choices]
+
+
+def _qr(code: str) -> qrcode.QRCode:
+    # Medium error correction survives a scratched print-out or a cracked phone screen.
+    qr = qrcode.QRCode(error_correction=ERROR_CORRECT_M, box_size=10, border=4)
+    qr.add_data(code, optimize=0)
+    qr.make(fit=True)
+    return qr
+
+
+@lru_cache(maxsize=1024)
+def qr_png(code: str) -> bytes:
+    """A PNG of the QR code holding exactly ``code`` (cached: drawing a QR is the slow part)."""
+    image = _qr(code).make_image(fill_color="black", back_color="white")
+    buffer = io.BytesIO()
+    image.save(buffer, format="PNG")
+    return buffer.getvalue()
+
+
+@lru_cache(maxsize=1024)
+def qr_svg(code: str) -> bytes:
+    """An SVG of the QR code holding exactly ``code`` (cached like the PNG)."""
+    image = _qr(code).make_image(image_factory=qrcode.image.svg.SvgPathFillImage)
+    buffer = io.BytesIO()
+    image.save(buffer)
+    return buffer.getvalue()
+
+
+def image_etag(code: str, kind: str) -> str:
+    """An ETag for a QR image: the image depends only on the code and on how it is drawn."""
+    return hashlib.sha256(f"{IMAGE_VERSION}:{kind}:{code}".encode()).hexdigest()[:32]
+
+
+def ticket_pdf(registration: Registration) -> bytes:
+    """The PDF ticket (A4): QR, name, event, date, venue and workshops."""
+    from eventapp.tickets.pdf import render_ticket_pdf
+
+    return render_ticket_pdf(registration, qr_png(registration.ticket_code))
+
+
+def event_dates(event: Event, locale: str) -> str:
+    """When the event takes place, in its own time zone: "Sonntag, 16. Mai 2027, 09:00–17:00"."""
+    start, end = event.local(event.starts_at), event.local(event.ends_at)
+    day = format_date(start.date(), format="full", locale=locale)
+    if start.date() == end.date():
+        return f"{day}, {start:%H:%M}–{end:%H:%M}"
+    last_day = format_date(end.date(), format="full", locale=locale)
+    return f"{day}, {start:%H:%M} – {last_day}, {end:%H:%M}"
+
+
+def session_times(session: Session) -> str:
+    """A session's time span in the event's time zone, e.g. "11:00–12:30"."""
+    event = session.event
+    return f"{event.local(session.starts_at):%H:%M}–{event.local(session.ends_at):%H:%M}"
