@@ -88,6 +88,9 @@ class Registration(Base):
     ticket_code: Mapped[str] = mapped_column(String(64), unique=True, default=new_token)
     # Separate from the manage token: a feed URL is handed to calendar services.
     calendar_token: Mapped[str] = mapped_column(String(64), unique=True, default=new_token)
+    # The random key of the form that created it: a resubmitted form finds its registration
+    # again, while someone who merely knows the email address does not.
+    submission_key: Mapped[str | None] = mapped_column(String(64))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
     confirmed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

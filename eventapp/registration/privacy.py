@@ -1,0 +1,156 @@
+"""Personal data: the participant's own export, and anonymizing an event once it is over."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Any
+
+from flask_babel import format_datetime
+from flask_babel import gettext as _
+from sqlalchemy import select, update
+
+from eventapp.extensions import db
+from eventapp.models import (
+    AuditEntry,
+    Event,
+    OutboxMessage,
+    Registration,
+    RegistrationChange,
+    ScanLog,
+    new_token,
+    utcnow,
+)
+from eventapp.registration.availability import waitlist_position, workshop_positions
+from eventapp.registration.errors import PurgeRefused
+
+
+def _iso(moment: datetime | None) -> str | None:
+    return moment.isoformat() if moment else None
+
+
+def export_personal_data(registration: Registration) -> dict[str, Any]:
+    """Everything stored about this person for this event, as JSON-ready data (GDPR Art. 15)."""
+    event = registration.event
+    positions = workshop_positions(registration)
+    return {
+        "event": {
+            "slug": event.slug,
+            "title": event.title,
+            "starts_at": _iso(event.local(event.starts_at)),
+        },
+        "registration": {
+            "id": registration.id,
+            "status": str(registration.status),
+            "waitlist_position": waitlist_position(registration),
+            "first_name": registration.first_name,
+            "last_name": registration.last_name,
+            "email": registration.email,
+            "organisation": registration.organisation,
+            "sector": str(registration.sector) if registration.sector else None,
+            "municipality": registration.municipality,
+            "accessibility_needs": registration.accessibility_needs,
+            "dietary_preference": registration.dietary_preference,
+            "photo_consent": registration.photo_consent,
+            "privacy_consent_at": _iso(registration.privacy_consent_at),
+            "privacy_notice_version": registration.privacy_notice_version,
+            "locale": registration.locale,
+            "created_at": _iso(registration.created_at),
+            "confirmed_at": _iso(registration.confirmed_at),
+            "promoted_at": _iso(registration.promoted_at),
+            "cancelled_at": _iso(registration.cancelled_at),
+            "checked_in_at": _iso(registration.checked_in_at),
+        },
+        "workshops": [
+            {
+                "id": choice.session_id,
+                "title": choice.session.title,
+                "status": str(choice.status),
+                "waitlist_position": positions.get(choice.session_id),
+                "chosen_at": _iso(choice.created_at),
+                "promoted_at": _iso(choice.promoted_at),
+            }
+            for choice in sorted(registration.choices, key=lambda c: c.session.starts_at)
+        ],
+        "history": [
+            {
+                "kind": change.kind,
+                "detail": change.detail,
+                "actor": change.actor,
+                "at": _iso(change.created_at),
+            }
+            for change in registration.changes
+        ],
+    }
+
+
+def purge_event(event: Event, after_days: int, now: datetime | None = None) -> int:
+    """Anonymize every registration of an event that ended ``after_days`` ago or earlier.
+
+    Statuses, workshop choices, check-in times, sectors and the history's kinds stay, so
+    counts and statistics survive; names, contact details, needs and links go. Mails and
+    scan answers that carried personal data are scrubbed too. Returns how many
+    registrations were anonymized now (already anonymized ones are skipped).
+    """
+    now = now or utcnow()
+    if after_days < 0:
+        raise PurgeRefused(_("The number of days must not be negative."))
+    allowed_from = event.ends_at + timedelta(days=after_days)
+    if now < allowed_from:
+        raise PurgeRefused(
+            _(
+                "Personal data of this event can be purged from %(date)s on.",
+                date=format_datetime(allowed_from, "medium"),
+            )
+        )
+    registrations = (
+        db.session.execute(
+            select(Registration)
+            .where(Registration.event_id == event.id, Registration.anonymized_at.is_(None))
+            .order_by(Registration.id)
+        )
+        .scalars()
+        .all()
+    )
+    ids = [r.id for r in registrations]
+    for registration in registrations:
+        _anonymize(registration, now)
+    if ids:
+        db.session.execute(
+            update(OutboxMessage)
+            .where(OutboxMessage.registration_id.in_(ids))
+            .values(recipient="", payload={})
+        )
+        db.session.execute(
+            update(ScanLog).where(ScanLog.registration_id.in_(ids)).values(response={})
+        )
+        db.session.execute(
+            update(AuditEntry)
+            .where(AuditEntry.object_type == "registration", AuditEntry.object_id.in_(ids))
+            .values(before=None, after=None)
+        )
+    db.session.flush()
+    return len(ids)
+
+
+def _anonymize(registration: Registration, now: datetime) -> None:
+    registration.first_name = ""
+    registration.last_name = ""
+    # Unique per event among active registrations, so it stays unique without being an address.
+    registration.email = f"anonymized-{registration.id}"
+    registration.email_normalized = f"anonymized-{registration.id}"
+    registration.organisation = ""
+    registration.municipality = ""
+    registration.accessibility_needs = ""
+    registration.dietary_preference = ""
+    registration.photo_consent = False
+    registration.submission_key = None
+    # New random tokens: old manage, ticket and calendar links stop working.
+    registration.manage_token = new_token()
+    registration.ticket_code = new_token()
+    registration.calendar_token = new_token()
+    registration.anonymized_at = now
+    db.session.add(
+        RegistrationChange(
+            registration=registration, kind="anonymized", detail={}, actor="system", created_at=now
+        )
+    )

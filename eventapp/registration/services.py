@@ -1,0 +1,428 @@
+"""Registration rules: capacity, waiting lists, workshop choice, cancellation, promotion.
+
+Every function that changes seats first locks the event row (``SELECT … FOR UPDATE`` on
+PostgreSQL; on SQLite the write transaction already began immediately), so all seat
+decisions for one event are made one after the other and always in the same lock order.
+Functions flush but never commit: the caller commits once.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime
+
+from flask import current_app
+from flask_babel import gettext as _
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+
+from eventapp.extensions import db
+from eventapp.models import (
+    ChoiceStatus,
+    Event,
+    Registration,
+    RegistrationStatus,
+    Sector,
+    SessionChoice,
+    utcnow,
+)
+from eventapp.registration.availability import (
+    choosable_workshops,
+    confirmed_count,
+    registration_open,
+    registration_problem,
+    seats_left,
+    session_seat_counts,
+    session_seats_left,
+    waitlist_position,
+    workshop_positions,
+    workshop_slots,
+)
+from eventapp.registration.errors import (
+    DuplicateRegistration,
+    EventFull,
+    InvalidRegistration,
+    NoSeatFree,
+    NotWaitlisted,
+    RegistrationInactive,
+)
+from eventapp.registration.waitlist import (
+    admit,
+    choice_summary,
+    chosen_sessions,
+    fill_event,
+    fill_sessions,
+    lock_event,
+    lock_registration,
+    record_change,
+)
+
+DIETARY_PREFERENCES = ("", "vegetarian", "vegan", "gluten_free", "lactose_free")
+# Reads live in ``availability``; listed here so callers find every rule in one module.
+__all__ = [
+    "RegistrationInput",
+    "cancel_registration",
+    "change_workshops",
+    "choosable_workshops",
+    "confirmed_count",
+    "fill_from_waitlist",
+    "move_workshop",
+    "normalize_email",
+    "promote",
+    "register",
+    "registration_open",
+    "registration_problem",
+    "seats_left",
+    "session_seat_counts",
+    "session_seats_left",
+    "validate_applicant",
+    "waitlist_position",
+    "workshop_positions",
+    "workshop_slots",
+]
+
+MAX_LENGTHS = {
+    "first_name": 100,
+    "last_name": 100,
+    "email": 254,
+    "organisation": 200,
+    "municipality": 120,
+    "accessibility_needs": 1000,
+}
+
+
+@dataclass
+class RegistrationInput:
+    """What a person enters to register; validated again here whatever the channel."""
+
+    first_name: str
+    last_name: str
+    email: str
+    consent_privacy: bool
+    organisation: str = ""
+    sector: Sector | None = None
+    municipality: str = ""
+    accessibility_needs: str = ""
+    dietary_preference: str = ""
+    photo_consent: bool = False
+
+
+def normalize_email(email: str) -> str:
+    """The form in which two addresses count as the same person."""
+    return email.strip().lower()
+
+
+def validate_applicant(applicant: RegistrationInput) -> dict[str, str]:
+    """Field name → message for each rule the input breaks; empty when it is fine."""
+    errors: dict[str, str] = {}
+    for name in ("first_name", "last_name", "email"):
+        if not getattr(applicant, name).strip():
+            errors[name] = _("This field is required.")
+    for name, limit in MAX_LENGTHS.items():
+        if len(getattr(applicant, name) or "") > limit:
+            errors[name] = _("At most %(n)d characters, please.", n=limit)
+    email = applicant.email.strip()
+    if "email" not in errors and ("@" not in email or " " in email):
+        errors["email"] = _("Please enter a valid email address.")
+    if applicant.sector is not None and not isinstance(applicant.sector, Sector):
+        errors["sector"] = _("Please choose one of the listed sectors.")
+    if applicant.dietary_preference not in DIETARY_PREFERENCES:
+        errors["dietary_preference"] = _("Please choose one of the listed options.")
+    if applicant.consent_privacy is not True:
+        errors["consent_privacy"] = _("Please agree to the privacy notice to register.")
+    return errors
+
+
+# --- changes ---------------------------------------------------------------------------
+
+
+def register(
+    event: Event,
+    applicant: RegistrationInput,
+    session_ids: Iterable[int],
+    locale: str,
+    now: datetime | None = None,
+    *,
+    submission_key: str | None = None,
+    actor: str = "participant",
+) -> Registration:
+    """Register a person for ``event`` and the chosen workshops, applying every rule.
+
+    Confirmed while seats are free, else waitlisted (or refused without a waiting list);
+    each full workshop puts the person on that workshop's waiting list only. A form sent
+    again with the same ``submission_key`` returns the registration it already created.
+    """
+    errors = validate_applicant(applicant)
+    if errors:
+        raise InvalidRegistration(_("Please correct the marked fields."), fields=errors)
+    event = lock_event(event.id)
+    # The time is taken under the lock so that arrival order and id order agree.
+    now = now or utcnow()
+    problem = registration_problem(event, now)
+    if problem is not None:
+        raise problem
+    sessions = chosen_sessions(event, session_ids, keep=set())
+    email_normalized = normalize_email(applicant.email)
+    existing = _active_registration(event.id, email_normalized)
+    if existing is not None:
+        return _replay_or_refuse(existing, submission_key)
+
+    # Seats freed without anyone moving up (e.g. a raised capacity) go to those waiting first.
+    fill_event(event, now, actor)
+    fill_sessions(sessions, now, actor)
+    left = seats_left(event)
+    if left is None or left > 0:
+        status = RegistrationStatus.CONFIRMED
+    elif event.waitlist_enabled:
+        status = RegistrationStatus.WAITLISTED
+    else:
+        raise EventFull(_("This event is fully booked."))
+
+    registration = Registration(
+        event=event,
+        status=status,
+        first_name=applicant.first_name.strip(),
+        last_name=applicant.last_name.strip(),
+        email=applicant.email.strip(),
+        email_normalized=email_normalized,
+        organisation=applicant.organisation.strip(),
+        sector=applicant.sector,
+        municipality=applicant.municipality.strip(),
+        accessibility_needs=applicant.accessibility_needs.strip(),
+        dietary_preference=applicant.dietary_preference,
+        photo_consent=applicant.photo_consent,
+        privacy_consent_at=now,
+        privacy_notice_version=current_app.config["PRIVACY_NOTICE_VERSION"],
+        locale=locale,
+        submission_key=submission_key or None,
+        created_at=now,
+        confirmed_at=now if status == RegistrationStatus.CONFIRMED else None,
+    )
+    for session in sessions:
+        free = session_seats_left(session)
+        seat = status == RegistrationStatus.CONFIRMED and (free is None or free > 0)
+        registration.choices.append(
+            SessionChoice(
+                session=session,
+                status=ChoiceStatus.CONFIRMED if seat else ChoiceStatus.WAITLISTED,
+                created_at=now,
+            )
+        )
+    try:
+        with db.session.begin_nested():
+            db.session.add(registration)
+    except IntegrityError:
+        # The partial unique index is the truth; the check above only gives the message.
+        existing = _active_registration(event.id, email_normalized)
+        if existing is None:
+            raise
+        return _replay_or_refuse(existing, submission_key)
+    record_change(
+        registration,
+        "registered",
+        actor,
+        now,
+        status=str(status),
+        sessions=choice_summary(registration),
+    )
+    db.session.flush()
+    return registration
+
+
+def _active_registration(event_id: int, email_normalized: str) -> Registration | None:
+    return db.session.execute(
+        select(Registration).where(
+            Registration.event_id == event_id,
+            Registration.email_normalized == email_normalized,
+            Registration.status != RegistrationStatus.CANCELLED,
+        )
+    ).scalar_one_or_none()
+
+
+def _replay_or_refuse(existing: Registration, submission_key: str | None) -> Registration:
+    if submission_key and existing.submission_key == submission_key:
+        return existing
+    raise DuplicateRegistration(
+        _(
+            "This email address is already registered for this event. "
+            "Please use the link in your confirmation email to change your registration."
+        ),
+        field="email",
+    )
+
+
+def cancel_registration(
+    registration: Registration, actor: str = "participant", now: datetime | None = None
+) -> list[Registration]:
+    """Cancel, free the seats and admit the first waiting people at once.
+
+    Returns the registrations admitted to the event because of this cancellation.
+    """
+    event = lock_registration(registration)
+    now = now or utcnow()
+    if registration.status == RegistrationStatus.CANCELLED:
+        raise RegistrationInactive(_("This registration has already been cancelled."))
+    previous = registration.status
+    freed = [c.session for c in registration.choices if c.status == ChoiceStatus.CONFIRMED]
+    sessions = choice_summary(registration)
+    registration.status = RegistrationStatus.CANCELLED
+    registration.cancelled_at = now
+    registration.choices.clear()
+    record_change(
+        registration, "cancelled", actor, now, previous_status=str(previous), sessions=sessions
+    )
+    db.session.flush()
+    fill_sessions(freed, now, actor)
+    return fill_event(event, now, actor)
+
+
+def change_workshops(
+    registration: Registration,
+    session_ids: Iterable[int],
+    actor: str = "participant",
+    now: datetime | None = None,
+) -> dict[str, list[int]]:
+    """Replace the workshop choice with ``session_ids`` under the same rules as registering.
+
+    Kept workshops keep their seat or place; new ones get a seat if one is free, else a
+    place on their waiting list. Returns ``{"added", "removed", "waitlisted"}`` session ids.
+    """
+    event = lock_registration(registration)
+    now = now or utcnow()
+    if registration.status == RegistrationStatus.CANCELLED:
+        raise RegistrationInactive(_("This registration has been cancelled."))
+    current = {c.session_id: c for c in registration.choices}
+    sessions = chosen_sessions(event, session_ids, keep=set(current))
+    wanted = {s.id for s in sessions}
+    removed = [c for sid, c in current.items() if sid not in wanted]
+    added = [s for s in sessions if s.id not in current]
+    if not removed and not added:
+        return {"added": [], "removed": [], "waitlisted": []}
+    freed = [c.session for c in removed if c.status == ChoiceStatus.CONFIRMED]
+    for choice in removed:
+        registration.choices.remove(choice)
+    db.session.flush()
+    fill_sessions(freed, now, actor)
+    waitlisted: list[int] = []
+    for session in added:
+        free = session_seats_left(session)
+        seat = registration.status == RegistrationStatus.CONFIRMED and (free is None or free > 0)
+        if not seat:
+            waitlisted.append(session.id)
+        registration.choices.append(
+            SessionChoice(
+                session=session,
+                status=ChoiceStatus.CONFIRMED if seat else ChoiceStatus.WAITLISTED,
+                created_at=now,
+            )
+        )
+    result = {
+        "added": sorted(s.id for s in added),
+        "removed": sorted(c.session_id for c in removed),
+        "waitlisted": sorted(waitlisted),
+    }
+    record_change(registration, "workshops_changed", actor, now, **result)
+    db.session.flush()
+    return result
+
+
+def move_workshop(
+    registration: Registration,
+    from_session_id: int,
+    to_session_id: int,
+    actor: str,
+    now: datetime | None = None,
+) -> SessionChoice:
+    """Move a person from one workshop to another (back office); refused if it is full."""
+    event = lock_registration(registration)
+    now = now or utcnow()
+    if registration.status == RegistrationStatus.CANCELLED:
+        raise RegistrationInactive(_("This registration has been cancelled."))
+    current = {c.session_id: c for c in registration.choices}
+    if from_session_id not in current:
+        raise InvalidRegistration(
+            _("This person has not chosen that workshop."), field="session_ids"
+        )
+    if to_session_id in current:
+        raise InvalidRegistration(
+            _("This person has already chosen that workshop."), field="session_ids"
+        )
+    others = [sid for sid in current if sid != from_session_id]
+    target = next(
+        s
+        for s in chosen_sessions(event, [*others, to_session_id], keep=set(others))
+        if s.id == to_session_id
+    )
+    free = session_seats_left(target)
+    holds_seat = registration.status == RegistrationStatus.CONFIRMED
+    if holds_seat and free is not None and free <= 0:
+        raise EventFull(_("“%(title)s” is fully booked.", title=target.title), field="session_ids")
+    old = current[from_session_id]
+    freed = [old.session] if old.status == ChoiceStatus.CONFIRMED else []
+    registration.choices.remove(old)
+    choice = SessionChoice(
+        session=target,
+        status=ChoiceStatus.CONFIRMED if holds_seat else ChoiceStatus.WAITLISTED,
+        created_at=now,
+    )
+    registration.choices.append(choice)
+    db.session.flush()
+    fill_sessions(freed, now, actor)
+    record_change(
+        registration,
+        "workshops_changed",
+        actor,
+        now,
+        added=[to_session_id],
+        removed=[from_session_id],
+        waitlisted=[] if holds_seat else [to_session_id],
+    )
+    db.session.flush()
+    return choice
+
+
+def promote(
+    registration: Registration,
+    actor: str,
+    session_id: int | None = None,
+    now: datetime | None = None,
+) -> None:
+    """Manually move a waiting person up, to the event or to one workshop, if a seat is free.
+
+    Never overbooks: without a free seat it is refused. Someone further down the list may
+    be chosen on purpose; the seat is still checked under the lock.
+    """
+    event = lock_registration(registration)
+    now = now or utcnow()
+    if session_id is None:
+        if registration.status != RegistrationStatus.WAITLISTED:
+            raise NotWaitlisted(_("This person is not on the waiting list."))
+        left = seats_left(event)
+        if left is not None and left <= 0:
+            raise NoSeatFree(_("No seat is free at this event."))
+        admit(registration, now, actor)
+        db.session.flush()
+        return
+    choice = next((c for c in registration.choices if c.session_id == session_id), None)
+    if choice is None or choice.status != ChoiceStatus.WAITLISTED:
+        raise NotWaitlisted(_("This person is not on that workshop's waiting list."))
+    if registration.status != RegistrationStatus.CONFIRMED:
+        raise NotWaitlisted(_("This person is still waiting for a seat at the event."))
+    left = session_seats_left(choice.session)
+    if left is not None and left <= 0:
+        raise NoSeatFree(_("No seat is free in this workshop."))
+    choice.status = ChoiceStatus.CONFIRMED
+    choice.promoted_at = now
+    record_change(registration, "session_promoted", actor, now, session_id=session_id)
+    db.session.flush()
+
+
+def fill_from_waitlist(event: Event, actor: str, now: datetime | None = None) -> list[Registration]:
+    """After capacities were raised: admit waiting people to free event and workshop seats."""
+    event = lock_event(event.id)
+    now = now or utcnow()
+    admitted = fill_event(event, now, actor)
+    fill_sessions(choosable_workshops(event), now, actor)
+    db.session.flush()
+    return admitted

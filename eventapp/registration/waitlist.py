@@ -1,0 +1,177 @@
+"""The waiting lists' machinery: locks, checked workshop choices, filling free seats.
+
+Used by ``services``; every function here expects the event row to be locked already
+(except ``lock_event`` and ``lock_registration``, which take that lock).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import datetime
+from itertools import pairwise
+from typing import Any
+
+from flask_babel import gettext as _
+from sqlalchemy import select
+
+from eventapp.extensions import db
+from eventapp.models import (
+    ChoiceStatus,
+    Event,
+    Registration,
+    RegistrationChange,
+    RegistrationStatus,
+    Session,
+    SessionChoice,
+    SessionKind,
+)
+from eventapp.registration.availability import confirmed_count, session_seats_left
+from eventapp.registration.errors import InvalidRegistration, OverlappingSessions
+
+
+def lock_event(event_id: int) -> Event:
+    """The event row, locked for this transaction and freshly read."""
+    return db.session.execute(
+        select(Event)
+        .where(Event.id == event_id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    ).scalar_one()
+
+
+def lock_registration(registration: Registration) -> Event:
+    """Lock the event, then re-read the registration: another request may have changed it."""
+    event = lock_event(registration.event_id)
+    db.session.expire(registration)
+    db.session.refresh(registration, with_for_update=True)
+    return event
+
+
+def record_change(registration: Registration, kind: str, actor: str, now: datetime, **detail: Any):
+    db.session.add(
+        RegistrationChange(
+            registration=registration, kind=kind, detail=detail, actor=actor, created_at=now
+        )
+    )
+
+
+def choice_summary(registration: Registration) -> list[dict[str, Any]]:
+    return [
+        {"id": c.session_id, "status": str(c.status)}
+        for c in sorted(registration.choices, key=lambda c: c.session_id)
+    ]
+
+
+def chosen_sessions(event: Event, session_ids: Iterable[int], *, keep: set[int]) -> list[Session]:
+    """The workshops behind ``session_ids``, checked and locked; ``keep`` may be cancelled."""
+    try:
+        ids = [int(i) for i in session_ids]
+    except (TypeError, ValueError):
+        raise InvalidRegistration(
+            _("Please choose workshops from the list."), field="session_ids"
+        ) from None
+    if len(set(ids)) != len(ids):
+        raise InvalidRegistration(_("Each workshop can be chosen only once."), field="session_ids")
+    if not ids:
+        return []
+    sessions = (
+        db.session.execute(
+            select(Session).where(Session.id.in_(ids)).order_by(Session.id).with_for_update()
+        )
+        .scalars()
+        .all()
+    )
+    valid = [
+        s
+        for s in sessions
+        if s.event_id == event.id
+        and s.kind == SessionKind.WORKSHOP
+        and (not s.is_cancelled or s.id in keep)
+    ]
+    if len(valid) != len(ids):
+        raise InvalidRegistration(
+            _("Please choose only workshops of this event that take place."),
+            field="session_ids",
+        )
+    ordered = sorted(valid, key=lambda s: (s.starts_at, s.id))
+    for first, second in pairwise(ordered):
+        if first.overlaps(second):
+            raise OverlappingSessions(
+                _(
+                    "“%(a)s” and “%(b)s” take place at the same time; please choose one.",
+                    a=first.title,
+                    b=second.title,
+                ),
+                field="session_ids",
+            )
+    return ordered
+
+
+def first_waiting_registration(event_id: int) -> Registration | None:
+    return db.session.execute(
+        select(Registration)
+        .where(
+            Registration.event_id == event_id,
+            Registration.status == RegistrationStatus.WAITLISTED,
+        )
+        .order_by(Registration.created_at, Registration.id)
+        .limit(1)
+    ).scalar_one_or_none()
+
+
+def fill_session(session: Session, now: datetime) -> list[SessionChoice]:
+    """Give free workshop seats to the first waiting people who hold an event seat."""
+    promoted: list[SessionChoice] = []
+    while True:
+        left = session_seats_left(session)
+        if left is not None and left <= 0:
+            return promoted
+        choice = db.session.execute(
+            select(SessionChoice)
+            .join(Registration, SessionChoice.registration_id == Registration.id)
+            .where(
+                SessionChoice.session_id == session.id,
+                SessionChoice.status == ChoiceStatus.WAITLISTED,
+                Registration.status == RegistrationStatus.CONFIRMED,
+            )
+            .order_by(SessionChoice.created_at, SessionChoice.id)
+            .limit(1)
+        ).scalar_one_or_none()
+        if choice is None:
+            return promoted
+        choice.status = ChoiceStatus.CONFIRMED
+        choice.promoted_at = now
+        db.session.flush()
+        promoted.append(choice)
+
+
+def fill_sessions(sessions: Iterable[Session], now: datetime, actor: str, *, skip: int = 0):
+    """Fill each workshop and record ``session_promoted`` (not for registration ``skip``)."""
+    for session in sessions:
+        for choice in fill_session(session, now):
+            if choice.registration_id != skip:
+                record_change(
+                    choice.registration, "session_promoted", actor, now, session_id=session.id
+                )
+
+
+def admit(registration: Registration, now: datetime, actor: str) -> None:
+    """Move a waiting person onto the event, then onto any workshop with a free seat."""
+    registration.status = RegistrationStatus.CONFIRMED
+    registration.confirmed_at = now
+    registration.promoted_at = now
+    db.session.flush()
+    fill_sessions([c.session for c in registration.choices], now, actor, skip=registration.id)
+    record_change(registration, "promoted", actor, now, sessions=choice_summary(registration))
+
+
+def fill_event(event: Event, now: datetime, actor: str) -> list[Registration]:
+    """Admit waiting people in arrival order while the event has free seats."""
+    admitted: list[Registration] = []
+    while event.capacity is None or confirmed_count(event.id) < event.capacity:
+        waiting = first_waiting_registration(event.id)
+        if waiting is None:
+            break
+        admit(waiting, now, actor)
+        admitted.append(waiting)
+    return admitted
