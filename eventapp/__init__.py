@@ -34,6 +34,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
 
 
 def register_extensions(app: Flask) -> None:
+    from eventapp import i18n
     from eventapp.database import configure_sqlite
     from eventapp.i18n import current_locale, select_locale, select_timezone
 
@@ -49,6 +50,7 @@ def register_extensions(app: Flask) -> None:
     ext.mail.init_app(app)
     ext.babel.init_app(app, locale_selector=select_locale, timezone_selector=select_timezone)
     app.jinja_env.globals["current_locale"] = current_locale
+    i18n.init_app(app)
     ext.login_manager.init_app(app)
     ext.limiter.init_app(app)
 

@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
-from urllib.parse import urlsplit
+from datetime import datetime
+from typing import TYPE_CHECKING
+from urllib.parse import urlencode, urlsplit
 
-from flask import Blueprint, current_app, redirect, request, session, url_for
-from flask_babel import get_locale
+from flask import Blueprint, Flask, current_app, redirect, request, session, url_for
+from flask_babel import format_date, format_datetime, format_time, get_locale, refresh
+
+if TYPE_CHECKING:
+    from eventapp.models import Event
 
 bp = Blueprint("i18n", __name__)
 
@@ -40,6 +45,17 @@ def _safe_next(target: str | None) -> str:
     return target
 
 
+@bp.before_app_request
+def remember_language_from_query() -> None:
+    """``?lang=`` is sticky: later pages keep the language without the parameter."""
+    # Flask-Babel caches the locale on ``g``; an app context shared by several requests
+    # (tests, CLI-driven rendering) would otherwise keep the first request's language.
+    refresh()
+    lang = request.args.get("lang")
+    if lang in current_app.config["LANGUAGES"] and session.get("lang") != lang:
+        session["lang"] = lang
+
+
 @bp.post("/language")
 def switch_language():
     """Remember the chosen language in the session and go back where the visitor was."""
@@ -47,3 +63,68 @@ def switch_language():
     if lang in current_app.config["LANGUAGES"]:
         session["lang"] = lang
     return redirect(_safe_next(request.form.get("next")))
+
+
+# --- template filters: times shown in the event's own time zone ----------------
+
+
+def _in_event_zone(moment: datetime, event: Event | None) -> datetime:
+    if event is not None:
+        return event.local(moment)
+    from flask_babel import to_user_timezone
+
+    return to_user_timezone(moment)
+
+
+def localdatetime(moment: datetime | None, event: Event | None = None, format: str = "medium"):
+    """Date and time in ``event``'s zone (the site default without an event), localised."""
+    if moment is None:
+        return ""
+    return format_datetime(_in_event_zone(moment, event), format, rebase=False)
+
+
+def localdate(moment: datetime | None, event: Event | None = None, format: str = "long"):
+    """The date in ``event``'s zone, localised (``short``, ``medium``, ``long``, ``full``)."""
+    if moment is None:
+        return ""
+    return format_date(_in_event_zone(moment, event), format, rebase=False)
+
+
+def localtime(moment: datetime | None, event: Event | None = None, format: str = "short"):
+    """The time of day in ``event``'s zone, localised (``short`` is 09:30 / 9:30 AM)."""
+    if moment is None:
+        return ""
+    return format_time(_in_event_zone(moment, event), format, rebase=False)
+
+
+def localtimerange(start: datetime, end: datetime, event: Event | None = None) -> str:
+    """``09:30–11:00`` in ``event``'s zone; the end carries its date when on another day."""
+    first, last = _in_event_zone(start, event), _in_event_zone(end, event)
+    if first.date() == last.date():
+        return f"{localtime(start, event)}\u2013{localtime(end, event)}"
+    return f"{localdatetime(start, event, 'short')}\u2013{localdatetime(end, event, 'short')}"
+
+
+def isoformat(moment: datetime | None, event: Event | None = None) -> str:
+    """Machine-readable time for ``<time datetime>``, with the offset of ``event``'s zone."""
+    if moment is None:
+        return ""
+    return _in_event_zone(moment, event).isoformat()
+
+
+def switch_return_path() -> str:
+    """This page's path and query without ``lang``, where the language switch returns to."""
+    args = [(key, value) for key, value in request.args.items(multi=True) if key != "lang"]
+    return request.path + ("?" + urlencode(args) if args else "")
+
+
+def init_app(app: Flask) -> None:
+    """Register the date and time filters and the switch helper for every template."""
+    app.jinja_env.globals["switch_return_path"] = switch_return_path
+    app.jinja_env.filters.update(
+        localdatetime=localdatetime,
+        localdate=localdate,
+        localtime=localtime,
+        localtimerange=localtimerange,
+        isoformat=isoformat,
+    )
