@@ -2,6 +2,10 @@
 
 from flask import Blueprint
 
+from eventapp.extensions import csrf
+
 bp = Blueprint("api", __name__)
+# Clients authenticate with bearer tokens, not cookies, so CSRF does not apply.
+csrf.exempt(bp)
 
 from eventapp.api import views  # noqa: E402, F401

@@ -1,1 +1,4 @@
-"""Routes of the JSON API; each area of the API has its own module."""
+"""Routes of the JSON API; each area of the API has its own module (one import line each)."""
+
+import eventapp.api.events
+import eventapp.api.openapi  # noqa: F401

@@ -1,0 +1,193 @@
+"""JSON representations of the programme, and the JSON Schemas that describe them.
+
+Each serializer sits next to its schema so that the two change together; the
+OpenAPI test checks real responses against these schemas.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from eventapp import capacity
+from eventapp.models import Event, Room, Session, Speaker, Track, utcnow
+
+
+def iso(event: Event, moment: datetime | None) -> str | None:
+    """ISO 8601 with the UTC offset of the event's time zone, e.g. ``…T09:30:00+02:00``."""
+    return event.local(moment).isoformat() if moment is not None else None
+
+
+def track_json(track: Track) -> dict[str, Any]:
+    """A track (field of action) of an event."""
+    return {"id": track.id, "name": track.name, "colour": track.colour}
+
+
+def room_json(room: Room) -> dict[str, Any]:
+    """A room of the event's venue; ``capacity`` null means not stated."""
+    return {"id": room.id, "name": room.name, "capacity": room.capacity}
+
+
+def speaker_json(speaker: Speaker) -> dict[str, Any]:
+    """A speaker or moderator, described by role and organisation."""
+    return {
+        "id": speaker.id,
+        "name": speaker.name,
+        "organisation": speaker.organisation,
+        "role_title": speaker.role_title,
+        "bio": speaker.bio,
+    }
+
+
+def session_json(session: Session, seats_left: int | None) -> dict[str, Any]:
+    """A programme slot; ``seats_left`` from ``capacity.seats_left_sessions`` (None: no limit)."""
+    event = session.event
+    return {
+        "id": session.id,
+        "title": session.title,
+        "abstract": session.abstract,
+        "kind": session.kind.value,
+        "track_id": session.track_id,
+        "room": session.room.name if session.room else None,
+        "room_id": session.room_id,
+        "starts_at": iso(event, session.starts_at),
+        "ends_at": iso(event, session.ends_at),
+        "capacity": session.capacity,
+        "seats_left": seats_left,
+        "status": session.status.value,
+        "speakers": [speaker_json(speaker) for speaker in session.speakers],
+    }
+
+
+def event_json(event: Event, now: datetime | None = None) -> dict[str, Any]:
+    """An event as listed: where, when, how many seats, and whether registration is open."""
+    return {
+        "slug": event.slug,
+        "kind": event.kind.value,
+        "title": event.title,
+        "summary": event.summary,
+        "status": event.status.value,
+        "starts_at": iso(event, event.starts_at),
+        "ends_at": iso(event, event.ends_at),
+        "timezone": event.timezone,
+        "venue": event.venue,
+        "address": event.address,
+        "municipality": event.municipality,
+        "meeting_point": event.meeting_point,
+        "latitude": float(event.latitude) if event.latitude is not None else None,
+        "longitude": float(event.longitude) if event.longitude is not None else None,
+        "capacity": event.capacity,
+        "seats_left": capacity.seats_left_event(event),
+        "waitlist_enabled": event.waitlist_enabled,
+        "registration_open": capacity.registration_open(event, now or utcnow()),
+        "registration_opens_at": iso(event, event.registration_opens_at),
+        "registration_closes_at": iso(event, event.registration_closes_at),
+    }
+
+
+def event_detail_json(event: Event, now: datetime | None = None) -> dict[str, Any]:
+    """One event with its description, tracks, rooms, speakers and sessions."""
+    seats_left = capacity.seats_left_sessions(event)
+    return {
+        **event_json(event, now),
+        "description": event.description,
+        "tracks": [track_json(track) for track in event.tracks],
+        "rooms": [room_json(room) for room in event.rooms],
+        "speakers": [speaker_json(speaker) for speaker in event.speakers],
+        "sessions": [session_json(session, seats_left[session.id]) for session in event.sessions],
+    }
+
+
+# --- JSON Schemas (OpenAPI 3.1 components) -------------------------------------
+
+STRING = {"type": "string"}
+TIME = {"type": "string", "format": "date-time"}
+ID = {"type": "integer"}
+NULLABLE_TIME = {"type": ["string", "null"], "format": "date-time"}
+NULLABLE_COUNT = {"type": ["integer", "null"], "minimum": 0}
+NULLABLE_NUMBER = {"type": ["number", "null"]}
+
+
+def ref(name: str) -> dict[str, str]:
+    """A reference to a component schema."""
+    return {"$ref": f"#/components/schemas/{name}"}
+
+
+def closed(properties: dict[str, Any], description: str) -> dict[str, Any]:
+    """An object schema with every property required and no undocumented extras."""
+    return {
+        "type": "object",
+        "description": description,
+        "properties": properties,
+        "required": list(properties),
+        "additionalProperties": False,
+    }
+
+
+EVENT_PROPERTIES: dict[str, Any] = {
+    "slug": STRING,
+    "kind": {"type": "string", "enum": ["congress", "site_visit"]},
+    "title": STRING,
+    "summary": STRING,
+    "status": {"type": "string", "enum": ["draft", "published", "cancelled"]},
+    "starts_at": TIME,
+    "ends_at": TIME,
+    "timezone": {"type": "string", "examples": ["Europe/Berlin"]},
+    "venue": STRING,
+    "address": STRING,
+    "municipality": STRING,
+    "meeting_point": STRING,
+    "latitude": NULLABLE_NUMBER,
+    "longitude": NULLABLE_NUMBER,
+    "capacity": {**NULLABLE_COUNT, "description": "Seats in total; null: no limit."},
+    "seats_left": {**NULLABLE_COUNT, "description": "Confirmed seats still free; null: no limit."},
+    "waitlist_enabled": {"type": "boolean"},
+    "registration_open": {"type": "boolean"},
+    "registration_opens_at": NULLABLE_TIME,
+    "registration_closes_at": NULLABLE_TIME,
+}
+
+SCHEMAS: dict[str, Any] = {
+    "Track": closed(
+        {"id": ID, "name": STRING, "colour": {"type": "string", "pattern": "^#[0-9a-fA-F]{6}$"}},
+        "A programme track; the congress uses the four fields of action.",
+    ),
+    "Room": closed({"id": ID, "name": STRING, "capacity": NULLABLE_COUNT}, "A room at the venue."),
+    "Speaker": closed(
+        {"id": ID, "name": STRING, "organisation": STRING, "role_title": STRING, "bio": STRING},
+        "A speaker or moderator.",
+    ),
+    "Session": closed(
+        {
+            "id": ID,
+            "title": STRING,
+            "abstract": STRING,
+            "kind": {"type": "string", "enum": ["keynote", "talk", "panel", "workshop", "break"]},
+            "track_id": {"type": ["integer", "null"]},
+            "room": {"type": ["string", "null"], "description": "Name of the room."},
+            "room_id": {"type": ["integer", "null"]},
+            "starts_at": TIME,
+            "ends_at": TIME,
+            "capacity": {**NULLABLE_COUNT, "description": "Seats (workshops); null: no limit."},
+            "seats_left": {**NULLABLE_COUNT, "description": "Seats still free; null: no limit."},
+            "status": {"type": "string", "enum": ["scheduled", "cancelled"]},
+            "speakers": {"type": "array", "items": ref("Speaker")},
+        },
+        "A slot of the programme: keynote, talk, panel, workshop or break.",
+    ),
+    "Event": closed(EVENT_PROPERTIES, "A congress or site visit."),
+    "EventDetail": closed(
+        {
+            **EVENT_PROPERTIES,
+            "description": STRING,
+            "tracks": {"type": "array", "items": ref("Track")},
+            "rooms": {"type": "array", "items": ref("Room")},
+            "speakers": {"type": "array", "items": ref("Speaker")},
+            "sessions": {"type": "array", "items": ref("Session")},
+        },
+        "One event with its programme.",
+    ),
+    "EventList": closed(
+        {"events": {"type": "array", "items": ref("Event")}}, "Published events, soonest first."
+    ),
+}
