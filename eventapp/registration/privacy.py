@@ -11,7 +11,6 @@ from sqlalchemy import select, update
 
 from eventapp.extensions import db
 from eventapp.models import (
-    AuditEntry,
     Event,
     OutboxMessage,
     Registration,
@@ -88,8 +87,8 @@ def purge_event(event: Event, after_days: int, now: datetime | None = None) -> i
 
     Statuses, workshop choices, check-in times, sectors and the history's kinds stay, so
     counts and statistics survive; names, contact details, needs and links go. Mails and
-    scan answers that carried personal data are scrubbed too. Returns how many
-    registrations were anonymized now (already anonymized ones are skipped).
+    scan answers that carried personal data are scrubbed too (the audit log holds only
+    statuses). Returns how many registrations were anonymized now; earlier ones are skipped.
     """
     now = now or utcnow()
     if after_days < 0:
@@ -122,11 +121,6 @@ def purge_event(event: Event, after_days: int, now: datetime | None = None) -> i
         )
         db.session.execute(
             update(ScanLog).where(ScanLog.registration_id.in_(ids)).values(response={})
-        )
-        db.session.execute(
-            update(AuditEntry)
-            .where(AuditEntry.object_type == "registration", AuditEntry.object_id.in_(ids))
-            .values(before=None, after=None)
         )
     db.session.flush()
     return len(ids)

@@ -292,6 +292,9 @@ def change_workshops(
     now = now or utcnow()
     if registration.status == RegistrationStatus.CANCELLED:
         raise RegistrationInactive(_("This registration has been cancelled."))
+    # Participants change workshops while registration is open; organizers at any time.
+    if actor == "participant" and (problem := registration_problem(event, now)) is not None:
+        raise problem
     current = {c.session_id: c for c in registration.choices}
     sessions = chosen_sessions(event, session_ids, keep=set(current))
     wanted = {s.id for s in sessions}

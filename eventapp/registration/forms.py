@@ -1,0 +1,180 @@
+"""Forms of the registration feature; workshop fields are built per event, one per slot."""
+
+from __future__ import annotations
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import (
+    BooleanField,
+    EmailField,
+    Field,
+    HiddenField,
+    RadioField,
+    SelectField,
+    StringField,
+    TextAreaField,
+)
+from wtforms.fields.choices import SelectChoice
+from wtforms.validators import DataRequired, Email, Length, Optional
+
+from eventapp.models import Registration, Sector, Session
+from eventapp.registration.errors import RegistrationError
+from eventapp.registration.services import MAX_LENGTHS, RegistrationInput
+
+SECTOR_LABELS = {
+    Sector.MUNICIPALITY: _l("Municipality or district"),
+    Sector.HOUSING: _l("Housing company"),
+    Sector.PLANNING: _l("Urban planning or architecture"),
+    Sector.SOCIAL_WORK: _l("Social work"),
+    Sector.RESEARCH: _l("Research and teaching"),
+    Sector.POLITICS: _l("Politics or state administration"),
+    Sector.OTHER: _l("Other"),
+}
+DIETARY_LABELS = {
+    "": _l("No special diet"),
+    "vegetarian": _l("Vegetarian"),
+    "vegan": _l("Vegan"),
+    "gluten_free": _l("Gluten-free"),
+    "lactose_free": _l("Lactose-free"),
+}
+
+
+class WorkshopFields:
+    """A radio group per parallel slot: ``slot_0``, ``slot_1`` … each with "no workshop"."""
+
+    slots: list[tuple[str, list[Session]]]
+
+    def chosen_session_ids(self) -> list[int]:
+        """The workshops picked in all slots."""
+        return [int(self[name].data) for name, _slot in self.slots if self[name].data]
+
+    def workshop_errors(self) -> list[str]:
+        return [e for name, _slot in self.slots for e in self[name].errors]
+
+
+def _slot_field(slot: list[Session]) -> RadioField:
+    return RadioField(
+        _l("Workshop"),
+        choices=[SelectChoice("", _l("No workshop"))]
+        + [SelectChoice(str(s.id), s.title) for s in slot],
+        default="",
+        validators=[Optional()],
+    )
+
+
+def _with_slots(base: type[FlaskForm], slots: list[list[Session]]) -> type[FlaskForm]:
+    """A subclass of ``base`` with one radio group per slot (WTForms binds fields per class)."""
+    fields: dict[str, Field] = {f"slot_{i}": _slot_field(slot) for i, slot in enumerate(slots)}
+    form_class = type(base.__name__, (base,), fields)
+    form_class.slots = [(f"slot_{i}", slot) for i, slot in enumerate(slots)]
+    return form_class
+
+
+class RegistrationForm(FlaskForm, WorkshopFields):
+    """The registration form; ``registration_form`` adds the event's workshop slots."""
+
+    first_name = StringField(
+        _l("First name"),
+        validators=[DataRequired(), Length(max=MAX_LENGTHS["first_name"])],
+        render_kw={"autocomplete": "given-name"},
+    )
+    last_name = StringField(
+        _l("Last name"),
+        validators=[DataRequired(), Length(max=MAX_LENGTHS["last_name"])],
+        render_kw={"autocomplete": "family-name"},
+    )
+    email = EmailField(
+        _l("Email"),
+        validators=[
+            DataRequired(),
+            Email(check_deliverability=False, message=_l("Please enter a valid email address.")),
+            Length(max=MAX_LENGTHS["email"]),
+        ],
+        render_kw={"autocomplete": "email"},
+    )
+    organisation = StringField(
+        _l("Organisation"),
+        validators=[Optional(), Length(max=MAX_LENGTHS["organisation"])],
+        render_kw={"autocomplete": "organization"},
+    )
+    sector = SelectField(
+        _l("Sector"),
+        choices=[SelectChoice("", _l("Please choose"))]
+        + [SelectChoice(s.value, label) for s, label in SECTOR_LABELS.items()],
+        default="",
+        validators=[Optional()],
+    )
+    municipality = StringField(
+        _l("Municipality"),
+        validators=[Optional(), Length(max=MAX_LENGTHS["municipality"])],
+    )
+    accessibility_needs = TextAreaField(
+        _l("Accessibility needs"),
+        validators=[Optional(), Length(max=MAX_LENGTHS["accessibility_needs"])],
+    )
+    dietary_preference = SelectField(
+        _l("Dietary preference"),
+        choices=[SelectChoice(value, label) for value, label in DIETARY_LABELS.items()],
+        default="",
+        validators=[Optional()],
+    )
+    photo_consent = BooleanField(_l("Photos of me taken at the event may be published."))
+    consent_privacy = BooleanField(
+        _l("I have read the privacy notice and agree to my data being processed."),
+        validators=[DataRequired(message=_l("Please agree to the privacy notice to register."))],
+    )
+    submission_key = HiddenField(validators=[Optional(), Length(max=64)])
+
+    def applicant(self) -> RegistrationInput:
+        """The entered person, as the service takes it."""
+        return RegistrationInput(
+            first_name=self.first_name.data or "",
+            last_name=self.last_name.data or "",
+            email=self.email.data or "",
+            consent_privacy=bool(self.consent_privacy.data),
+            organisation=self.organisation.data or "",
+            sector=Sector(self.sector.data) if self.sector.data else None,
+            municipality=self.municipality.data or "",
+            accessibility_needs=self.accessibility_needs.data or "",
+            dietary_preference=self.dietary_preference.data or "",
+            photo_consent=bool(self.photo_consent.data),
+        )
+
+    def show_error(self, error: RegistrationError) -> bool:
+        """Put a refusal next to the fields it concerns; False when it concerns no field."""
+        shown = False
+        for name, message in error.fields.items():
+            if name == "session_ids":
+                self.workshop_error = message
+                shown = True
+            elif name in self._fields:
+                self[name].errors = [*self[name].errors, message]
+                shown = True
+        return shown
+
+    workshop_error: str | None = None
+
+
+class WorkshopChoiceForm(FlaskForm, WorkshopFields):
+    """Change the workshops of an existing registration."""
+
+    workshop_error: str | None = None
+
+    def preselect(self, registration: Registration) -> None:
+        """Mark the current choices (on GET, not over what was just sent)."""
+        chosen = {c.session_id for c in registration.choices}
+        for name, slot in self.slots:
+            picked = [s for s in slot if s.id in chosen]
+            self[name].data = str(picked[0].id) if picked else ""
+
+
+class ConfirmForm(FlaskForm):
+    """An empty form: just the CSRF token, for buttons that change something."""
+
+
+def registration_form(slots: list[list[Session]], **kwargs) -> RegistrationForm:
+    return _with_slots(RegistrationForm, slots)(**kwargs)
+
+
+def workshop_form(slots: list[list[Session]], **kwargs) -> WorkshopChoiceForm:
+    return _with_slots(WorkshopChoiceForm, slots)(**kwargs)
