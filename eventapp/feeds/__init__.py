@@ -4,4 +4,5 @@ from flask import Blueprint
 
 bp = Blueprint("feeds", __name__)
 
-from eventapp.feeds import views  # noqa: E402, F401
+# ``revisions`` registers the flush listener that keeps entries' revisions true.
+from eventapp.feeds import revisions, views  # noqa: E402, F401
