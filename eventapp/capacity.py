@@ -1,88 +1,53 @@
-"""Read-only capacity figures shared by the pages, the JSON API and the registration rules.
+"""Seat counts and the registration window, for the JSON API and anything else that shows them.
+
+The rules themselves live in ``eventapp.registration.availability`` (the registration
+service decides with them); this module only gives them event-wide shapes, so the
+API can never show a number the registration rules would not agree with.
 
 These functions count; they do not lock. Code that hands out a seat must lock the
-event (or session) row first (``with_for_update()``) and count afterwards, inside the
-same transaction, so that two requests cannot both take the last seat.
+event row first (``registration.waitlist.lock_event``) and count afterwards, inside
+the same transaction.
 """
 
 from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import func
-
-from eventapp.extensions import db
-from eventapp.models import (
-    ChoiceStatus,
-    Event,
-    EventStatus,
-    Registration,
-    RegistrationStatus,
-    Session,
-    SessionChoice,
-    utcnow,
-)
+from eventapp.models import Event, EventStatus, utcnow
+from eventapp.registration import availability
 
 
 def seats_taken_event(event_id: int) -> int:
     """How many registrations of the event hold a seat (status ``confirmed``)."""
-    return db.session.execute(
-        db.select(func.count(Registration.id)).where(
-            Registration.event_id == event_id,
-            Registration.status == RegistrationStatus.CONFIRMED,
-        )
-    ).scalar_one()
+    return availability.confirmed_count(event_id)
 
 
 def seats_left_event(event: Event) -> int | None:
     """Free seats of the event, never below zero; ``None`` when it has no capacity limit."""
-    if event.capacity is None:
-        return None
-    return max(event.capacity - seats_taken_event(event.id), 0)
-
-
-def seats_taken_sessions(event_id: int) -> dict[int, int]:
-    """Confirmed workshop seats per session id of the event (sessions without any are absent).
-
-    A choice only counts while its registration is active: a cancelled registration
-    gives its workshop seats back even if its choice rows are kept for the record.
-    """
-    rows = db.session.execute(
-        db.select(SessionChoice.session_id, func.count(SessionChoice.id))
-        .join(Session, Session.id == SessionChoice.session_id)
-        .join(Registration, Registration.id == SessionChoice.registration_id)
-        .where(
-            Session.event_id == event_id,
-            SessionChoice.status == ChoiceStatus.CONFIRMED,
-            Registration.status != RegistrationStatus.CANCELLED,
-        )
-        .group_by(SessionChoice.session_id)
-    ).all()
-    return dict(rows)
+    return availability.seats_left(event)
 
 
 def seats_left_sessions(event: Event) -> dict[int, int | None]:
-    """Free seats per session id of the event; ``None`` for sessions without a capacity limit."""
-    taken = seats_taken_sessions(event.id)
-    left: dict[int, int | None] = {}
-    for session in event.sessions:
-        if session.capacity is None:
-            left[session.id] = None
-        else:
-            left[session.id] = max(session.capacity - taken.get(session.id, 0), 0)
+    """Free seats per session id of the event (one query); ``None`` for sessions without a limit."""
+    limited = [session for session in event.sessions if session.capacity is not None]
+    taken = availability.session_seat_counts(session.id for session in limited)
+    left: dict[int, int | None] = {session.id: None for session in event.sessions}
+    for session in limited:
+        left[session.id] = max(session.capacity - taken[session.id], 0)
     return left
 
 
 def registration_open(event: Event, now: datetime | None = None) -> bool:
-    """Whether the event takes registrations at ``now``: published and inside its window.
+    """Published, not cancelled, and ``now`` inside the registration window (default: now).
 
-    A missing opening time means "open once published"; a missing closing time
-    means "open until the event starts".
+    A missing opening time means "open once published"; a missing closing time means
+    "open until the event starts".
     """
+    # Same rule as ``availability.registration_problem``, without building its message,
+    # which needs a request (locale) and so fails in CLI and mail workers.
     now = now or utcnow()
     if event.status != EventStatus.PUBLISHED:
         return False
     if event.registration_opens_at is not None and now < event.registration_opens_at:
         return False
-    closes_at = event.registration_closes_at or event.starts_at
-    return now < closes_at
+    return now < (event.registration_closes_at or event.starts_at)

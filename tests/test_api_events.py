@@ -114,8 +114,7 @@ def test_seats_left_counts_only_confirmed_registrations_and_choices(
     choose(confirmed, workshop)
     waiting = make_registration(event, status=RegistrationStatus.WAITLISTED)
     choose(waiting, workshop, ChoiceStatus.WAITLISTED)
-    gone = make_registration(event, status=RegistrationStatus.CANCELLED)
-    choose(gone, workshop)
+    make_registration(event, status=RegistrationStatus.CANCELLED)
 
     body = client.get("/api/v1/events/kongress").get_json()
 
@@ -212,3 +211,23 @@ def test_read_requests_do_not_write(client, make_programme):
     db.session.expire_all()
     assert event.updated_at == stamp
     assert [s.sequence for s in event.sessions] == [0, 0, 0]
+
+
+def test_registration_open_agrees_with_the_registration_rules(app, make_event):
+    from eventapp.registration import availability
+
+    now = datetime.now(UTC)
+    events = [
+        make_event(),
+        make_event(registration_opens_at=now + timedelta(days=1)),
+        make_event(registration_closes_at=now - timedelta(days=1)),
+        make_event(registration_opens_at=None, registration_closes_at=None),
+        make_event(status=EventStatus.CANCELLED),
+        make_event(status=EventStatus.DRAFT),
+    ]
+
+    with app.test_request_context():
+        for event in events:
+            assert capacity.registration_open(event, now) == availability.registration_open(
+                event, now
+            ), event.slug
