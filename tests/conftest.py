@@ -327,3 +327,29 @@ def live_server(app, database_url: str, instance_path: str) -> Iterator[str]:
     yield url
     process.terminate()
     process.wait(timeout=15)
+
+
+# --- calendar feeds ------------------------------------------------------------
+
+
+@pytest.fixture
+def parse_ical() -> Callable[[bytes], Any]:
+    """Parse an iCalendar body with ``icalendar`` and, independently, ``vobject`` (validating).
+
+    Returns ``(icalendar_calendar, vobject_calendar)``. vobject resolves each TZID
+    against the VTIMEZONE in the file, so its UTC instants test the VTIMEZONE itself.
+    """
+    import icalendar
+    import vobject
+
+    def parse(body: bytes):
+        text = body.decode("utf-8")
+        strict = icalendar.Calendar.from_ical(text)
+        # vobject remembers the first VTIMEZONE per TZID for the whole process;
+        # forget earlier ones so that this file's own VTIMEZONE is the one used.
+        known = getattr(vobject.icalendar, "__tzidMap")
+        for tzid in [t for t in known if t != "UTC"]:
+            del known[tzid]
+        return strict, vobject.readOne(text, validate=True)
+
+    return parse
