@@ -329,6 +329,61 @@ def live_server(app, database_url: str, instance_path: str) -> Iterator[str]:
     process.wait(timeout=15)
 
 
+# --- a real SMTP server ----------------------------------------------------------
+
+
+class SmtpSink:
+    """What an aiosmtpd server on loopback received; addresses in ``reject`` get a 550."""
+
+    def __init__(self, port: int) -> None:
+        self.host = "127.0.0.1"
+        self.port = port
+        self.envelopes: list[Any] = []
+        self.reject: set[str] = set()
+        self._controller: Any = None
+
+    async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
+        if address in self.reject:
+            return "550 5.1.1 mailbox unavailable"
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
+
+    async def handle_DATA(self, server, session, envelope):
+        self.envelopes.append(envelope)
+        return "250 Message accepted for delivery"
+
+    def messages(self) -> list[Any]:
+        """The received messages, parsed with the standard library."""
+        import email
+        import email.policy
+
+        return [
+            email.message_from_bytes(envelope.content, policy=email.policy.default)
+            for envelope in self.envelopes
+        ]
+
+    def start(self) -> None:
+        from aiosmtpd.controller import Controller
+
+        # aiosmtpd binds to ::1 unless told otherwise and cannot take port 0.
+        self._controller = Controller(self, hostname=self.host, port=self.port)
+        self._controller.start()
+
+    def stop(self) -> None:
+        if self._controller is not None:
+            self._controller.stop()
+            self._controller = None
+
+
+@pytest.fixture
+def smtp_server() -> Iterator[SmtpSink]:
+    """A running SMTP server on 127.0.0.1 that keeps every message it receives."""
+    sink = SmtpSink(free_port())
+    sink.start()
+    yield sink
+    sink.stop()
+
+
 # --- calendar feeds ------------------------------------------------------------
 
 

@@ -1,5 +1,107 @@
-"""CLI: `flask mail ...`."""
+"""CLI: `flask mail ...` — deliver the outbox, watch it, retry failures, send reminders."""
+
+from __future__ import annotations
+
+import signal
+import threading
 
 import click
+from flask import current_app
+
+from eventapp.extensions import db
+from eventapp.mail import services
+from eventapp.models import Event
+from eventapp.models.base import utcnow
 
 mail_cli = click.Group("mail", help="Email delivery from the outbox.")
+
+
+@mail_cli.command("deliver")
+@click.option("--loop", is_flag=True, help="Keep running and deliver as messages fall due.")
+@click.option("--batch", default=100, show_default=True, help="Messages per run (per round).")
+@click.option(
+    "--interval", default=5.0, show_default=True, help="Seconds to wait when nothing is due."
+)
+def deliver_command(loop: bool, batch: int, interval: float) -> None:
+    """Send what the outbox holds; failures are retried with backoff."""
+    if not loop:
+        report = services.deliver_due(batch=batch)
+        _echo_report(report)
+        return
+    stop = threading.Event()
+
+    def _stop(_signum, _frame) -> None:
+        stop.set()
+
+    # Finish the message in hand, then leave: SIGTERM from a process manager.
+    signal.signal(signal.SIGTERM, _stop)
+    signal.signal(signal.SIGINT, _stop)
+    click.echo("Delivering mail; stop with Ctrl+C.")
+    while not stop.is_set():
+        report = services.deliver_due(batch=batch)
+        if report.handled:
+            _echo_report(report)
+        if report.handled < batch:
+            stop.wait(interval)
+
+
+def _echo_report(report: services.DeliveryReport) -> None:
+    click.echo(
+        f"sent {report.sent}, retrying {report.retrying}, failed {report.failed},"
+        f" discarded {report.discarded}"
+    )
+
+
+@mail_cli.command("status")
+@click.option("--limit", default=20, show_default=True, help="Failed messages to list.")
+def status_command(limit: int) -> None:
+    """Messages per status and the ones that failed for good."""
+    counts = services.outbox_counts()
+    click.echo("  ".join(f"{status}: {count}" for status, count in counts.items()))
+    oldest = services.oldest_pending()
+    if oldest is not None:
+        minutes = int((utcnow() - oldest).total_seconds() // 60)
+        click.echo(f"oldest pending message: queued {minutes} min ago")
+    failed = db.session.execute(services.failed_messages().limit(limit)).scalars().all()
+    if failed:
+        click.echo("failed:")
+    for message in failed:
+        click.echo(
+            f"  #{message.id} {message.kind} to {message.recipient or '(erased)'}"
+            f" after {message.attempts} attempts: {message.last_error[:200]}"
+        )
+
+
+@mail_cli.command("retry")
+@click.argument("message_id", type=int, required=False)
+@click.option("--all-failed", is_flag=True, help="Requeue every failed message.")
+def retry_command(message_id: int | None, all_failed: bool) -> None:
+    """Requeue a failed message (by id) or all of them."""
+    if all_failed == (message_id is not None):
+        raise click.UsageError("Give a message id or --all-failed (not both).")
+    if all_failed:
+        count = services.retry_failed()
+    else:
+        if not services.retry_message(message_id):
+            raise click.ClickException(f"No failed message with id {message_id}.")
+        count = 1
+    db.session.commit()
+    click.echo(f"requeued {count}")
+
+
+@mail_cli.command("remind")
+@click.option("--event", "slug", required=True, help="The event's slug.")
+def remind_command(slug: str) -> None:
+    """Queue the reminder for each confirmed participant (once per participant, ever)."""
+    event = db.session.execute(db.select(Event).where(Event.slug == slug)).scalar_one_or_none()
+    if event is None:
+        raise click.ClickException(f"No event {slug!r}.")
+    if event.ends_at <= utcnow():
+        raise click.ClickException(f"{slug} is over; no reminders.")
+    count = services.queue_reminders(event)
+    # A background thread would die with this short-lived process.
+    services.deliver_in_foreground()
+    db.session.commit()
+    click.echo(f"queued {count} reminders")
+    if count and current_app.config.get("MAIL_SEND_INLINE"):
+        _echo_report(services.deliver_due(batch=count))

@@ -7,16 +7,20 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import JSON, ForeignKey, Index, Integer, String, Text
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from eventapp.models.base import Base, UTCDateTime, utcnow
 from eventapp.models.programme import _enum
+from eventapp.models.registration import Registration
 
 
 class OutboxStatus(enum.StrEnum):
     PENDING = "pending"
     SENT = "sent"
     FAILED = "failed"
+    # Not sent on purpose: the registration was deleted or anonymized, or the
+    # message no longer applies (a reminder for a cancelled registration).
+    DISCARDED = "discarded"
 
 
 class OutboxMessage(Base):
@@ -45,3 +49,9 @@ class OutboxMessage(Base):
     claimed_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    # Lets a message be written in the same flush as a brand-new registration.
+    registration: Mapped[Registration | None] = relationship()
+
+    def __repr__(self) -> str:
+        return f"<OutboxMessage {self.id} {self.kind} {self.status}>"

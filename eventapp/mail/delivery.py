@@ -1,0 +1,302 @@
+"""Sending the outbox: claim due rows, send them over SMTP, mark them, back off on failure.
+
+Delivery is **at least once**. A worker first claims rows (PostgreSQL:
+``SELECT … FOR UPDATE SKIP LOCKED``; SQLite: a conditional ``UPDATE`` of
+``claimed_by``/``claimed_until`` whose row count proves the claim) and commits,
+so other workers skip them while the lease runs. It then hands each message to
+the SMTP server and marks it sent in a new short transaction. If the process
+dies after the server accepted a message but before the mark was committed, the
+lease expires and another run sends the message again: the participant may get
+a duplicate, but never nothing. Each message carries a fresh ``Message-ID``, so
+this is rare (a crash inside a window of milliseconds) and harmless.
+
+Failures are retried with exponential backoff (``MAIL_RETRY_BASE_SECONDS`` ×
+2^(attempts−1), capped at ``MAIL_RETRY_MAX_SECONDS``); after
+``MAIL_MAX_ATTEMPTS`` the message is marked failed and stays listed for
+organizers until they retry it. A permanent rejection (SMTP 5xx) fails at once.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import os
+import smtplib
+import socket
+import uuid
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from email.message import EmailMessage
+from email.utils import parseaddr
+
+from flask import current_app
+from sqlalchemy import or_, select, update
+
+from eventapp.extensions import db
+from eventapp.mail.messages import build_email
+from eventapp.models import OutboxMessage, OutboxStatus
+from eventapp.models.base import utcnow
+
+log = logging.getLogger(__name__)
+
+CLAIM_CHUNK = 10
+DEFAULT_MAX_ATTEMPTS = 8
+DEFAULT_RETRY_BASE_SECONDS = 60
+DEFAULT_RETRY_MAX_SECONDS = 6 * 3600
+DEFAULT_CLAIM_SECONDS = 300
+DEFAULT_SMTP_TIMEOUT = 30
+
+
+@dataclass
+class DeliveryReport:
+    """What one delivery run did."""
+
+    sent: int = 0
+    retrying: int = 0
+    failed: int = 0
+    discarded: int = 0
+
+    @property
+    def handled(self) -> int:
+        return self.sent + self.retrying + self.failed + self.discarded
+
+
+def _setting(name: str, default: int) -> int:
+    return int(current_app.config.get(name) or default)
+
+
+def backoff(attempts: int) -> timedelta:
+    """Wait before the next try after ``attempts`` failed ones: doubling, capped."""
+    base = _setting("MAIL_RETRY_BASE_SECONDS", DEFAULT_RETRY_BASE_SECONDS)
+    cap = _setting("MAIL_RETRY_MAX_SECONDS", DEFAULT_RETRY_MAX_SECONDS)
+    return timedelta(seconds=min(cap, base * 2 ** max(attempts - 1, 0)))
+
+
+def worker_name() -> str:
+    """Unique per delivery run: host, process and a random part (threads share a pid)."""
+    return f"{socket.gethostname()[:40]}:{os.getpid()}:{uuid.uuid4().hex[:12]}"
+
+
+def _due(now: datetime):
+    return (
+        OutboxMessage.status == OutboxStatus.PENDING,
+        OutboxMessage.next_attempt_at <= now,
+        or_(OutboxMessage.claimed_until.is_(None), OutboxMessage.claimed_until < now),
+    )
+
+
+def claim(worker: str, limit: int, now: datetime | None = None) -> list[int]:
+    """Claim up to ``limit`` due messages for ``worker`` and commit; returns their ids."""
+    now = now or utcnow()
+    lease = now + timedelta(seconds=_setting("MAIL_CLAIM_SECONDS", DEFAULT_CLAIM_SECONDS))
+    candidates = (
+        select(OutboxMessage.id)
+        .where(*_due(now))
+        .order_by(OutboxMessage.next_attempt_at, OutboxMessage.id)
+        .limit(limit)
+    )
+    table = OutboxMessage.__table__
+    if db.session.get_bind().dialect.name == "postgresql":
+        # Rows another worker is claiming right now are skipped, not waited for.
+        ids = list(db.session.execute(candidates.with_for_update(skip_locked=True)).scalars())
+        if ids:
+            db.session.execute(
+                update(table)
+                .where(table.c.id.in_(ids))
+                .values(claimed_by=worker, claimed_until=lease)
+            )
+    else:
+        ids = []
+        for message_id in db.session.execute(candidates).scalars().all():
+            result = db.session.execute(
+                update(table)
+                .where(
+                    table.c.id == message_id,
+                    table.c.status == OutboxStatus.PENDING.value,
+                    or_(table.c.claimed_until.is_(None), table.c.claimed_until < now),
+                )
+                .values(claimed_by=worker, claimed_until=lease)
+            )
+            if result.rowcount == 1:
+                ids.append(message_id)
+    db.session.commit()
+    return ids
+
+
+class SmtpConnection:
+    """One SMTP session per run, configured like Flask-Mail's connection (same ``MAIL_*``)."""
+
+    def __init__(self) -> None:
+        self.state = current_app.extensions["mail"]
+        self.host: smtplib.SMTP | None = None
+        self.broken: Exception | None = None
+
+    @property
+    def suppressed(self) -> bool:
+        return bool(self.state.suppress)
+
+    def _connect(self) -> smtplib.SMTP:
+        timeout = _setting("MAIL_TIMEOUT", DEFAULT_SMTP_TIMEOUT)
+        host: smtplib.SMTP
+        if self.state.use_ssl:
+            host = smtplib.SMTP_SSL(self.state.server, self.state.port, timeout=timeout)
+        else:
+            host = smtplib.SMTP(self.state.server, self.state.port, timeout=timeout)
+        if self.state.use_tls:
+            host.starttls()
+        if self.state.username and self.state.password:
+            host.login(self.state.username, self.state.password)
+        return host
+
+    def send(self, email: EmailMessage, recipient: str) -> None:
+        """Hand ``email`` to the server; raises on any failure."""
+        if self.suppressed:
+            log.info("mail suppressed (MAIL_SUPPRESS_SEND): %s", email["Subject"])
+            return
+        if self.broken is not None:
+            # The server could not be reached in this run; do not wait for it again.
+            raise self.broken
+        if self.host is None:
+            try:
+                self.host = self._connect()
+            except (OSError, smtplib.SMTPException) as exc:
+                self.broken = exc
+                raise
+        sender = parseaddr(str(email["From"]))[1]
+        try:
+            self.host.send_message(email, from_addr=sender, to_addrs=[recipient])
+        except smtplib.SMTPServerDisconnected:
+            self.host = None
+            raise
+
+    def close(self) -> None:
+        if self.host is not None:
+            with contextlib.suppress(OSError, smtplib.SMTPException):
+                self.host.quit()
+            self.host = None
+
+
+def _permanent(exc: Exception) -> bool:
+    """SMTP 5xx answers will not change by retrying (unknown mailbox, policy rejection)."""
+    if isinstance(exc, smtplib.SMTPRecipientsRefused):
+        return all(500 <= code < 600 for code, _ in exc.recipients.values())
+    if isinstance(exc, smtplib.SMTPResponseException):
+        return 500 <= exc.smtp_code < 600
+    return False
+
+
+def _describe(exc: Exception) -> str:
+    return f"{type(exc).__name__}: {exc}"[:2000]
+
+
+def _record_failure(message_id: int, worker: str, exc: Exception, now: datetime) -> OutboxStatus:
+    message = db.session.get(OutboxMessage, message_id)
+    if message is None:
+        return OutboxStatus.FAILED
+    message.attempts = (message.attempts or 0) + 1
+    message.last_error = _describe(exc)
+    message.claimed_by = None
+    message.claimed_until = None
+    max_attempts = _setting("MAIL_MAX_ATTEMPTS", DEFAULT_MAX_ATTEMPTS)
+    if _permanent(exc) or message.attempts >= max_attempts:
+        message.status = OutboxStatus.FAILED
+        log.warning("mail %s failed for good: %s", message_id, message.last_error)
+    else:
+        message.next_attempt_at = now + backoff(message.attempts)
+        log.info("mail %s will be retried: %s", message_id, message.last_error)
+    status = message.status
+    db.session.commit()
+    return status
+
+
+def _mark(message_id: int, status: OutboxStatus, **values) -> None:
+    table = OutboxMessage.__table__
+    db.session.execute(
+        update(table)
+        .where(table.c.id == message_id)
+        .values(status=status.value, claimed_by=None, claimed_until=None, **values)
+    )
+    db.session.commit()
+
+
+def _render(message_id: int, worker: str) -> tuple[EmailMessage | None, str] | None:
+    """The message as MIME, read in a short read-only transaction; None if not ours."""
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
+    # Links are built with url_for, which needs a request context; a GET one
+    # keeps this transaction read-only on SQLite.
+    with app.test_request_context("/"):
+        try:
+            message = db.session.get(OutboxMessage, message_id)
+            if message is None or message.claimed_by != worker:
+                return None
+            email = build_email(message)
+            recipient = message.recipient
+        finally:
+            db.session.rollback()
+    return email, recipient
+
+
+def deliver_one(
+    message_id: int,
+    worker: str,
+    smtp: SmtpConnection,
+    report: DeliveryReport,
+    now: datetime | None = None,
+) -> None:
+    """Render, send and mark one claimed message (``now`` is the clock for the backoff)."""
+    now = now or utcnow()
+    try:
+        rendered = _render(message_id, worker)
+    except Exception as exc:  # a rendering bug must not stop the other messages
+        log.exception("could not render mail %s", message_id)
+        status = _record_failure(message_id, worker, exc, now)
+        _count(report, status)
+        return
+    if rendered is None:
+        return
+    email, recipient = rendered
+    if email is None:
+        _mark(message_id, OutboxStatus.DISCARDED)
+        report.discarded += 1
+        return
+    try:
+        smtp.send(email, recipient)
+    except (OSError, smtplib.SMTPException) as exc:
+        _count(report, _record_failure(message_id, worker, exc, now))
+        return
+    # A crash right here sends the message again later: at least once.
+    _mark(
+        message_id,
+        OutboxStatus.SENT,
+        sent_at=now,
+        last_error="",
+        recipient=recipient,
+    )
+    report.sent += 1
+
+
+def _count(report: DeliveryReport, status: OutboxStatus) -> None:
+    if status == OutboxStatus.FAILED:
+        report.failed += 1
+    else:
+        report.retrying += 1
+
+
+def deliver_due(batch: int = 100, now: datetime | None = None) -> DeliveryReport:
+    """Send up to ``batch`` due messages; safe to run in several workers at once."""
+    worker = worker_name()
+    report = DeliveryReport()
+    smtp = SmtpConnection()
+    remaining = batch
+    try:
+        while remaining > 0:
+            ids = claim(worker, min(CLAIM_CHUNK, remaining), now=now)
+            if not ids:
+                break
+            for message_id in ids:
+                deliver_one(message_id, worker, smtp, report, now=now)
+                remaining -= 1
+    finally:
+        smtp.close()
+        db.session.rollback()
+    return report

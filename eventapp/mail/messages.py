@@ -1,0 +1,307 @@
+"""Turning an outbox row into a MIME message, rendered in the participant's language.
+
+Messages are rendered when they are sent, not when they are queued, so they
+show the registration, workshops and programme as they are then. Only what must
+stay as it was (the old and new time of a moved session) is frozen in the payload.
+"""
+
+from __future__ import annotations
+
+import importlib
+import io
+from collections.abc import Callable
+from datetime import datetime
+from email.message import EmailMessage
+from email.utils import format_datetime, formataddr, make_msgid
+from typing import Any
+from urllib.parse import urlsplit
+
+from babel.dates import format_date, format_time
+from flask import current_app, render_template
+from flask_babel import force_locale, get_locale
+from flask_babel import gettext as _
+from werkzeug.routing import BuildError
+
+from eventapp import urls
+from eventapp.extensions import db
+from eventapp.mail.outbox import MessageKind
+from eventapp.models import (
+    Event,
+    OutboxMessage,
+    Registration,
+    RegistrationStatus,
+    Session,
+)
+from eventapp.models.base import utcnow
+
+# Messages that carry the ticket (QR inline, PDF) when the ticket is valid.
+TICKET_KINDS = frozenset(
+    {MessageKind.REGISTRATION_CONFIRMED, MessageKind.PROMOTED, MessageKind.REMINDER}
+)
+# Messages that carry the personal calendar (.ics) so clients can update their entries.
+CALENDAR_KINDS = frozenset(
+    {
+        MessageKind.REGISTRATION_CONFIRMED,
+        MessageKind.PROMOTED,
+        MessageKind.WORKSHOPS_CHANGED,
+        MessageKind.PROGRAMME_CHANGED,
+    }
+)
+
+
+def _optional(module: str, name: str) -> Callable[..., Any] | None:
+    """A function from another feature, or None while that feature is not there."""
+    try:
+        return getattr(importlib.import_module(module), name, None)
+    except ImportError:
+        return None
+
+
+def _qr_png(code: str) -> bytes:
+    qr_png = _optional("eventapp.tickets.services", "qr_png")
+    if qr_png is not None:
+        return qr_png(code)
+    import qrcode
+
+    buffer = io.BytesIO()
+    qrcode.make(code, box_size=8, border=4).save(buffer, format="PNG")
+    return buffer.getvalue()
+
+
+def ticket_is_valid(registration: Registration) -> bool:
+    """Whether the registration's ticket admits its holder."""
+    ticket_valid = _optional("eventapp.tickets.services", "ticket_valid")
+    if ticket_valid is not None:
+        return bool(ticket_valid(registration))
+    return registration.status == RegistrationStatus.CONFIRMED
+
+
+def _link(build: Callable[[Registration], str], registration: Registration) -> str | None:
+    try:
+        return build(registration)
+    except BuildError:  # that page is not part of this installation (yet)
+        return None
+
+
+# --- formatting in the participant's language and the event's time zone --------
+
+
+def _locale() -> str:
+    return str(get_locale() or "de")
+
+
+def day(event: Event, moment: datetime) -> str:
+    return format_date(event.local(moment).date(), format="full", locale=_locale())
+
+
+def clock(event: Event, moment: datetime) -> str:
+    return format_time(event.local(moment).time(), format="HH:mm", locale=_locale())
+
+
+def span(event: Event, starts_at: datetime, ends_at: datetime) -> str:
+    """``Sonntag, 16. Mai 2027, 09:00–17:00`` (one day) in the event's time zone."""
+    return f"{day(event, starts_at)}, {clock(event, starts_at)}–{clock(event, ends_at)}"
+
+
+def _session_line(event: Event, session: Session, status: str | None = None) -> dict[str, Any]:
+    return {
+        "title": session.title,
+        "when": span(event, session.starts_at, session.ends_at),
+        "room": session.room.name if session.room is not None else "",
+        "status": status,
+        "cancelled": session.is_cancelled,
+    }
+
+
+def _workshops(registration: Registration) -> list[dict[str, Any]]:
+    choices = sorted(registration.choices, key=lambda c: (c.session.starts_at, c.session_id))
+    return [_session_line(registration.event, c.session, str(c.status)) for c in choices]
+
+
+def _titles(ids: Any) -> list[str]:
+    if isinstance(ids, int):
+        ids = [ids]
+    titles = []
+    for session_id in ids or []:
+        session = db.session.get(Session, session_id)
+        if session is not None:
+            titles.append(session.title)
+    return titles
+
+
+def waitlist_position(registration: Registration) -> int | None:
+    """1 for the next to move up; None when no longer waiting (rules live with registration)."""
+    from eventapp.registration.availability import waitlist_position as position
+
+    return position(registration)
+
+
+def _frozen(event: Event, snapshot: dict[str, Any]) -> dict[str, Any]:
+    starts = datetime.fromisoformat(snapshot["starts_at"]) if snapshot.get("starts_at") else None
+    ends = datetime.fromisoformat(snapshot["ends_at"]) if snapshot.get("ends_at") else None
+    return {
+        "title": snapshot.get("title", ""),
+        "when": span(event, starts, ends) if starts and ends else "",
+        "room": snapshot.get("room", ""),
+        "status": snapshot.get("status", ""),
+    }
+
+
+# --- per kind: subject and what the templates need ------------------------------
+
+
+def _content(message: OutboxMessage, registration: Registration) -> tuple[str, dict[str, Any]]:
+    event = registration.event
+    date = format_date(event.local(event.starts_at).date(), format="long", locale=_locale())
+    payload = message.payload or {}
+    detail = payload.get("detail") or {}
+    names = {"event": event.title, "date": date}
+    match MessageKind(message.kind):
+        case MessageKind.REGISTRATION_CONFIRMED:
+            return _("Registration confirmed: %(event)s on %(date)s", **names), {}
+        case MessageKind.WAITLISTED:
+            position = waitlist_position(registration)
+            subject = _("Waiting list: %(event)s on %(date)s", **names)
+            return subject, {"position": position}
+        case MessageKind.PROMOTED:
+            return _("You have a place: %(event)s on %(date)s", **names), {}
+        case MessageKind.CANCELLED:
+            return _("Registration cancelled: %(event)s on %(date)s", **names), {}
+        case MessageKind.WORKSHOPS_CHANGED:
+            changes = {
+                "added": _titles(detail.get("added")),
+                "removed": _titles(detail.get("removed")),
+                "waitlisted": _titles(detail.get("waitlisted")),
+                "promoted": _titles(detail.get("session_id")),
+            }
+            return _("Your workshops have changed: %(event)s", **names), {"changes": changes}
+        case MessageKind.PROGRAMME_CHANGED:
+            old = _frozen(event, payload.get("old") or {})
+            new = _frozen(event, payload.get("new") or {})
+            session = db.session.get(Session, payload.get("session_id"))
+            title = session.title if session is not None else new["title"] or old["title"]
+            subject = _("Programme change on %(date)s: %(session)s", date=date, session=title)
+            return subject, {
+                "session_title": title,
+                "old": old,
+                "new": new,
+                "cancelled": new["status"] in {"cancelled", "removed"},
+                "reinstated": old["status"] == "cancelled" and new["status"] == "scheduled",
+            }
+        case MessageKind.REMINDER:
+            return _("See you soon: %(event)s on %(date)s", **names), {}
+        case MessageKind.ANNOUNCEMENT:
+            body = str(payload.get("body", ""))
+            paragraphs = [p.strip() for p in body.replace("\r\n", "\n").split("\n\n")]
+            return str(payload.get("subject", "")), {
+                "body": body,
+                "paragraphs": [p for p in paragraphs if p],
+            }
+    raise ValueError(f"unknown message kind {message.kind!r}")
+
+
+def _message_domain() -> str:
+    return urlsplit(current_app.config["PUBLIC_BASE_URL"]).hostname or "localhost"
+
+
+def _address(value: Any) -> str:
+    """Flask-Mail allows the sender as a ``(name, address)`` pair."""
+    if isinstance(value, list | tuple):
+        return formataddr((value[0], value[1]))
+    return str(value)
+
+
+def applies(message: OutboxMessage, registration: Registration | None) -> bool:
+    """False for mail that must not go out any more (data gone, reminder for a non-guest)."""
+    if registration is None or registration.anonymized_at is not None:
+        return False
+    if message.kind == MessageKind.REMINDER:
+        return registration.status == RegistrationStatus.CONFIRMED
+    return True
+
+
+def build_email(message: OutboxMessage) -> EmailMessage | None:
+    """The complete MIME message for ``message``, or None if it should be discarded."""
+    registration = message.registration
+    if not applies(message, registration):
+        return None
+    assert registration is not None
+    kind = MessageKind(message.kind)
+    domain = _message_domain()
+    with force_locale(message.locale):
+        subject, extra = _content(message, registration)
+        with_ticket = kind in TICKET_KINDS and ticket_is_valid(registration)
+        qr_cid = make_msgid("qr", domain=domain) if with_ticket else None
+        event = registration.event
+        context = {
+            "kind": str(kind),
+            "lang": message.locale,
+            "subject": subject,
+            "registration": registration,
+            "event": event,
+            "event_when": span(event, event.starts_at, event.ends_at),
+            "workshops": _workshops(registration),
+            "manage_url": _link(urls.manage_url, registration),
+            "ticket_url": _link(urls.ticket_url, registration) if with_ticket else None,
+            "calendar_url": _link(urls.calendar_url, registration),
+            "qr_cid": qr_cid[1:-1] if qr_cid else None,
+            "has_ticket": with_ticket,
+            **extra,
+        }
+        text = render_template(f"mail/{kind}.txt", **context)
+        html = render_template(f"mail/{kind}.html", **context)
+
+    email = EmailMessage()
+    config = current_app.config
+    email["Subject"] = subject
+    email["From"] = _address(config["MAIL_DEFAULT_SENDER"])
+    email["To"] = formataddr((registration.name, registration.email))
+    if config.get("MAIL_REPLY_TO"):
+        email["Reply-To"] = _address(config["MAIL_REPLY_TO"])
+    email["Date"] = format_datetime(utcnow())
+    email["Message-ID"] = make_msgid(domain=domain)
+    email["Auto-Submitted"] = "auto-generated"
+    # Keeps out-of-office replies away from the sender address.
+    email["X-Auto-Response-Suppress"] = "All"
+    email.set_content(text)
+    email.add_alternative(html, subtype="html")
+    if qr_cid:
+        html_part = email.get_body(preferencelist=("html",))
+        assert html_part is not None
+        html_part.add_related(
+            _qr_png(registration.ticket_code),
+            maintype="image",
+            subtype="png",
+            cid=qr_cid,
+            filename="ticket-qr.png",
+        )
+    _attach_documents(email, kind, registration, with_ticket)
+    # Last: building the MIME tree moves Content-* headers into the sub-parts.
+    email["Content-Language"] = message.locale
+    # Address the envelope to the current address: it may have been corrected since.
+    message.recipient = registration.email
+    return email
+
+
+def _attach_documents(
+    email: EmailMessage, kind: MessageKind, registration: Registration, with_ticket: bool
+) -> None:
+    if kind in CALENDAR_KINDS and registration.is_active:
+        calendar = _optional("eventapp.feeds.services", "registration_calendar")
+        if calendar is not None:
+            email.add_attachment(
+                calendar(registration),
+                maintype="text",
+                subtype="calendar",
+                filename=f"{registration.event.slug}.ics",
+                params={"method": "PUBLISH", "charset": "utf-8"},
+            )
+    if with_ticket and kind != MessageKind.REMINDER:
+        ticket_pdf = _optional("eventapp.tickets.services", "ticket_pdf")
+        if ticket_pdf is not None:
+            email.add_attachment(
+                ticket_pdf(registration),
+                maintype="application",
+                subtype="pdf",
+                filename=f"ticket-{registration.event.slug}.pdf",
+            )

@@ -1,0 +1,169 @@
+"""Mail services for the other features, the back office and the CLI.
+
+Everything here adds to or changes the current transaction; the caller commits,
+so a message exists exactly when the change that causes it was committed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Select, func, select
+from sqlalchemy.exc import IntegrityError
+
+from eventapp.extensions import db
+from eventapp.mail.delivery import DeliveryReport, deliver_due
+from eventapp.mail.outbox import MessageKind, new_message, note_ready, skip_inline_delivery
+from eventapp.models import (
+    Event,
+    OutboxMessage,
+    OutboxStatus,
+    Registration,
+    RegistrationStatus,
+)
+from eventapp.models.base import utcnow
+
+__all__ = [
+    "DeliveryReport",
+    "MessageKind",
+    "deliver_due",
+    "enqueue",
+    "enqueue_bulk",
+    "failed_messages",
+    "outbox_counts",
+    "queue_reminders",
+    "retry_failed",
+    "retry_message",
+]
+
+
+def enqueue(
+    kind: str,
+    registration: Registration,
+    payload: dict[str, Any] | None = None,
+    dedupe_key: str | None = None,
+) -> OutboxMessage | None:
+    """Queue a message of ``kind`` to ``registration``; None if ``dedupe_key`` was used before.
+
+    ``kind`` is a ``MessageKind``; its templates render at send time.
+    """
+    kind = MessageKind(kind)
+    if dedupe_key is not None:
+        exists = db.session.execute(
+            select(OutboxMessage.id).where(OutboxMessage.dedupe_key == dedupe_key)
+        ).first()
+        if exists is not None:
+            return None
+        # A concurrent run may insert the same key: keep the rest of the
+        # transaction and let the unique constraint decide.
+        try:
+            with db.session.begin_nested():
+                message = new_message(kind, registration, payload, dedupe_key)
+                db.session.add(message)
+        except IntegrityError:
+            return None
+        return message
+    message = new_message(kind, registration, payload)
+    db.session.add(message)
+    return message
+
+
+def enqueue_bulk(registrations: Iterable[Registration], subject: str, body: str) -> int:
+    """Queue an organizer's message (plain text, not translated) to each registration.
+
+    Cancelled and anonymized registrations are left out. Returns how many were queued.
+    """
+    count = 0
+    for registration in registrations:
+        if not registration.is_active or registration.anonymized_at is not None:
+            continue
+        enqueue(MessageKind.ANNOUNCEMENT, registration, {"subject": subject, "body": body})
+        count += 1
+    return count
+
+
+def reminder_key(registration: Registration) -> str:
+    return f"reminder:{registration.id}"
+
+
+def queue_reminders(event: Event) -> int:
+    """Queue the day-before reminder for each confirmed participant; at most one each, ever."""
+    registrations = db.session.execute(
+        select(Registration)
+        .where(
+            Registration.event_id == event.id,
+            Registration.status == RegistrationStatus.CONFIRMED,
+            Registration.anonymized_at.is_(None),
+        )
+        .order_by(Registration.id)
+    ).scalars()
+    count = 0
+    for registration in registrations:
+        if enqueue(MessageKind.REMINDER, registration, {}, reminder_key(registration)):
+            count += 1
+    return count
+
+
+def failed_messages() -> Select[tuple[OutboxMessage]]:
+    """Messages that gave up after the last attempt, newest first (for ``db.paginate``)."""
+    return (
+        select(OutboxMessage)
+        .where(OutboxMessage.status == OutboxStatus.FAILED)
+        .order_by(OutboxMessage.created_at.desc(), OutboxMessage.id.desc())
+    )
+
+
+def outbox_counts() -> dict[str, int]:
+    """Messages per status, every status present (zero if none)."""
+    rows = db.session.execute(
+        select(OutboxMessage.status, func.count(OutboxMessage.id)).group_by(OutboxMessage.status)
+    ).all()
+    counts = {status.value: 0 for status in OutboxStatus}
+    for status, count in rows:
+        counts[str(status)] = count
+    return counts
+
+
+def oldest_pending() -> datetime | None:
+    """When the longest-waiting unsent message was queued (a stuck worker shows here)."""
+    return db.session.execute(
+        select(func.min(OutboxMessage.created_at)).where(
+            OutboxMessage.status == OutboxStatus.PENDING
+        )
+    ).scalar_one_or_none()
+
+
+def _requeue(message: OutboxMessage) -> None:
+    message.status = OutboxStatus.PENDING
+    # A fresh series of attempts; the last error stays visible until a send works.
+    message.attempts = 0
+    message.next_attempt_at = utcnow()
+    message.claimed_by = None
+    message.claimed_until = None
+
+
+def retry_message(message_id: int) -> bool:
+    """Send a failed message again soon; False if there is no failed message with that id."""
+    message = db.session.get(OutboxMessage, message_id)
+    if message is None or message.status != OutboxStatus.FAILED:
+        return False
+    _requeue(message)
+    note_ready(db.session())
+    return True
+
+
+def retry_failed() -> int:
+    """Requeue every failed message; returns how many."""
+    messages = db.session.execute(failed_messages()).scalars().all()
+    for message in messages:
+        _requeue(message)
+    if messages:
+        note_ready(db.session())
+    return len(messages)
+
+
+def deliver_in_foreground() -> None:
+    """The caller sends right away, so no background sender for this transaction."""
+    skip_inline_delivery(db.session())
