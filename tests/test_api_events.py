@@ -63,7 +63,7 @@ def test_list_shows_published_congress_and_site_visits_soonest_first(client, mak
     response = client.get("/api/v1/events")
 
     assert response.status_code == 200
-    events = response.get_json()["events"]
+    events = response.get_json()
     assert [e["slug"] for e in events] == [congress.slug, visit.slug]
     assert [e["kind"] for e in events] == ["congress", "site_visit"]
     for item in events:
@@ -73,7 +73,7 @@ def test_list_shows_published_congress_and_site_visits_soonest_first(client, mak
 def test_event_times_carry_a_utc_offset(client, make_event):
     make_event(slug="kongress", starts_at=datetime(2027, 5, 16, 6, 30, tzinfo=UTC))
 
-    item = client.get("/api/v1/events").get_json()["events"][0]
+    item = client.get("/api/v1/events").get_json()[0]
 
     assert item["starts_at"] == "2027-05-16T08:30:00+02:00"
     assert datetime.fromisoformat(item["starts_at"]) == datetime(2027, 5, 16, 6, 30, tzinfo=UTC)
@@ -122,7 +122,7 @@ def test_seats_left_counts_only_confirmed_registrations_and_choices(
     assert body["seats_left"] == 9
     by_id = {s["id"]: s for s in body["sessions"]}
     assert by_id[workshop.id]["seats_left"] == workshop.capacity - 1
-    assert client.get("/api/v1/events").get_json()["events"][0]["seats_left"] == 9
+    assert client.get("/api/v1/events").get_json()[0]["seats_left"] == 9
 
 
 def test_seats_left_never_goes_below_zero(client, make_event, make_registration):

@@ -105,7 +105,7 @@ def test_events_list_matches_the_document(app, client, openapi):
     response = client.get(f"{API_PREFIX}/events")
 
     assert response.status_code == 200
-    assert len(response.get_json()["events"]) >= 3
+    assert len(response.get_json()) >= 3
     assert_valid(openapi, response)
 
 

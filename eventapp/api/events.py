@@ -41,7 +41,7 @@ def list_events():
         .scalars()
         .all()
     )
-    return {"events": [event_json(event) for event in events]}
+    return [event_json(event) for event in events]
 
 
 @bp.get("/events/<slug>")

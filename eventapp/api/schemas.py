@@ -187,7 +187,9 @@ SCHEMAS: dict[str, Any] = {
         },
         "One event with its programme.",
     ),
-    "EventList": closed(
-        {"events": {"type": "array", "items": ref("Event")}}, "Published events, soonest first."
-    ),
+    "EventList": {
+        "type": "array",
+        "items": ref("Event"),
+        "description": "Published events, soonest first.",
+    },
 }
