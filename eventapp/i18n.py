@@ -37,12 +37,14 @@ def select_timezone() -> str:
 
 def _safe_next(target: str | None) -> str:
     """Only same-site paths, so the switch cannot be used as an open redirect."""
-    if not target:
-        return url_for("public.index")
+    home = url_for("public.index")
+    if not target or not target.startswith("/") or target.startswith("//"):
+        return home
+    # Browsers read "/\\host" like "//host"; control characters can smuggle the same.
+    if "\\" in target or any(ord(char) < 0x20 for char in target):
+        return home
     parts = urlsplit(target)
-    if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//"):
-        return url_for("public.index")
-    return target
+    return home if parts.scheme or parts.netloc else target
 
 
 @bp.before_app_request

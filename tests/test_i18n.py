@@ -1,0 +1,170 @@
+"""Language choice (default German, English on request) and localised times."""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, datetime
+
+import pytest
+from flask_babel import force_locale
+
+from eventapp import create_app
+from eventapp.extensions import db
+from eventapp.i18n import localdate, localdatetime, localtime, localtimerange
+
+
+@pytest.fixture
+def make_app(base_config):
+    """A second app with other settings; its database connections are closed afterwards."""
+    made = []
+
+    def factory(**overrides):
+        made.append(create_app({**base_config, **overrides}))
+        return made[-1]
+
+    yield factory
+    for extra in made:
+        with extra.app_context():
+            db.engine.dispose()
+
+
+def html_lang(response) -> str:
+    match = re.search(r'<html lang="([a-z]+)"', response.get_data(as_text=True))
+    assert match, "page has no <html lang>"
+    return match.group(1)
+
+
+def text(response) -> str:
+    return response.get_data(as_text=True).replace("\u202f", " ").replace("\u00a0", " ")
+
+
+@pytest.mark.parametrize("url", ["/", "/events/kongress", "/events/kongress/speakers"])
+def test_pages_render_in_german_by_default_and_in_english_on_request(client, make_programme, url):
+    make_programme(slug="kongress")
+
+    german = client.get(url)
+    english = client.get(url + "?lang=en")
+
+    assert german.status_code == english.status_code == 200
+    assert html_lang(german) == "de"
+    assert html_lang(english) == "en"
+    assert '<button type="submit" name="lang" value="en" lang="en" aria-current="true"' in text(
+        english
+    )
+
+
+def test_dates_follow_the_language(client, make_event):
+    make_event(slug="kongress")
+
+    german = text(client.get("/events/kongress"))
+    english = text(client.get("/events/kongress?lang=en"))
+
+    assert "16. Mai 2027" in german and "09:00" in german
+    assert "May 16, 2027" in english and "9:00 AM" in english
+    assert "Events" in english  # the navigation label, in English
+
+
+def test_accept_language_picks_english(client, make_event):
+    response = client.get("/", headers={"Accept-Language": "en-GB,en;q=0.9,de;q=0.5"})
+
+    assert html_lang(response) == "en"
+
+
+def test_unsupported_accept_language_falls_back_to_german(client):
+    response = client.get("/", headers={"Accept-Language": "fr-FR,fr;q=0.9"})
+
+    assert html_lang(response) == "de"
+
+
+def test_lang_parameter_is_remembered_for_later_pages(client):
+    client.get("/?lang=en")
+
+    later = client.get("/", headers={"Accept-Language": "de"})
+
+    assert html_lang(later) == "en"
+
+
+def test_unknown_lang_parameter_is_ignored(client):
+    response = client.get("/?lang=xx")
+
+    assert response.status_code == 200
+    assert html_lang(response) == "de"
+
+
+def test_switch_persists_the_choice_and_returns_to_the_page(client, make_event):
+    make_event(slug="kongress")
+
+    response = client.post("/language", data={"lang": "en", "next": "/events/kongress?track=3"})
+
+    assert response.status_code == 302
+    assert response.headers["Location"] == "/events/kongress?track=3"
+    assert html_lang(client.get("/events/kongress")) == "en"
+
+    client.post("/language", data={"lang": "de", "next": "/"})
+    assert html_lang(client.get("/events/kongress")) == "de"
+
+
+def test_switch_form_returns_to_this_page_without_the_lang_parameter(client, make_event):
+    make_event(slug="kongress")
+
+    html = text(client.get("/events/kongress?lang=en&track=7"))
+
+    assert 'name="next" value="/events/kongress?track=7"' in html
+
+
+@pytest.mark.parametrize(
+    "target",
+    [
+        "https://evil.example/",
+        "//evil.example/",
+        "/\\evil.example/",
+        "\\\\evil.example",
+        "javascript:alert(1)",
+        "/\tevil",
+        "",
+    ],
+)
+def test_switch_refuses_open_redirects(client, target):
+    response = client.post("/language", data={"lang": "en", "next": target})
+
+    assert response.status_code == 302
+    assert response.headers["Location"] == "/"
+
+
+def test_switch_ignores_unknown_languages(client):
+    client.post("/language", data={"lang": "fr", "next": "/"})
+
+    assert html_lang(client.get("/")) == "de"
+
+
+def test_switch_requires_a_csrf_token(make_app):
+    app = make_app(WTF_CSRF_ENABLED=True)
+    client = app.test_client()
+
+    refused = client.post("/language", data={"lang": "en", "next": "/"})
+
+    assert refused.status_code == 400
+    assert html_lang(client.get("/")) == "de"
+    token = re.search(r'name="csrf_token" value="([^"]+)"', text(client.get("/"))).group(1)
+    accepted = client.post("/language", data={"lang": "en", "next": "/", "csrf_token": token})
+    assert accepted.status_code == 302
+    assert html_lang(client.get("/")) == "en"
+
+
+def test_filters_show_times_in_the_events_zone(app, make_event):
+    event = make_event(timezone="Europe/Berlin")
+    abroad = make_event(timezone="America/New_York")
+    moment = datetime(2027, 5, 16, 7, 0, tzinfo=UTC)
+
+    with app.test_request_context("/"), force_locale("de"):
+        assert localtime(moment, event) == "09:00"
+        assert localtime(moment, abroad) == "03:00"
+        assert localdate(moment, event) == "16. Mai 2027"
+        assert localdate(datetime(2027, 5, 16, 23, 30, tzinfo=UTC), event) == "17. Mai 2027"
+        assert localtimerange(moment, datetime(2027, 5, 16, 8, 30, tzinfo=UTC), event) == (
+            "09:00\u201310:30"
+        )
+        assert "09:00" in localdatetime(moment, event)
+        assert localtime(None, event) == ""
+    with app.test_request_context("/"), force_locale("en"):
+        assert localtime(moment, event).replace("\u202f", " ") == "9:00 AM"
