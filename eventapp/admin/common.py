@@ -1,0 +1,31 @@
+"""Small helpers shared by the back-office views."""
+
+from __future__ import annotations
+
+from flask import flash
+from flask_login import current_user
+from flask_wtf import FlaskForm
+
+from eventapp.admin.services import AdminError
+from eventapp.extensions import db
+from eventapp.models import User
+
+
+def acting_user() -> User:
+    """The logged-in organizer as a model object, for services and the audit log."""
+    return current_user._get_current_object()
+
+
+def flash_warnings(warnings: list[str]) -> None:
+    for warning in warnings:
+        flash(warning, "warning")
+
+
+def refuse(form: FlaskForm | None, error: AdminError) -> None:
+    """Undo the attempt and show why: next to its field if there is one, else as a message."""
+    db.session.rollback()
+    field = getattr(form, error.field, None) if form is not None and error.field else None
+    if field is not None:
+        field.errors = [*field.errors, str(error)]
+    else:
+        flash(str(error), "error")

@@ -1,0 +1,210 @@
+"""Lists for organizers as CSV (UTF-8 with BOM, for Excel) and XLSX; times in the event's zone."""
+
+from __future__ import annotations
+
+import csv
+import io
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from flask_babel import gettext as _
+from openpyxl import Workbook
+from openpyxl.styles import Font
+
+from eventapp.admin import registrations
+from eventapp.admin.forms import sector_label
+from eventapp.models import Event, RegistrationStatus, Session
+
+BOM = "\ufeff"
+DELIMITERS = {"comma": ",", "semicolon": ";"}
+# A cell starting with one of these is run as a formula by spreadsheet programs.
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+XLSX_TIME_FORMAT = "yyyy-mm-dd hh:mm"
+SHEET_TITLE_MAX = 31
+
+
+@dataclass
+class Table:
+    """A list to export: its name, column headings and rows."""
+
+    name: str
+    header: list[str]
+    rows: list[list[Any]] = field(default_factory=list)
+
+
+def _local(event: Event, moment: datetime | None) -> datetime | None:
+    """Wall-clock time in the event's zone, without tzinfo (spreadsheets know no zones)."""
+    return event.local(moment).replace(tzinfo=None) if moment else None
+
+
+def _status_label(status: RegistrationStatus) -> str:
+    return {
+        RegistrationStatus.CONFIRMED: _("confirmed"),
+        RegistrationStatus.WAITLISTED: _("waitlisted"),
+        RegistrationStatus.CANCELLED: _("cancelled"),
+    }[RegistrationStatus(status)]
+
+
+def registrations_table(event: Event) -> Table:
+    """Every registration of the event, with its workshops and entrance check-in."""
+    check_ins = registrations.entrance_check_ins(event)
+    table = Table(
+        name=_("Registrations"),
+        header=[
+            _("ID"),
+            _("Status"),
+            _("Last name"),
+            _("First name"),
+            _("Email"),
+            _("Organisation"),
+            _("Sector"),
+            _("Municipality"),
+            _("Workshops"),
+            _("Waiting list for workshops"),
+            _("Dietary preference"),
+            _("Accessibility needs"),
+            _("Photo consent"),
+            _("Registered at"),
+            _("Checked in at"),
+        ],
+    )
+    for reg in registrations.participants(event):
+        seats = [c.session.title for c in reg.choices if c.status == "confirmed"]
+        waiting = [c.session.title for c in reg.choices if c.status == "waitlisted"]
+        check_in = check_ins.get(reg.id)
+        table.rows.append(
+            [
+                reg.id,
+                _status_label(reg.status),
+                reg.last_name,
+                reg.first_name,
+                reg.email,
+                reg.organisation,
+                sector_label(reg.sector),
+                reg.municipality,
+                "; ".join(seats),
+                "; ".join(waiting),
+                reg.dietary_preference,
+                reg.accessibility_needs,
+                _("yes") if reg.photo_consent else _("no"),
+                _local(event, reg.created_at),
+                _local(event, check_in.checked_in_at if check_in else None),
+            ]
+        )
+    return table
+
+
+def attendance_table(session: Session) -> Table:
+    """The confirmed participants of one workshop, with room to sign."""
+    event = session.event
+    table = Table(
+        name=session.title,
+        header=[
+            _("Last name"),
+            _("First name"),
+            _("Organisation"),
+            _("Email"),
+            _("Checked in at"),
+            _("Signature"),
+        ],
+    )
+    for reg, check_in in registrations.workshop_attendees(session):
+        table.rows.append(
+            [
+                reg.last_name,
+                reg.first_name,
+                reg.organisation,
+                reg.email,
+                _local(event, check_in.checked_in_at if check_in else None),
+                "",
+            ]
+        )
+    return table
+
+
+def checkin_table(event: Event) -> Table:
+    """Everyone with a seat at the door, and whether and when they came in."""
+    check_ins = registrations.entrance_check_ins(event)
+    table = Table(
+        name=_("Check-in"),
+        header=[
+            _("Last name"),
+            _("First name"),
+            _("Organisation"),
+            _("Checked in"),
+            _("Checked in at"),
+            _("Checked in by"),
+        ],
+    )
+    confirmed = registrations.participants(event, status=RegistrationStatus.CONFIRMED.value)
+    for reg in confirmed:
+        check_in = check_ins.get(reg.id)
+        by = ""
+        if check_in is not None and check_in.user is not None:
+            by = check_in.user.name or check_in.user.email
+        table.rows.append(
+            [
+                reg.last_name,
+                reg.first_name,
+                reg.organisation,
+                _("yes") if check_in else _("no"),
+                _local(event, check_in.checked_in_at if check_in else None),
+                by,
+            ]
+        )
+    return table
+
+
+def _defuse(value: Any) -> Any:
+    """Keep participant text from being run as a spreadsheet formula (CSV injection)."""
+    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
+        return "'" + value
+    return value
+
+
+def _csv_cell(value: Any) -> Any:
+    if isinstance(value, datetime):
+        return value.strftime("%Y-%m-%d %H:%M")
+    if value is None:
+        return ""
+    return _defuse(value)
+
+
+def to_csv(table: Table, separator: str = "comma") -> bytes:
+    """UTF-8 with a byte-order mark, so Excel shows umlauts; ``semicolon`` for German Excel."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, delimiter=DELIMITERS.get(separator, ","), lineterminator="\r\n")
+    writer.writerow(table.header)
+    writer.writerows([_csv_cell(value) for value in row] for row in table.rows)
+    return (BOM + buffer.getvalue()).encode("utf-8")
+
+
+def _sheet_title(name: str) -> str:
+    cleaned = "".join(" " if ch in "[]:*?/\\" else ch for ch in name).strip()
+    return cleaned[:SHEET_TITLE_MAX] or "Sheet"
+
+
+def to_xlsx(table: Table) -> bytes:
+    """An Excel workbook with one sheet, a bold header row and real date-time cells."""
+    workbook = Workbook()
+    sheet = workbook.active
+    sheet.title = _sheet_title(table.name)
+    sheet.append(table.header)
+    for cell in sheet[1]:
+        cell.font = Font(bold=True)
+    for row_number, row in enumerate(table.rows, start=2):
+        for column, value in enumerate(row, start=1):
+            cell = sheet.cell(row=row_number, column=column)
+            cell.value = value
+            if isinstance(value, datetime):
+                cell.number_format = XLSX_TIME_FORMAT
+            elif isinstance(value, str):
+                cell.data_type = "s"  # never a formula, whatever the text starts with
+    sheet.freeze_panes = "A2"
+    for column_cells in sheet.columns:
+        width = max(len(str(c.value or "")) for c in column_cells)
+        sheet.column_dimensions[column_cells[0].column_letter].width = min(max(width + 2, 8), 50)
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    return buffer.getvalue()

@@ -1,0 +1,133 @@
+"""Finding participants for the lists, exports and bulk email of the back office."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import exists, func, or_
+from sqlalchemy.sql import Select
+
+from eventapp.extensions import db
+from eventapp.models import (
+    ENTRANCE,
+    CheckIn,
+    ChoiceStatus,
+    Event,
+    Registration,
+    RegistrationStatus,
+    Sector,
+    Session,
+    SessionChoice,
+)
+
+ACTIVE = "active"
+
+
+def _like(text: str) -> str:
+    escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"%{escaped}%"
+
+
+def participants_query(
+    event: Event,
+    q: str = "",
+    status: str | None = None,
+    session_id: int | None = None,
+    sector: str | None = None,
+) -> Select:
+    """The event's registrations matching a search and filters, sorted by name.
+
+    ``status`` is a registration status or ``active`` (confirmed or waitlisted);
+    ``session_id`` keeps those who chose that workshop.
+    """
+    query = db.select(Registration).where(Registration.event_id == event.id)
+    if status == ACTIVE:
+        query = query.where(Registration.status != RegistrationStatus.CANCELLED)
+    elif status in {s.value for s in RegistrationStatus}:
+        query = query.where(Registration.status == RegistrationStatus(status))
+    if sector in {s.value for s in Sector}:
+        query = query.where(Registration.sector == Sector(sector))
+    if session_id:
+        query = query.where(
+            exists().where(
+                SessionChoice.registration_id == Registration.id,
+                SessionChoice.session_id == session_id,
+            )
+        )
+    if q:
+        pattern = _like(q)
+        full_name = Registration.first_name + " " + Registration.last_name
+        query = query.where(
+            or_(
+                *(
+                    column.ilike(pattern, escape="\\")
+                    for column in (
+                        Registration.first_name,
+                        Registration.last_name,
+                        Registration.email,
+                        Registration.organisation,
+                        full_name,
+                    )
+                )
+            )
+        )
+    return query.order_by(
+        func.lower(Registration.last_name), func.lower(Registration.first_name), Registration.id
+    )
+
+
+def participants(event: Event, **filters: Any) -> list[Registration]:
+    """All registrations matching the filters (see ``participants_query``)."""
+    return list(db.session.execute(participants_query(event, **filters)).scalars())
+
+
+def entrance_check_ins(event: Event) -> dict[int, CheckIn]:
+    """Registration id → its entrance check-in, for the event."""
+    rows = db.session.execute(
+        db.select(CheckIn)
+        .join(Registration, Registration.id == CheckIn.registration_id)
+        .where(Registration.event_id == event.id, CheckIn.list_key == ENTRANCE)
+    ).scalars()
+    return {row.registration_id: row for row in rows}
+
+
+def session_list_key(session: Session) -> str:
+    """The check-in list of a workshop, as the scanner names it."""
+    return f"session:{session.id}"
+
+
+def workshop_attendees(session: Session) -> list[tuple[Registration, CheckIn | None]]:
+    """Confirmed participants with a confirmed seat in ``session``, and their check-in there."""
+    registrations = db.session.execute(
+        db.select(Registration)
+        .join(SessionChoice, SessionChoice.registration_id == Registration.id)
+        .where(
+            SessionChoice.session_id == session.id,
+            SessionChoice.status == ChoiceStatus.CONFIRMED,
+            Registration.status == RegistrationStatus.CONFIRMED,
+        )
+        .order_by(func.lower(Registration.last_name), func.lower(Registration.first_name))
+    ).scalars()
+    check_ins = {
+        row.registration_id: row
+        for row in db.session.execute(
+            db.select(CheckIn).where(CheckIn.list_key == session_list_key(session))
+        ).scalars()
+    }
+    return [(reg, check_ins.get(reg.id)) for reg in registrations]
+
+
+def registration_check_ins(registration: Registration) -> list[CheckIn]:
+    """Every list the person was admitted to, in order."""
+    return list(
+        db.session.execute(
+            db.select(CheckIn)
+            .where(CheckIn.registration_id == registration.id)
+            .order_by(CheckIn.checked_in_at)
+        ).scalars()
+    )
+
+
+def workshops(event: Event) -> list[Session]:
+    """The event's sessions that are chosen at registration."""
+    return [s for s in event.sessions if s.needs_choice]

@@ -1,0 +1,380 @@
+"""Programme editing for organizers: events, sessions, speakers, tracks and rooms."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from flask_babel import gettext as _
+from sqlalchemy import func
+from sqlalchemy.exc import IntegrityError
+
+from eventapp.admin import audit
+from eventapp.extensions import db
+from eventapp.models import (
+    ChoiceStatus,
+    Event,
+    EventStatus,
+    Registration,
+    RegistrationStatus,
+    Room,
+    Session,
+    SessionChoice,
+    SessionStatus,
+    Speaker,
+    Track,
+    User,
+)
+from eventapp.registration import services as registration_services
+
+
+def actor_name(user: User) -> str:
+    """How a registration's history names the organizer who changed it."""
+    return f"admin:{user.email}"[:120]
+
+
+def _more_seats(old: int | None, new: int | None) -> bool:
+    return old is not None and (new is None or new > old)
+
+
+class AdminError(Exception):
+    """An organizer action that was refused; the message says why and what to do instead."""
+
+    def __init__(self, message: str, field: str | None = None) -> None:
+        super().__init__(message)
+        self.field = field  # the form field the message belongs to, if any
+
+
+EVENT_FIELDS = (
+    "kind",
+    "slug",
+    "title",
+    "summary",
+    "description",
+    "timezone",
+    "starts_at",
+    "ends_at",
+    "venue",
+    "address",
+    "municipality",
+    "meeting_point",
+    "latitude",
+    "longitude",
+    "capacity",
+    "registration_opens_at",
+    "registration_closes_at",
+    "waitlist_enabled",
+)
+EVENT_LOCAL_TIMES = ("starts_at", "ends_at", "registration_opens_at", "registration_closes_at")
+SESSION_FIELDS = (
+    "title",
+    "abstract",
+    "kind",
+    "track_id",
+    "room_id",
+    "starts_at",
+    "ends_at",
+    "capacity",
+)
+CATALOGUE_FIELDS: dict[type, tuple[str, ...]] = {
+    Track: ("name", "colour", "position"),
+    Room: ("name", "capacity", "position"),
+    Speaker: ("name", "organisation", "role_title", "bio"),
+}
+
+
+# --- time zones ------------------------------------------------------------------
+
+
+def local_to_utc(value: datetime | None, timezone: str) -> datetime | None:
+    """A wall-clock time entered in ``timezone`` as an aware UTC datetime."""
+    if value is None:
+        return None
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=ZoneInfo(timezone))
+    return value.astimezone(UTC)
+
+
+def utc_to_local(value: datetime | None, timezone: str) -> datetime | None:
+    """A stored UTC time as naive wall-clock time in ``timezone``, to prefill a form."""
+    if value is None:
+        return None
+    return value.astimezone(ZoneInfo(timezone)).replace(tzinfo=None)
+
+
+def _flush_or_refuse(message: str, field: str | None = None) -> None:
+    """Flush in a savepoint; a unique constraint that fires becomes a friendly refusal."""
+    try:
+        with db.session.begin_nested():
+            db.session.flush()
+    except IntegrityError as exc:
+        raise AdminError(message, field) from exc
+
+
+# --- events ----------------------------------------------------------------------
+
+
+def _slug_taken(slug: str, exclude_id: int | None = None) -> bool:
+    query = db.select(Event.id).where(Event.slug == slug)
+    if exclude_id is not None:
+        query = query.where(Event.id != exclude_id)
+    return db.session.execute(query).first() is not None
+
+
+def _apply_event(event: Event, values: dict[str, Any]) -> None:
+    timezone = values.get("timezone") or event.timezone or "Europe/Berlin"
+    for key in EVENT_FIELDS:
+        if key not in values:
+            continue
+        value = values[key]
+        if key in EVENT_LOCAL_TIMES:
+            value = local_to_utc(value, timezone)
+        setattr(event, key, value)
+
+
+def _check_event_times(values: dict[str, Any]) -> None:
+    if values["ends_at"] <= values["starts_at"]:
+        raise AdminError(_("The event must end after it starts."), "ends_at")
+    opens, closes = values.get("registration_opens_at"), values.get("registration_closes_at")
+    if opens and closes and closes <= opens:
+        raise AdminError(_("Registration must close after it opens."), "registration_closes_at")
+
+
+def create_event(actor: User, values: dict[str, Any]) -> Event:
+    """A new event in draft; times in ``values`` are wall-clock times in its time zone."""
+    _check_event_times(values)
+    if _slug_taken(values["slug"]):
+        raise AdminError(_("Another event already uses this address (slug)."), "slug")
+    event = Event(status=EventStatus.DRAFT)
+    _apply_event(event, values)
+    db.session.add(event)
+    _flush_or_refuse(_("Another event already uses this address (slug)."), "slug")
+    audit.record(actor, "event.create", event, None, audit.snapshot(event))
+    return event
+
+
+def update_event(actor: User, event: Event, values: dict[str, Any]) -> None:
+    """Change an event's details; times are wall-clock times in its (new) time zone."""
+    _check_event_times(values)
+    if _slug_taken(values["slug"], exclude_id=event.id):
+        raise AdminError(_("Another event already uses this address (slug)."), "slug")
+    before = audit.snapshot(event)
+    old_capacity = event.capacity
+    _apply_event(event, values)
+    _flush_or_refuse(_("Another event already uses this address (slug)."), "slug")
+    audit.record(actor, "event.update", event, before, audit.snapshot(event))
+    if _more_seats(old_capacity, event.capacity):
+        # Raised capacity: waiting people move up now, as the registration rules say.
+        registration_services.fill_from_waitlist(event, actor_name(actor))
+
+
+def set_event_status(actor: User, event: Event, status: EventStatus) -> None:
+    """Publish, unpublish (back to draft) or cancel an event."""
+    if event.status == status:
+        return
+    before = {"status": event.status.value}
+    event.status = status
+    audit.record(actor, f"event.{status.value}", event, before, {"status": status.value})
+
+
+def registration_count(event: Event) -> int:
+    return db.session.execute(
+        db.select(func.count(Registration.id)).where(Registration.event_id == event.id)
+    ).scalar_one()
+
+
+def delete_event(actor: User, event: Event) -> None:
+    """Delete an event nobody registered for; with registrations it must be cancelled."""
+    if registration_count(event):
+        raise AdminError(
+            _("This event has registrations and cannot be deleted. Cancel it instead.")
+        )
+    audit.record(actor, "event.delete", event, audit.snapshot(event), None)
+    db.session.delete(event)
+    db.session.flush()
+
+
+# --- sessions --------------------------------------------------------------------
+
+
+def _owned(event: Event, model: type, object_id: int | None):
+    """The event's track/room/speaker with that id, or a refusal for someone else's."""
+    if object_id is None:
+        return None
+    obj = db.session.get(model, object_id)
+    if obj is None or obj.event_id != event.id:
+        raise AdminError(_("Please choose from this event's own tracks, rooms and speakers."))
+    return obj
+
+
+def _apply_session(session: Session, event: Event, values: dict[str, Any]) -> None:
+    if values["ends_at"] <= values["starts_at"]:
+        raise AdminError(_("The session must end after it starts."), "ends_at")
+    _owned(event, Track, values.get("track_id"))
+    _owned(event, Room, values.get("room_id"))
+    speakers = [_owned(event, Speaker, sid) for sid in values.get("speaker_ids") or []]
+    for key in SESSION_FIELDS:
+        if key not in values:
+            continue
+        value = values[key]
+        if key in ("starts_at", "ends_at"):
+            value = local_to_utc(value, event.timezone)
+        setattr(session, key, value)
+    session.speakers = speakers
+
+
+def _session_snapshot(session: Session) -> dict[str, Any]:
+    return audit.snapshot(session, {"speaker_ids": sorted(s.id for s in session.speakers)})
+
+
+def confirmed_seats(session: Session) -> int:
+    return db.session.execute(
+        db.select(func.count(SessionChoice.id))
+        .join(Registration, Registration.id == SessionChoice.registration_id)
+        .where(
+            SessionChoice.session_id == session.id,
+            SessionChoice.status == ChoiceStatus.CONFIRMED,
+            Registration.status != RegistrationStatus.CANCELLED,
+        )
+    ).scalar_one()
+
+
+def session_warnings(session: Session) -> list[str]:
+    """Things worth a second look that do not stop saving: clashes, times, capacity."""
+    event = session.event
+    warnings = []
+    if session.starts_at < event.starts_at or session.ends_at > event.ends_at:
+        warnings.append(_("The session lies (partly) outside the event's time."))
+    if session.room_id is not None and not session.is_cancelled:
+        clashes = db.session.execute(
+            db.select(Session.title).where(
+                Session.room_id == session.room_id,
+                Session.id != session.id,
+                Session.status == SessionStatus.SCHEDULED,
+                Session.starts_at < session.ends_at,
+                Session.ends_at > session.starts_at,
+            )
+        ).scalars()
+        for title in clashes:
+            message = _("The room is double-booked: “%(title)s” runs there at the same time.")
+            warnings.append(message % {"title": title})
+    if session.id is not None and session.capacity is not None:
+        seats = confirmed_seats(session)
+        if seats > session.capacity:
+            warnings.append(
+                _(
+                    "The capacity is below the %(seats)d seats already confirmed.",
+                    seats=seats,
+                )
+            )
+    return warnings
+
+
+def create_session(actor: User, event: Event, values: dict[str, Any]) -> tuple[Session, list[str]]:
+    """A new session of ``event`` and the warnings it raises; times are local to the event."""
+    session = Session(event=event, status=SessionStatus.SCHEDULED)
+    _apply_session(session, event, values)
+    db.session.add(session)
+    db.session.flush()
+    audit.record(actor, "session.create", session, None, _session_snapshot(session))
+    return session, session_warnings(session)
+
+
+def update_session(actor: User, session: Session, values: dict[str, Any]) -> list[str]:
+    """Change a session; time, room, title or status changes reach participants by mail."""
+    before = _session_snapshot(session)
+    old_capacity = session.capacity
+    _apply_session(session, session.event, values)
+    db.session.flush()
+    audit.record(actor, "session.update", session, before, _session_snapshot(session))
+    if _more_seats(old_capacity, session.capacity):
+        registration_services.fill_from_waitlist(session.event, actor_name(actor))
+    return session_warnings(session)
+
+
+def set_session_status(actor: User, session: Session, status: SessionStatus) -> None:
+    """Cancel or reinstate a session; its participants are told by the programme-change mail."""
+    if session.status == status:
+        return
+    before = {"status": session.status.value}
+    session.status = status
+    db.session.flush()
+    action = "session.cancel" if status == SessionStatus.CANCELLED else "session.reinstate"
+    audit.record(actor, action, session, before, {"status": status.value})
+
+
+def choice_count(session: Session) -> int:
+    return db.session.execute(
+        db.select(func.count(SessionChoice.id)).where(SessionChoice.session_id == session.id)
+    ).scalar_one()
+
+
+def delete_session(actor: User, session: Session) -> None:
+    """Delete a session nobody chose; with choices it must be cancelled."""
+    if choice_count(session):
+        raise AdminError(
+            _("Participants have chosen this session, so it cannot be deleted. Cancel it instead.")
+        )
+    audit.record(actor, "session.delete", session, _session_snapshot(session), None)
+    db.session.delete(session)
+    db.session.flush()
+
+
+# --- speakers, tracks, rooms -----------------------------------------------------
+
+
+def _name_taken(model: type, event: Event, name: str, exclude_id: int | None) -> bool:
+    if model is Speaker:  # two speakers may share a name
+        return False
+    query = db.select(model.id).where(model.event_id == event.id, model.name == name)
+    if exclude_id is not None:
+        query = query.where(model.id != exclude_id)
+    return db.session.execute(query).first() is not None
+
+
+def _name_taken_message() -> str:
+    return _("This event already has one with that name.")
+
+
+def create_item(actor: User, event: Event, model: type, values: dict[str, Any]):
+    """A new track, room or speaker of ``event``."""
+    if _name_taken(model, event, values["name"], None):
+        raise AdminError(_name_taken_message(), "name")
+    item = model(event=event, **{k: values[k] for k in CATALOGUE_FIELDS[model] if k in values})
+    db.session.add(item)
+    _flush_or_refuse(_name_taken_message(), "name")
+    audit.record(actor, f"{model.__tablename__}.create", item, None, audit.snapshot(item))
+    return item
+
+
+def update_item(actor: User, item, values: dict[str, Any]) -> None:
+    """Change a track, room or speaker."""
+    model = type(item)
+    if _name_taken(model, item.event, values["name"], item.id):
+        raise AdminError(_name_taken_message(), "name")
+    before = audit.snapshot(item)
+    for key in CATALOGUE_FIELDS[model]:
+        if key in values:
+            setattr(item, key, values[key])
+    _flush_or_refuse(_name_taken_message(), "name")
+    audit.record(actor, f"{model.__tablename__}.update", item, before, audit.snapshot(item))
+
+
+def sessions_using(item) -> list[Session]:
+    """The sessions that use this track, room or speaker."""
+    if isinstance(item, Speaker):
+        return list(item.sessions)
+    column = Session.track_id if isinstance(item, Track) else Session.room_id
+    return list(db.session.execute(db.select(Session).where(column == item.id)).scalars())
+
+
+def delete_item(actor: User, item) -> None:
+    """Delete a track or room no session uses, or a speaker (who leaves their sessions)."""
+    if not isinstance(item, Speaker) and sessions_using(item):
+        raise AdminError(
+            _("Sessions still use this. Assign them another one first, then delete it.")
+        )
+    audit.record(actor, f"{item.__tablename__}.delete", item, audit.snapshot(item), None)
+    db.session.delete(item)
+    db.session.flush()

@@ -1,0 +1,159 @@
+"""Dashboard figures: counts per status, workshop fill levels, registrations over time."""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass
+from datetime import date, timedelta
+
+from sqlalchemy import func
+
+from eventapp.extensions import db
+from eventapp.models import (
+    ENTRANCE,
+    CheckIn,
+    ChoiceStatus,
+    Event,
+    Registration,
+    RegistrationStatus,
+    Session,
+    SessionChoice,
+)
+
+CHART_WIDTH = 640
+CHART_HEIGHT = 200
+CHART_PADDING = 32
+MAX_BARS = 60  # longer periods are shown in weeks so bars stay readable
+
+
+@dataclass
+class EventCounts:
+    confirmed: int = 0
+    waitlisted: int = 0
+    cancelled: int = 0
+    checked_in: int = 0
+
+    @property
+    def registered(self) -> int:
+        """Active registrations: confirmed and waitlisted."""
+        return self.confirmed + self.waitlisted
+
+
+@dataclass
+class WorkshopFill:
+    session: Session
+    confirmed: int
+    waitlisted: int
+
+    @property
+    def percent(self) -> int | None:
+        if not self.session.capacity:
+            return None
+        return min(100, round(100 * self.confirmed / self.session.capacity))
+
+
+@dataclass
+class Bar:
+    label: str
+    count: int
+    x: float
+    y: float
+    width: float
+    height: float
+
+
+@dataclass
+class Chart:
+    bars: list[Bar]
+    total: int
+    maximum: int
+    width: int = CHART_WIDTH
+    height: int = CHART_HEIGHT
+    padding: int = CHART_PADDING
+    by_week: bool = False
+
+
+def event_counts(event: Event) -> EventCounts:
+    """How many registrations the event has per status, and how many came in."""
+    counts = EventCounts()
+    rows = db.session.execute(
+        db.select(Registration.status, func.count(Registration.id))
+        .where(Registration.event_id == event.id)
+        .group_by(Registration.status)
+    )
+    for status, number in rows:
+        setattr(counts, RegistrationStatus(status).value, number)
+    counts.checked_in = db.session.execute(
+        db.select(func.count(func.distinct(CheckIn.registration_id)))
+        .join(Registration, Registration.id == CheckIn.registration_id)
+        .where(Registration.event_id == event.id, CheckIn.list_key == ENTRANCE)
+    ).scalar_one()
+    return counts
+
+
+def workshop_fill(event: Event) -> list[WorkshopFill]:
+    """Confirmed seats and waiting list per workshop of active registrations."""
+    rows = db.session.execute(
+        db.select(SessionChoice.session_id, SessionChoice.status, func.count(SessionChoice.id))
+        .join(Registration, Registration.id == SessionChoice.registration_id)
+        .where(
+            Registration.event_id == event.id,
+            Registration.status != RegistrationStatus.CANCELLED,
+        )
+        .group_by(SessionChoice.session_id, SessionChoice.status)
+    )
+    numbers: Counter[tuple[int, str]] = Counter()
+    for session_id, status, number in rows:
+        numbers[(session_id, ChoiceStatus(status).value)] = number
+    return [
+        WorkshopFill(
+            session=session,
+            confirmed=numbers[(session.id, ChoiceStatus.CONFIRMED.value)],
+            waitlisted=numbers[(session.id, ChoiceStatus.WAITLISTED.value)],
+        )
+        for session in event.sessions
+        if session.needs_choice
+    ]
+
+
+def registrations_per_day(event: Event) -> dict[date, int]:
+    """New registrations per day in the event's time zone (cancelled ones included)."""
+    created = db.session.execute(
+        db.select(Registration.created_at).where(Registration.event_id == event.id)
+    ).scalars()
+    return dict(Counter(event.local(moment).date() for moment in created))
+
+
+def registrations_chart(event: Event) -> Chart:
+    """A bar chart of new registrations per day (or week), laid out for inline SVG."""
+    per_day = registrations_per_day(event)
+    if not per_day:
+        return Chart(bars=[], total=0, maximum=0)
+    first, last = min(per_day), max(per_day)
+    by_week = (last - first).days + 1 > MAX_BARS
+    step = 7 if by_week else 1
+    if by_week:
+        first -= timedelta(days=first.weekday())
+    buckets: list[tuple[date, int]] = []
+    day = first
+    while day <= last:
+        buckets.append((day, sum(per_day.get(day + timedelta(d), 0) for d in range(step))))
+        day += timedelta(days=step)
+    maximum = max(count for _, count in buckets)
+    inner_w = CHART_WIDTH - 2 * CHART_PADDING
+    inner_h = CHART_HEIGHT - 2 * CHART_PADDING
+    slot = inner_w / len(buckets)
+    bars = []
+    for index, (day, count) in enumerate(buckets):
+        height = inner_h * count / maximum
+        bars.append(
+            Bar(
+                label=day.isoformat(),
+                count=count,
+                x=round(CHART_PADDING + index * slot + slot * 0.1, 2),
+                y=round(CHART_PADDING + inner_h - height, 2),
+                width=round(max(slot * 0.8, 1), 2),
+                height=round(height, 2),
+            )
+        )
+    return Chart(bars=bars, total=sum(per_day.values()), maximum=maximum, by_week=by_week)

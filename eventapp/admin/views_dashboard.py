@@ -1,0 +1,33 @@
+"""The back office's start page and the dashboard of one event."""
+
+from __future__ import annotations
+
+from flask import render_template
+
+from eventapp.admin import bp, stats
+from eventapp.admin.forms import ConfirmForm, EventStatusForm
+from eventapp.extensions import db
+from eventapp.models import Event
+
+
+@bp.get("/")
+def index():
+    """Every event with its headline numbers."""
+    events = db.session.execute(db.select(Event).order_by(Event.starts_at.desc())).scalars().all()
+    counts = {event.id: stats.event_counts(event) for event in events}
+    return render_template("admin/index.html", events=events, counts=counts)
+
+
+@bp.get("/events/<int:event_id>/")
+def event_dashboard(event_id: int):
+    """Counts, workshop fill levels and registrations over time for one event."""
+    event = db.get_or_404(Event, event_id)
+    return render_template(
+        "admin/event_dashboard.html",
+        event=event,
+        counts=stats.event_counts(event),
+        fill=stats.workshop_fill(event),
+        chart=stats.registrations_chart(event),
+        status_form=EventStatusForm(),
+        confirm_form=ConfirmForm(),
+    )

@@ -1,0 +1,63 @@
+"""Downloads: registration, attendance and check-in lists (CSV/XLSX) and name badges (PDF)."""
+
+from __future__ import annotations
+
+from flask import Response, render_template, request
+
+from eventapp.admin import badges, bp, exports, registrations
+from eventapp.extensions import db
+from eventapp.models import Event, Session
+
+CSV_TYPE = "text/csv; charset=utf-8"
+XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+FORMAT = "<any(csv, xlsx):fmt>"
+
+
+def _download(table: exports.Table, filename: str, fmt: str) -> Response:
+    if fmt == "csv":
+        body = exports.to_csv(table, request.args.get("sep", "comma"))
+        mimetype = CSV_TYPE
+    else:
+        body = exports.to_xlsx(table)
+        mimetype = XLSX_TYPE
+    response = Response(body, mimetype=mimetype)
+    response.headers["Content-Disposition"] = f'attachment; filename="{filename}.{fmt}"'
+    response.headers["Cache-Control"] = "no-store"  # personal data: keep it out of caches
+    return response
+
+
+@bp.get("/events/<int:event_id>/exports")
+def exports_page(event_id: int):
+    """Links to every list of the event."""
+    event = db.get_or_404(Event, event_id)
+    return render_template(
+        "admin/exports.html", event=event, workshops=registrations.workshops(event)
+    )
+
+
+@bp.get(f"/events/<int:event_id>/registrations.{FORMAT}")
+def export_registrations(event_id: int, fmt: str):
+    event = db.get_or_404(Event, event_id)
+    return _download(exports.registrations_table(event), f"{event.slug}-registrations", fmt)
+
+
+@bp.get(f"/events/<int:event_id>/checkin-list.{FORMAT}")
+def export_checkin(event_id: int, fmt: str):
+    event = db.get_or_404(Event, event_id)
+    return _download(exports.checkin_table(event), f"{event.slug}-checkin", fmt)
+
+
+@bp.get(f"/sessions/<int:session_id>/attendance.{FORMAT}")
+def export_attendance(session_id: int, fmt: str):
+    session = db.get_or_404(Session, session_id)
+    filename = f"{session.event.slug}-session-{session.id}-attendance"
+    return _download(exports.attendance_table(session), filename, fmt)
+
+
+@bp.get("/events/<int:event_id>/badges.pdf")
+def export_badges(event_id: int):
+    event = db.get_or_404(Event, event_id)
+    response = Response(badges.badges_pdf(event), mimetype="application/pdf")
+    response.headers["Content-Disposition"] = f'inline; filename="{event.slug}-badges.pdf"'
+    response.headers["Cache-Control"] = "no-store"
+    return response

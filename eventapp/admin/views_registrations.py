@@ -1,0 +1,119 @@
+"""The registration list with search and filters, and one registration with its history."""
+
+from __future__ import annotations
+
+from flask import flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from wtforms.fields.choices import SelectChoice
+
+from eventapp.admin import bp, registrations
+from eventapp.admin import registration_actions as actions
+from eventapp.admin.common import acting_user, refuse
+from eventapp.admin.forms import (
+    ConfirmForm,
+    MoveForm,
+    PromoteForm,
+    RegistrationSearchForm,
+    sector_label,
+)
+from eventapp.admin.services import AdminError
+from eventapp.extensions import db
+from eventapp.models import Event, Registration
+from eventapp.registration.availability import waitlist_position, workshop_positions
+
+PER_PAGE = 50
+
+
+@bp.get("/events/<int:event_id>/registrations")
+def registration_list(event_id: int):
+    """Search by name, email or organisation; filter by status, workshop and sector."""
+    event = db.get_or_404(Event, event_id)
+    form = RegistrationSearchForm(request.args).for_event(event)
+    filters = form.filters() if form.validate() else {}
+    page = db.paginate(
+        registrations.participants_query(event, **filters), per_page=PER_PAGE, max_per_page=200
+    )
+    args = {k: v for k, v in request.args.items() if k != "page"}
+    return render_template("admin/registrations.html", event=event, form=form, page=page, args=args)
+
+
+@bp.get("/registrations/<int:registration_id>")
+def registration_detail(registration_id: int):
+    """Everything about one registration: data, workshops, history and check-ins."""
+    registration = db.get_or_404(Registration, registration_id)
+    move_form = MoveForm()
+    chosen = {choice.session_id for choice in registration.choices}
+    move_form.from_session_id.choices = [
+        SelectChoice(str(c.session_id), c.session.title) for c in registration.choices
+    ]
+    move_form.to_session_id.choices = [
+        SelectChoice(str(s.id), s.title)
+        for s in registrations.workshops(registration.event)
+        if s.id not in chosen and not s.is_cancelled
+    ]
+    return render_template(
+        "admin/registration_detail.html",
+        registration=registration,
+        event=registration.event,
+        position=waitlist_position(registration),
+        workshop_positions=workshop_positions(registration),
+        check_ins=registrations.registration_check_ins(registration),
+        move_form=move_form,
+        confirm_form=ConfirmForm(),
+        sector_label=sector_label,
+    )
+
+
+def _back(registration_id: int):
+    return redirect(url_for("admin.registration_detail", registration_id=registration_id))
+
+
+def _run(registration_id: int, form, action, success: str):
+    """Validate the form, run the action, commit once; a refusal is shown, nothing changes."""
+    registration = db.get_or_404(Registration, registration_id)
+    if not form.validate_on_submit():
+        flash(_("Please check your input."), "error")
+        return _back(registration_id)
+    try:
+        action(registration)
+    except AdminError as exc:
+        refuse(None, exc)
+    else:
+        db.session.commit()
+        flash(success, "success")
+    return _back(registration_id)
+
+
+@bp.post("/registrations/<int:registration_id>/cancel")
+def registration_cancel(registration_id: int):
+    return _run(
+        registration_id,
+        ConfirmForm(),
+        lambda reg: actions.cancel(acting_user(), reg),
+        _("The registration was cancelled."),
+    )
+
+
+@bp.post("/registrations/<int:registration_id>/promote")
+def registration_promote(registration_id: int):
+    """Promote to the event, or with ``session_id`` to one workshop."""
+    form = PromoteForm()
+    return _run(
+        registration_id,
+        form,
+        lambda reg: actions.promote(acting_user(), reg, form.session_id.data),
+        _("The person was moved up from the waiting list."),
+    )
+
+
+@bp.post("/registrations/<int:registration_id>/move")
+def registration_move(registration_id: int):
+    form = MoveForm()
+    return _run(
+        registration_id,
+        form,
+        lambda reg: actions.move(
+            acting_user(), reg, form.from_session_id.data, form.to_session_id.data
+        ),
+        _("The workshop was changed."),
+    )

@@ -1,0 +1,518 @@
+"""Back office: who may enter, the dashboard, and editing events and sessions."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from eventapp.extensions import db
+from eventapp.models import (
+    AuditEntry,
+    ChoiceStatus,
+    Event,
+    EventStatus,
+    OutboxMessage,
+    RegistrationStatus,
+    Role,
+    Session,
+    SessionChoice,
+    SessionStatus,
+)
+
+PASSWORD = "correct horse battery"
+
+
+@pytest.fixture
+def admin(make_user):
+    return make_user(Role.ADMIN)
+
+
+@pytest.fixture
+def admin_client(app, admin):
+    client = app.test_client()
+    assert (
+        client.post("/login", data={"email": admin.email, "password": PASSWORD}).status_code == 302
+    )
+    return client
+
+
+def choose(registration, session, status=ChoiceStatus.CONFIRMED) -> SessionChoice:
+    choice = SessionChoice(registration=registration, session=session, status=status)
+    db.session.add(choice)
+    db.session.commit()
+    return choice
+
+
+def workshop(event) -> Session:
+    return next(s for s in event.sessions if s.title.startswith("Werkstatt A"))
+
+
+def audit_actions() -> list[str]:
+    return list(db.session.execute(db.select(AuditEntry.action).order_by(AuditEntry.id)).scalars())
+
+
+def count(model) -> int:
+    return db.session.execute(db.select(db.func.count()).select_from(model)).scalar_one()
+
+
+# --- who may enter ------------------------------------------------------------------
+
+
+@pytest.fixture
+def every_admin_url(app, make_programme, make_registration):
+    """Each /admin rule with each of its methods, filled in with real objects."""
+    event = make_programme()
+    session = workshop(event)
+    registration = make_registration(event)
+    choose(registration, session)
+    values = {
+        "event_id": event.id,
+        "session_id": session.id,
+        "registration_id": registration.id,
+        "item_id": event.tracks[0].id,
+        "kind": "tracks",
+        "fmt": "csv",
+    }
+    urls = []
+    for rule in app.url_map.iter_rules():
+        if not rule.rule.startswith("/admin"):
+            continue
+        with app.test_request_context():
+            from flask import url_for
+
+            url = url_for(rule.endpoint, **{k: values[k] for k in rule.arguments})
+        for method in sorted(rule.methods - {"HEAD", "OPTIONS"}):
+            urls.append((method, url))
+    assert len(urls) > 30
+    return urls
+
+
+def test_anonymous_visitors_are_sent_to_the_login_for_every_admin_route(app, every_admin_url):
+    client = app.test_client()
+    for method, url in every_admin_url:
+        response = client.open(url, method=method)
+        assert response.status_code == 302, (method, url)
+        assert response.headers["Location"].startswith("/login"), (method, url)
+
+
+def test_checkin_staff_get_403_on_every_admin_route(app, make_user, every_admin_url):
+    staff = make_user(Role.CHECKIN)
+    client = app.test_client()
+    client.post("/login", data={"email": staff.email, "password": PASSWORD})
+    for method, url in every_admin_url:
+        assert client.open(url, method=method).status_code == 403, (method, url)
+
+
+def test_admins_reach_every_admin_page(admin_client, every_admin_url):
+    for method, url in every_admin_url:
+        if method == "GET":
+            assert admin_client.get(url).status_code == 200, url
+
+
+def test_admin_posts_with_empty_forms_never_fail_with_a_server_error(admin_client, every_admin_url):
+    for method, url in every_admin_url:
+        if method == "POST":
+            status = admin_client.post(url, data={}).status_code
+            assert status in (200, 302, 400, 422), (url, status)
+
+
+class TestCsrf:
+    @pytest.fixture
+    def config_overrides(self):
+        return {"WTF_CSRF_ENABLED": True}
+
+    def test_admin_forms_refuse_posts_without_the_csrf_token(self, app, admin, make_programme):
+        event = make_programme()
+        client = app.test_client()
+        page = client.get("/login").get_data(as_text=True)
+        token = page.split('name="csrf_token" type="hidden" value="')[1].split('"')[0]
+        login = {"email": admin.email, "password": PASSWORD, "csrf_token": token}
+        assert client.post("/login", data=login).status_code == 302
+        response = client.post(f"/admin/sessions/{workshop(event).id}/cancel", data={})
+        assert response.status_code == 400
+        assert db.session.get(Session, workshop(event).id).status == SessionStatus.SCHEDULED
+        response = client.post("/admin/events/new", data={"title": "X", "slug": "x"})
+        assert response.status_code == 400
+        assert count(Event) == 1
+
+
+# --- dashboard ------------------------------------------------------------------------
+
+
+def test_dashboard_shows_counts_fill_levels_and_a_chart(
+    admin_client, make_programme, make_registration
+):
+    event = make_programme()
+    session = workshop(event)
+    for _ in range(3):
+        choose(make_registration(event), session)
+    make_registration(event, status=RegistrationStatus.WAITLISTED)
+    make_registration(event, status=RegistrationStatus.CANCELLED)
+    page = admin_client.get(f"/admin/events/{event.id}/").get_data(as_text=True)
+    assert 'data-count="registered">4<' in page
+    assert 'data-count="confirmed">3' in page
+    assert 'data-count="waitlisted">1<' in page
+    assert 'data-count="cancelled">1<' in page
+    assert 'data-count="checked_in">0<' in page
+    assert '<meter min="0" max="100" value="10"' in page  # 3 of 30 seats
+    assert "<svg" in page and 'class="chart-bar"' in page
+    overview = admin_client.get("/admin/").get_data(as_text=True)
+    assert event.title in overview
+
+
+# --- events ---------------------------------------------------------------------------
+
+
+def event_form(**overrides):
+    data = {
+        "kind": "site_visit",
+        "title": "Besuch in Fürth",
+        "slug": "besuch-fuerth",
+        "timezone": "Europe/Berlin",
+        "starts_at": "2027-06-10T10:00",
+        "ends_at": "2027-06-10T14:30",
+        "venue": "Rathaus Fürth",
+        "capacity": "25",
+        "waitlist_enabled": "y",
+    }
+    data.update(overrides)
+    return data
+
+
+def test_creating_an_event_stores_local_times_as_utc_and_logs_it(admin_client, admin):
+    response = admin_client.post("/admin/events/new", data=event_form())
+    assert response.status_code == 302
+    event = db.session.execute(db.select(Event)).scalar_one()
+    assert event.status == EventStatus.DRAFT
+    assert event.starts_at == datetime(2027, 6, 10, 8, 0, tzinfo=UTC)  # CEST is UTC+2
+    assert event.ends_at == datetime(2027, 6, 10, 12, 30, tzinfo=UTC)
+    entry = db.session.execute(db.select(AuditEntry)).scalar_one()
+    assert (entry.action, entry.user_id, entry.object_id) == ("event.create", admin.id, event.id)
+    assert entry.before is None and entry.after["title"] == "Besuch in Fürth"
+
+
+@pytest.mark.parametrize(
+    "overrides",
+    [
+        {"ends_at": "2027-06-10T09:00"},  # before the start
+        {"slug": "Nicht Gültig"},
+        {"title": ""},
+        {"timezone": "Mars/Olympus"},
+        {"starts_at": "morgen"},
+        {"capacity": "0"},
+        {"registration_opens_at": "2027-05-01T00:00", "registration_closes_at": "2027-04-01T00:00"},
+    ],
+)
+def test_an_invalid_event_is_refused_with_a_message_and_nothing_is_saved(admin_client, overrides):
+    response = admin_client.post("/admin/events/new", data=event_form(**overrides))
+    assert response.status_code == 422
+    assert 'class="error"' in response.get_data(as_text=True)
+    assert count(Event) == 0
+    assert count(AuditEntry) == 0
+
+
+def test_a_taken_slug_is_refused(admin_client, make_event):
+    make_event(slug="besuch-fuerth")
+    response = admin_client.post("/admin/events/new", data=event_form())
+    assert response.status_code == 422
+    assert 'id="slug-error"' in response.get_data(as_text=True)
+    assert count(Event) == 1
+
+
+def test_editing_an_event_logs_only_what_changed(admin_client, make_event):
+    event = make_event(title="Alt")
+    page = admin_client.get(f"/admin/events/{event.id}/edit").get_data(as_text=True)
+    assert 'value="2027-05-16T09:00"' in page  # shown in Berlin time
+    data = event_form(title="Neu", slug=event.slug, kind="congress", timezone="Europe/Berlin")
+    data.update(starts_at="2027-05-16T09:00", ends_at="2027-05-16T17:00", capacity="200")
+    assert admin_client.post(f"/admin/events/{event.id}/edit", data=data).status_code == 302
+    db.session.refresh(event)
+    assert event.title == "Neu"
+    entry = db.session.execute(db.select(AuditEntry)).scalar_one()
+    assert entry.action == "event.update"
+    assert entry.before["title"] == "Alt" and entry.after["title"] == "Neu"
+    assert "starts_at" not in entry.after
+
+
+def test_an_invalid_edit_changes_nothing(admin_client, make_event):
+    event = make_event(title="Alt")
+    data = event_form(title="Neu", slug=event.slug, ends_at="2027-06-10T09:00")
+    assert admin_client.post(f"/admin/events/{event.id}/edit", data=data).status_code == 422
+    db.session.expire_all()
+    assert db.session.get(Event, event.id).title == "Alt"
+
+
+def test_publish_unpublish_and_cancel_an_event(admin_client, make_event):
+    event = make_event(status=EventStatus.DRAFT)
+    url = f"/admin/events/{event.id}/status"
+    for status in ("published", "draft", "cancelled"):
+        assert admin_client.post(url, data={"status": status}).status_code == 302
+        db.session.expire_all()
+        assert db.session.get(Event, event.id).status == status
+    admin_client.post(url, data={"status": "bogus"})
+    db.session.expire_all()
+    assert db.session.get(Event, event.id).status == EventStatus.CANCELLED
+    assert audit_actions() == ["event.published", "event.draft", "event.cancelled"]
+
+
+def test_deleting_an_event_asks_first_and_then_deletes(admin_client, make_programme):
+    event = make_programme()
+    page = admin_client.get(f"/admin/events/{event.id}/delete").get_data(as_text=True)
+    assert 'id="confirm-delete"' in page
+    assert count(Event) == 1
+    assert admin_client.post(f"/admin/events/{event.id}/delete").status_code == 302
+    assert count(Event) == 0 and count(Session) == 0
+    assert audit_actions() == ["event.delete"]
+
+
+def test_an_event_with_registrations_cannot_be_deleted(admin_client, make_event, make_registration):
+    event = make_event()
+    make_registration(event, status=RegistrationStatus.CANCELLED)
+    page = admin_client.get(f"/admin/events/{event.id}/delete").get_data(as_text=True)
+    assert 'id="delete-blocked"' in page and 'id="confirm-delete"' not in page
+    admin_client.post(f"/admin/events/{event.id}/delete")
+    assert count(Event) == 1
+    assert count(AuditEntry) == 0
+
+
+# --- sessions -------------------------------------------------------------------------
+
+
+def session_form(event, **overrides):
+    data = {
+        "title": "Werkstatt C: Umwelt",
+        "kind": "workshop",
+        "abstract": "Grün im Quartier",
+        "starts_at": "2027-05-16T11:00",
+        "ends_at": "2027-05-16T12:30",
+        "track_id": str(event.tracks[0].id),
+        "room_id": "0",
+        "speaker_ids": [str(event.speakers[0].id)],
+        "capacity": "20",
+    }
+    data.update(overrides)
+    return data
+
+
+def test_creating_a_session_converts_times_and_links_speakers(admin_client, make_programme):
+    event = make_programme()
+    response = admin_client.post(f"/admin/events/{event.id}/sessions/new", data=session_form(event))
+    assert response.status_code == 302
+    session = db.session.execute(
+        db.select(Session).where(Session.title == "Werkstatt C: Umwelt")
+    ).scalar_one()
+    assert session.starts_at == datetime(2027, 5, 16, 9, 0, tzinfo=UTC)
+    assert session.room_id is None and session.track_id == event.tracks[0].id
+    assert [s.name for s in session.speakers] == ["Dr. Erika Beispiel"]
+    assert audit_actions() == ["session.create"]
+    assert "warning" not in admin_client.get(response.headers["Location"]).get_data(as_text=True)
+
+
+def test_a_double_booked_room_or_time_outside_the_event_warns_but_saves(
+    admin_client, make_programme
+):
+    event = make_programme()
+    busy_room = workshop(event).room  # Werkstatt A: 11:00–12:30 local
+    data = session_form(event, room_id=str(busy_room.id), ends_at="2027-05-16T19:00")
+    response = admin_client.post(
+        f"/admin/events/{event.id}/sessions/new", data=data, follow_redirects=True
+    )
+    page = response.get_data(as_text=True)
+    assert response.status_code == 200
+    assert page.count('class="flash flash-warning"') == 2
+    assert "Werkstatt A: Teilhabe" in page.split('class="flash flash-warning"')[2]
+    assert count(Session) == 4
+
+
+@pytest.mark.parametrize(
+    "overrides",
+    [
+        {"ends_at": "2027-05-16T10:00"},
+        {"title": " "},
+        {"kind": "party"},
+        {"capacity": "-3"},
+        {"track_id": "99999"},
+        {"speaker_ids": ["99999"]},
+    ],
+)
+def test_an_invalid_session_is_refused_and_nothing_is_saved(
+    admin_client, make_programme, overrides
+):
+    event = make_programme()
+    data = session_form(event, **overrides)
+    response = admin_client.post(f"/admin/events/{event.id}/sessions/new", data=data)
+    assert response.status_code == 422
+    assert 'class="error"' in response.get_data(as_text=True)
+    assert count(Session) == 3
+
+
+def test_a_room_of_another_event_is_refused(admin_client, make_programme):
+    event = make_programme()
+    other = make_programme()
+    data = session_form(event, room_id=str(other.rooms[0].id))
+    response = admin_client.post(f"/admin/events/{event.id}/sessions/new", data=data)
+    assert response.status_code == 422
+    assert count(Session) == 6
+
+
+def test_editing_a_session_moves_it_and_tells_its_participants(
+    admin_client, make_programme, make_registration
+):
+    event = make_programme()
+    session = workshop(event)
+    choose(make_registration(event), session)
+    page = admin_client.get(f"/admin/sessions/{session.id}/edit").get_data(as_text=True)
+    assert 'value="2027-05-16T11:00"' in page
+    data = session_form(event, title=session.title, starts_at="2027-05-16T13:00")
+    data.update(ends_at="2027-05-16T14:00", room_id=str(session.room_id), capacity="30")
+    assert admin_client.post(f"/admin/sessions/{session.id}/edit", data=data).status_code == 302
+    db.session.expire_all()
+    session = db.session.get(Session, session.id)
+    assert session.starts_at == datetime(2027, 5, 16, 11, 0, tzinfo=UTC)
+    assert session.sequence == 1
+    kinds = db.session.execute(db.select(OutboxMessage.kind)).scalars().all()
+    assert kinds == ["programme_changed"]
+    entry = db.session.execute(db.select(AuditEntry)).scalar_one()
+    assert set(entry.after) >= {"starts_at", "ends_at"}
+
+
+def test_raising_a_workshop_capacity_admits_the_waiting_list(
+    admin_client, make_programme, make_registration
+):
+    event = make_programme()
+    session = workshop(event)
+    session.capacity = 1
+    db.session.commit()
+    choose(make_registration(event), session)
+    waiting = make_registration(event)
+    choose(waiting, session, ChoiceStatus.WAITLISTED)
+    data = session_form(event, title=session.title, capacity="2", room_id=str(session.room_id))
+    assert admin_client.post(f"/admin/sessions/{session.id}/edit", data=data).status_code == 302
+    db.session.expire_all()
+    statuses = {
+        c.status for c in db.session.get(SessionChoice, waiting.choices[0].id).registration.choices
+    }
+    assert statuses == {ChoiceStatus.CONFIRMED}
+
+
+def test_cancelling_a_session_keeps_it_and_mails_participants(
+    admin_client, make_programme, make_registration
+):
+    event = make_programme()
+    session = workshop(event)
+    choose(make_registration(event), session)
+    assert admin_client.post(f"/admin/sessions/{session.id}/cancel").status_code == 302
+    db.session.expire_all()
+    assert db.session.get(Session, session.id).status == SessionStatus.CANCELLED
+    message = db.session.execute(db.select(OutboxMessage)).scalar_one()
+    assert message.kind == "programme_changed" and message.payload["new"]["status"] == "cancelled"
+    assert admin_client.post(f"/admin/sessions/{session.id}/reinstate").status_code == 302
+    db.session.expire_all()
+    assert db.session.get(Session, session.id).status == SessionStatus.SCHEDULED
+    assert audit_actions() == ["session.cancel", "session.reinstate"]
+
+
+def test_a_chosen_session_cannot_be_deleted_but_an_unchosen_one_can(
+    admin_client, make_programme, make_registration
+):
+    event = make_programme()
+    chosen, free = workshop(event), event.sessions[0]
+    choose(make_registration(event), chosen)
+    page = admin_client.get(f"/admin/sessions/{chosen.id}/delete").get_data(as_text=True)
+    assert 'id="delete-blocked"' in page
+    admin_client.post(f"/admin/sessions/{chosen.id}/delete")
+    assert db.session.get(Session, chosen.id) is not None
+    assert admin_client.post(f"/admin/sessions/{free.id}/delete").status_code == 302
+    db.session.expire_all()
+    assert count(Session) == 2
+    assert audit_actions() == ["session.delete"]
+
+
+# --- tracks, rooms, speakers ----------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("kind", "valid", "invalid"),
+    [
+        ("tracks", {"name": "Umweltbewusstsein", "colour": "#2a9d8f"}, {"colour": "grün"}),
+        ("rooms", {"name": "Raum Main", "capacity": "30"}, {"capacity": "null"}),
+        ("speakers", {"name": "Prof. Jörg Weiß", "organisation": "TU Darmstadt"}, {"name": ""}),
+    ],
+)
+def test_catalogue_items_are_created_edited_and_validated(
+    admin_client, make_programme, kind, valid, invalid
+):
+    event = make_programme()
+    before = len(getattr(event, kind))
+    url = f"/admin/events/{event.id}/{kind}/new"
+    assert admin_client.post(url, data={**valid, **invalid}).status_code == 422
+    assert admin_client.post(url, data=valid).status_code == 302
+    db.session.expire_all()
+    items = getattr(db.session.get(Event, event.id), kind)
+    assert len(items) == before + 1
+    item = next(i for i in items if i.name == valid["name"])
+    edit = f"/admin/{kind}/{item.id}/edit"
+    assert admin_client.post(edit, data={**valid, "name": "Umbenannt"}).status_code == 302
+    assert admin_client.post(edit, data={**valid, "name": "X", **invalid}).status_code == 422
+    db.session.expire_all()
+    assert db.session.get(type(item), item.id).name == "Umbenannt"
+    assert audit_actions() == [f"{kind[:-1]}.create", f"{kind[:-1]}.update"]
+
+
+@pytest.mark.parametrize("kind", ["tracks", "rooms"])
+def test_a_duplicate_track_or_room_name_is_refused(admin_client, make_programme, kind):
+    event = make_programme()
+    existing = getattr(event, kind)[0].name
+    response = admin_client.post(f"/admin/events/{event.id}/{kind}/new", data={"name": existing})
+    assert response.status_code == 422
+    assert 'id="name-error"' in response.get_data(as_text=True)
+    assert len(getattr(event, kind)) == 2
+
+
+def test_a_room_in_use_cannot_be_deleted_but_an_unused_one_can(admin_client, make_programme):
+    event = make_programme()
+    used, _other = event.rooms
+    page = admin_client.get(f"/admin/rooms/{used.id}/delete").get_data(as_text=True)
+    assert 'id="delete-blocked"' in page
+    admin_client.post(f"/admin/rooms/{used.id}/delete")
+    db.session.expire_all()
+    assert len(db.session.get(Event, event.id).rooms) == 2
+    for session in db.session.get(Event, event.id).sessions:
+        session.room = None
+    db.session.commit()
+    assert admin_client.post(f"/admin/rooms/{used.id}/delete").status_code == 302
+    db.session.expire_all()
+    assert len(db.session.get(Event, event.id).rooms) == 1
+
+
+def test_deleting_a_speaker_takes_them_off_their_sessions(admin_client, make_programme):
+    event = make_programme()
+    speaker = event.speakers[0]
+    page = admin_client.get(f"/admin/speakers/{speaker.id}/delete").get_data(as_text=True)
+    assert "Keynote: Zusammenhalt im Quartier" in page
+    assert admin_client.post(f"/admin/speakers/{speaker.id}/delete").status_code == 302
+    db.session.expire_all()
+    event = db.session.get(Event, event.id)
+    assert event.speakers == [] and all(s.speakers == [] for s in event.sessions)
+    entry = db.session.execute(db.select(AuditEntry)).scalar_one()
+    assert entry.action == "speaker.delete" and entry.before["name"] == "Dr. Erika Beispiel"
+
+
+def test_missing_objects_answer_404(admin_client):
+    for url in ("/admin/events/999/", "/admin/sessions/999/edit", "/admin/rooms/999/edit"):
+        assert admin_client.get(url).status_code == 404
+
+
+def test_a_session_outside_the_event_day_shows_its_warning_in_the_programme(
+    admin_client, make_programme, make_session
+):
+    event = make_programme()
+    make_session(
+        event,
+        title="Nachlese",
+        starts_at=event.ends_at + timedelta(hours=1),
+        ends_at=event.ends_at + timedelta(hours=2),
+    )
+    page = admin_client.get(f"/admin/events/{event.id}/programme").get_data(as_text=True)
+    assert page.count('class="warning"') == 1
