@@ -27,12 +27,11 @@ $(STAMP): pyproject.toml
 
 # Compiled catalogues are build output; the .po files are the source.
 translations: install
-	$(BIN)/pybabel compile --use-fuzzy -q -d eventapp/translations
+	$(BIN)/pybabel compile -q -d eventapp/translations
 
 # After changing texts: extract them and merge into both catalogues.
 translations-update: install
-	$(BIN)/pybabel extract -q -F babel.cfg -k _l -k lazy_gettext -o eventapp/translations/messages.pot .
-	$(BIN)/pybabel update -q -N -i eventapp/translations/messages.pot -d eventapp/translations
+	$(BIN)/python scripts/update_translations.py
 
 # Browser tests drive the distribution's Chromium; it cannot be downloaded by Playwright here.
 browser:
