@@ -17,6 +17,7 @@ from eventapp.api import bp
 API_MODULES: list[str] = [
     "eventapp.api.events",
     "eventapp.api.openapi",
+    "eventapp.api.registrations",
 ]
 
 ERROR_SCHEMA = {

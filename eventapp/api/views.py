@@ -1,4 +1,5 @@
 """Routes of the JSON API; each area of the API has its own module (one import line each)."""
 
 import eventapp.api.events
-import eventapp.api.openapi  # noqa: F401
+import eventapp.api.openapi
+import eventapp.api.registrations  # noqa: F401

@@ -138,26 +138,39 @@ def workshop_slots(event: Event) -> list[list[Session]]:
     return slots
 
 
-def registration_problem(event: Event, now: datetime | None = None) -> RegistrationError | None:
-    """Why nobody can register right now, or None when registration is open."""
+def closed_reason(event: Event, now: datetime | None = None) -> str | None:
+    """Why registration is closed, as a code (no text, so it works outside requests)."""
     now = now or utcnow()
     if event.status == EventStatus.CANCELLED:
-        return EventCancelled(_("This event has been cancelled."))
+        return "cancelled"
     if event.status != EventStatus.PUBLISHED:
-        return RegistrationClosed(_("Registration for this event is not open."))
+        return "unpublished"
     if event.registration_opens_at and now < event.registration_opens_at:
+        return "not_yet_open"
+    if now >= (event.registration_closes_at or event.starts_at):
+        return "over"
+    return None
+
+
+def registration_open(event: Event, now: datetime | None = None) -> bool:
+    """Whether people can register for ``event`` at ``now``."""
+    return closed_reason(event, now) is None
+
+
+def registration_problem(event: Event, now: datetime | None = None) -> RegistrationError | None:
+    """Why nobody can register right now, as the error to raise; None when it is open."""
+    reason = closed_reason(event, now)
+    if reason is None:
+        return None
+    if reason == "cancelled":
+        return EventCancelled(_("This event has been cancelled."))
+    if reason == "not_yet_open":
         return RegistrationClosed(
             _(
                 "Registration opens on %(date)s.",
                 date=format_datetime(event.registration_opens_at, "medium"),
             )
         )
-    closes_at = event.registration_closes_at or event.starts_at
-    if now >= closes_at:
+    if reason == "over":
         return RegistrationClosed(_("Registration for this event has closed."))
-    return None
-
-
-def registration_open(event: Event, now: datetime | None = None) -> bool:
-    """Whether people can register for ``event`` at ``now``."""
-    return registration_problem(event, now) is None
+    return RegistrationClosed(_("Registration for this event is not open."))
