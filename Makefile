@@ -27,7 +27,7 @@ $(STAMP): pyproject.toml
 
 # Compiled catalogues are build output; the .po files are the source.
 translations: install
-	$(BIN)/pybabel compile -q -d eventapp/translations
+	$(BIN)/pybabel -q compile -d eventapp/translations
 
 # After changing texts: extract them and merge into both catalogues.
 translations-update: install
