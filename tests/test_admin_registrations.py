@@ -1,0 +1,337 @@
+"""Back office: the registration list, one registration's history and actions, bulk email."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from eventapp.extensions import db
+from eventapp.models import (
+    ENTRANCE,
+    AuditEntry,
+    CheckIn,
+    ChoiceStatus,
+    OutboxMessage,
+    Registration,
+    RegistrationChange,
+    RegistrationStatus,
+    Role,
+    Sector,
+    Session,
+    SessionChoice,
+)
+
+PASSWORD = "correct horse battery"
+
+
+@pytest.fixture
+def admin(make_user):
+    return make_user(Role.ADMIN, email="office@example.org")
+
+
+@pytest.fixture
+def admin_client(app, admin):
+    client = app.test_client()
+    assert (
+        client.post("/login", data={"email": admin.email, "password": PASSWORD}).status_code == 302
+    )
+    return client
+
+
+def choose(registration, session, status=ChoiceStatus.CONFIRMED) -> None:
+    db.session.add(SessionChoice(registration=registration, session=session, status=status))
+    db.session.commit()
+
+
+def workshops(event) -> tuple[Session, Session]:
+    a, b = (s for s in event.sessions if s.title.startswith("Werkstatt"))
+    return a, b
+
+
+def listed_ids(response) -> list[int]:
+    return [
+        int(i) for i in re.findall(r'data-registration="(\d+)"', response.get_data(as_text=True))
+    ]
+
+
+def fresh(model, id_):
+    db.session.expire_all()
+    return db.session.get(model, id_)
+
+
+def outbox_kinds() -> list[str]:
+    return list(
+        db.session.execute(db.select(OutboxMessage.kind).order_by(OutboxMessage.id)).scalars()
+    )
+
+
+# --- the list --------------------------------------------------------------------------
+
+
+@pytest.fixture
+def people(make_programme, make_registration):
+    event = make_programme()
+    a, b = workshops(event)
+    anna = make_registration(
+        event,
+        first_name="Anna",
+        last_name="Müller",
+        organisation="Stadt Bürstadt",
+        email="anna@example.org",
+        sector=Sector.MUNICIPALITY,
+    )
+    choose(anna, a)
+    bernd = make_registration(
+        event,
+        first_name="Bernd",
+        last_name="Özdemir",
+        organisation="NHW Wohnstadt",
+        sector=Sector.HOUSING,
+        status=RegistrationStatus.WAITLISTED,
+    )
+    choose(bernd, b, ChoiceStatus.WAITLISTED)
+    clara = make_registration(
+        event,
+        first_name="Clara",
+        last_name="Schäfer",
+        organisation="Hochschule Darmstadt",
+        sector=Sector.RESEARCH,
+        status=RegistrationStatus.CANCELLED,
+    )
+    return event, anna, bernd, clara
+
+
+@pytest.mark.parametrize(
+    ("query", "expected"),
+    [
+        ("", ["anna", "bernd", "clara"]),
+        ("?q=müller", ["anna"]),
+        ("?q=Anna+Müller", ["anna"]),
+        ("?q=anna@example", ["anna"]),
+        ("?q=wohnstadt", ["bernd"]),
+        ("?q=100%25", []),
+        ("?status=waitlisted", ["bernd"]),
+        ("?status=active", ["anna", "bernd"]),
+        ("?status=cancelled", ["clara"]),
+        ("?sector=research", ["clara"]),
+        ("?status=nonsense", ["anna", "bernd", "clara"]),
+    ],
+)
+def test_the_list_searches_and_filters(admin_client, people, query, expected):
+    event, anna, bernd, clara = people
+    ids = {"anna": anna.id, "bernd": bernd.id, "clara": clara.id}
+    response = admin_client.get(f"/admin/events/{event.id}/registrations{query}")
+    assert response.status_code == 200
+    # Order by name follows the database's collation (umlauts differ), so compare sets.
+    assert sorted(listed_ids(response)) == sorted(ids[name] for name in expected)
+
+
+def test_the_list_filters_by_workshop(admin_client, people):
+    event, anna, bernd, _clara = people
+    a, b = workshops(event)
+    url = f"/admin/events/{event.id}/registrations?workshop="
+    assert listed_ids(admin_client.get(url + str(a.id))) == [anna.id]
+    assert listed_ids(admin_client.get(url + str(b.id))) == [bernd.id]
+
+
+def test_the_list_is_paginated(admin_client, make_event, make_registration):
+    event = make_event()
+    for n in range(57):
+        make_registration(event, last_name=f"Person {n:02d}")
+    url = f"/admin/events/{event.id}/registrations?status=confirmed"
+    first, second = admin_client.get(url), admin_client.get(url + "&page=2")
+    assert len(listed_ids(first)) == 50 and len(listed_ids(second)) == 7
+    assert set(listed_ids(first)).isdisjoint(listed_ids(second))
+    assert "status=confirmed" in first.get_data(as_text=True).split('rel="next"')[0][-200:]
+    assert admin_client.get(url + "&page=9").status_code == 404
+
+
+def test_the_list_of_another_event_does_not_show_these_people(admin_client, people, make_event):
+    other = make_event()
+    assert listed_ids(admin_client.get(f"/admin/events/{other.id}/registrations")) == []
+
+
+# --- one registration --------------------------------------------------------------------
+
+
+def test_the_detail_page_shows_history_and_check_ins(admin_client, admin, people):
+    _event, anna, *_ = people
+    db.session.add(RegistrationChange(registration=anna, kind="registered", actor="participant"))
+    db.session.add(CheckIn(registration=anna, list_key=ENTRANCE, user_id=admin.id, device="Tür 1"))
+    db.session.commit()
+    page = admin_client.get(f"/admin/registrations/{anna.id}").get_data(as_text=True)
+    history = page.split('id="history"')[1]
+    assert "registered" in history and "participant" in history
+    assert "entrance" in history and "office@example.org" in history and "Tür 1" in history
+    assert "Werkstatt A: Teilhabe" in page
+
+
+def test_cancelling_moves_the_first_waiting_person_up(admin_client, make_event, make_registration):
+    event = make_event(capacity=1)
+    seated = make_registration(event)
+    waiting = make_registration(event, status=RegistrationStatus.WAITLISTED)
+    response = admin_client.post(f"/admin/registrations/{seated.id}/cancel")
+    assert response.status_code == 302
+    assert fresh(Registration, seated.id).status == RegistrationStatus.CANCELLED
+    assert fresh(Registration, waiting.id).status == RegistrationStatus.CONFIRMED
+    change = fresh(Registration, seated.id).changes[-1]
+    assert (change.kind, change.actor) == ("cancelled", "admin:office@example.org")
+    entry = db.session.execute(db.select(AuditEntry)).scalar_one()
+    assert entry.action == "registration.cancel"
+    assert (entry.before["status"], entry.after["status"]) == ("confirmed", "cancelled")
+    assert outbox_kinds() == ["cancelled", "promoted"]
+
+
+def test_cancelling_twice_is_refused_without_change(admin_client, people):
+    _event, *_rest, clara = people
+    admin_client.post(f"/admin/registrations/{clara.id}/cancel")
+    assert db.session.execute(db.select(AuditEntry)).first() is None
+
+
+def test_promoting_needs_a_free_seat(admin_client, make_event, make_registration):
+    event = make_event(capacity=1)
+    make_registration(event)
+    waiting = make_registration(event, status=RegistrationStatus.WAITLISTED)
+    response = admin_client.post(
+        f"/admin/registrations/{waiting.id}/promote", follow_redirects=True
+    )
+    assert 'class="flash flash-error"' in response.get_data(as_text=True)
+    assert fresh(Registration, waiting.id).status == RegistrationStatus.WAITLISTED
+    event.capacity = 2
+    db.session.commit()
+    admin_client.post(f"/admin/registrations/{waiting.id}/promote")
+    assert fresh(Registration, waiting.id).status == RegistrationStatus.CONFIRMED
+    assert [e.action for e in db.session.execute(db.select(AuditEntry)).scalars()] == [
+        "registration.promote"
+    ]
+
+
+def test_promoting_to_a_workshop_seat(admin_client, make_programme, make_registration):
+    event = make_programme()
+    a, _b = workshops(event)
+    person = make_registration(event)
+    choose(person, a, ChoiceStatus.WAITLISTED)
+    admin_client.post(f"/admin/registrations/{person.id}/promote", data={"session_id": a.id})
+    assert fresh(Registration, person.id).choices[0].status == ChoiceStatus.CONFIRMED
+
+
+def test_moving_between_workshops_follows_the_rules(
+    admin_client, make_programme, make_registration
+):
+    event = make_programme()
+    a, b = workshops(event)
+    person = make_registration(event)
+    choose(person, a)
+    url = f"/admin/registrations/{person.id}/move"
+    assert (
+        admin_client.post(url, data={"from_session_id": a.id, "to_session_id": b.id}).status_code
+        == 302
+    )
+    assert [c.session_id for c in fresh(Registration, person.id).choices] == [b.id]
+    # Back into a full workshop: refused, nothing changes.
+    a.capacity = 1
+    db.session.commit()
+    choose(make_registration(event), a)
+    response = admin_client.post(
+        url, data={"from_session_id": b.id, "to_session_id": a.id}, follow_redirects=True
+    )
+    assert 'class="flash flash-error"' in response.get_data(as_text=True)
+    assert [c.session_id for c in fresh(Registration, person.id).choices] == [b.id]
+    admin_client.post(url, data={"from_session_id": "x", "to_session_id": a.id})
+    assert [c.session_id for c in fresh(Registration, person.id).choices] == [b.id]
+    actions = db.session.execute(db.select(AuditEntry.action)).scalars().all()
+    assert actions == ["registration.move"]
+
+
+def test_resending_the_confirmation_queues_it(admin_client, people):
+    _event, anna, bernd, clara = people
+    admin_client.post(f"/admin/registrations/{anna.id}/resend")
+    admin_client.post(f"/admin/registrations/{bernd.id}/resend")
+    admin_client.post(f"/admin/registrations/{clara.id}/resend")
+    rows = db.session.execute(
+        db.select(OutboxMessage.kind, OutboxMessage.recipient).order_by(OutboxMessage.id)
+    ).all()
+    assert rows == [("registration_confirmed", anna.email), ("waitlisted", bernd.email)]
+
+
+# --- bulk email --------------------------------------------------------------------------
+
+
+def test_bulk_email_shows_a_preview_with_the_count_before_sending(admin_client, people):
+    event, *_ = people
+    data = {"status": "active", "subject": "Anreise", "body": "Liebe Gäste,\n\nbitte früh kommen."}
+    response = admin_client.post(
+        f"/admin/events/{event.id}/mail", data={**data, "action": "preview"}
+    )
+    page = response.get_data(as_text=True)
+    assert response.status_code == 200
+    assert 'data-count="2"' in page and "bitte früh kommen." in page
+    assert 'name="expected_count" type="hidden" value="2"' in page
+    assert outbox_kinds() == []
+
+
+def test_bulk_email_is_queued_for_the_filtered_participants_only(admin_client, people):
+    event, anna, _bernd, _clara = people
+    a, _b = workshops(event)
+    data = {
+        "status": "active",
+        "workshop": str(a.id),
+        "subject": "Ihre Werkstatt",
+        "body": "Raum geändert.",
+        "action": "send",
+        "expected_count": "1",
+    }
+    response = admin_client.post(f"/admin/events/{event.id}/mail", data=data)
+    assert response.status_code == 302
+    message = db.session.execute(db.select(OutboxMessage)).scalar_one()
+    assert (message.kind, message.recipient) == ("announcement", anna.email)
+    assert message.payload == {"subject": "Ihre Werkstatt", "body": "Raum geändert."}
+    entry = db.session.execute(db.select(AuditEntry)).scalar_one()
+    assert entry.action == "mail.bulk" and entry.after["recipients"] == 1
+
+
+def test_bulk_email_is_not_sent_when_the_list_changed_since_the_preview(admin_client, people):
+    event, *_ = people
+    data = {
+        "status": "active",
+        "subject": "S",
+        "body": "B",
+        "action": "send",
+        "expected_count": "5",
+    }
+    response = admin_client.post(f"/admin/events/{event.id}/mail", data=data)
+    page = response.get_data(as_text=True)
+    assert 'class="flash flash-error"' in page and 'data-count="2"' in page
+    assert outbox_kinds() == []
+
+
+def test_bulk_email_without_subject_is_refused(admin_client, people):
+    event, *_ = people
+    data = {"status": "active", "subject": "", "body": "B", "action": "send", "expected_count": "2"}
+    response = admin_client.post(f"/admin/events/{event.id}/mail", data=data)
+    assert response.status_code == 422
+    assert outbox_kinds() == []
+
+
+def test_bulk_email_never_reaches_cancelled_registrations(admin_client, people):
+    event, *_ = people
+    data = {"status": "cancelled", "subject": "S", "body": "B", "action": "preview"}
+    response = admin_client.post(f"/admin/events/{event.id}/mail", data=data)
+    assert response.status_code == 422  # not a choice offered
+    assert outbox_kinds() == []
+
+
+# --- audit log page ------------------------------------------------------------------------
+
+
+def test_the_audit_page_lists_who_did_what(admin_client, people):
+    event, anna, *_ = people
+    admin_client.post(f"/admin/registrations/{anna.id}/cancel")
+    admin_client.post(f"/admin/events/{event.id}/status", data={"status": "draft"})
+    page = admin_client.get("/admin/audit").get_data(as_text=True)
+    row = page.split('data-action="registration.cancel"')[1].split("</tr>")[0]
+    assert "office@example.org" in row and "confirmed" in row and "cancelled" in row
+    filtered = admin_client.get("/admin/audit?object_type=event").get_data(as_text=True)
+    assert 'data-action="registration.cancel"' not in filtered
+    assert 'data-action="event.draft"' in filtered
