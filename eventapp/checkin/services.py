@@ -1,0 +1,411 @@
+"""Check-in at the door and in workshops: redeem, annul, counts and name search.
+
+Every outcome is decided here, so the API, the scanner page and the log page agree.
+The truth about "checked in once" is the unique constraint on
+``CheckIn(registration_id, list_key)``: two devices redeeming the same code at the
+same moment both try to insert, exactly one succeeds, the other answers
+``already_checked_in``. A nonce makes a retried request return its first answer.
+"""
+
+from __future__ import annotations
+
+import enum
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import func, or_
+from sqlalchemy.exc import IntegrityError
+
+from eventapp.extensions import db
+from eventapp.models import (
+    ENTRANCE,
+    CheckIn,
+    ChoiceStatus,
+    Event,
+    Registration,
+    RegistrationStatus,
+    ScanLog,
+    Session,
+    SessionChoice,
+    SessionKind,
+    utcnow,
+)
+
+MAX_CODE_LENGTH = 200
+MAX_NONCE_LENGTH = 80
+SEARCH_MIN_LENGTH = 2
+SEARCH_LIMIT = 25
+
+
+class RedeemStatus(enum.StrEnum):
+    OK = "ok"
+    ALREADY_CHECKED_IN = "already_checked_in"
+    CANCELLED = "cancelled"
+    WAITLISTED = "waitlisted"
+    WRONG_EVENT = "wrong_event"
+    NOT_REGISTERED_FOR_SESSION = "not_registered_for_session"
+    UNKNOWN = "unknown"
+
+
+class AnnulStatus(enum.StrEnum):
+    ANNULLED = "annulled"
+    NOT_CHECKED_IN = "not_checked_in"
+    WRONG_EVENT = "wrong_event"
+    UNKNOWN = "unknown"
+
+
+class CheckInError(ValueError):
+    """A request that cannot be answered with a status: no such event or list."""
+
+    def __init__(self, status: int, code: str, message: str) -> None:
+        super().__init__(message)
+        self.status, self.code, self.message = status, code, message
+
+
+# --- lists -----------------------------------------------------------------------
+
+
+def event_by_slug(slug: str) -> Event:
+    """The event with this slug, else a 404 ``CheckInError``."""
+    event = db.session.execute(db.select(Event).where(Event.slug == slug)).scalar_one_or_none()
+    if event is None:
+        raise CheckInError(404, "event_not_found", "There is no event with this slug.")
+    return event
+
+
+def list_sessions(event: Event) -> list[Session]:
+    """The sessions one can check people in to (all but breaks), in programme order."""
+    return [s for s in event.sessions if s.kind != SessionKind.BREAK]
+
+
+def resolve_list(event: Event, list_ref: Any) -> tuple[str, Session | None]:
+    """``"entrance"`` or a session id (number, digits, ``session:<id>``) → list key, session."""
+    if list_ref is None or list_ref == "" or list_ref == ENTRANCE:
+        return ENTRANCE, None
+    text = str(list_ref).removeprefix("session:")
+    if isinstance(list_ref, bool) or not text.isdigit() or len(text) > 12:
+        raise CheckInError(422, "invalid_list", 'The list must be "entrance" or a session id.')
+    session = db.session.get(Session, int(text))
+    if session is None or session.event_id != event.id:
+        raise CheckInError(422, "invalid_list", "This event has no session with that id.")
+    return f"session:{session.id}", session
+
+
+def list_value(list_key: str) -> str | int:
+    """The list as the API shows it: ``"entrance"`` or the session id."""
+    if list_key.startswith("session:"):
+        return int(list_key.removeprefix("session:"))
+    return list_key
+
+
+# --- redeem ----------------------------------------------------------------------
+
+
+def _iso(event: Event, moment: datetime | None) -> str | None:
+    """ISO 8601 in the event's time zone, so a scanner shows door time whatever its clock says."""
+    return event.local(moment).isoformat(timespec="seconds") if moment else None
+
+
+def _person(registration: Registration) -> dict[str, Any]:
+    return {
+        "id": registration.id,
+        "name": registration.name,
+        "organisation": registration.organisation,
+    }
+
+
+def _registration_by_code(code: str) -> Registration | None:
+    if not code or len(code) > MAX_CODE_LENGTH:
+        return None
+    return db.session.execute(
+        db.select(Registration).where(Registration.ticket_code == code)
+    ).scalar_one_or_none()
+
+
+def _existing_check_in(registration: Registration, list_key: str) -> CheckIn | None:
+    return db.session.execute(
+        db.select(CheckIn).where(
+            CheckIn.registration_id == registration.id, CheckIn.list_key == list_key
+        )
+    ).scalar_one_or_none()
+
+
+def _admitted_to(registration: Registration, session: Session) -> bool:
+    """Workshops admit only those with a confirmed seat; other sessions are open to all."""
+    if session.kind != SessionKind.WORKSHOP:
+        return True
+    return (
+        db.session.execute(
+            db.select(SessionChoice.id).where(
+                SessionChoice.registration_id == registration.id,
+                SessionChoice.session_id == session.id,
+                SessionChoice.status == ChoiceStatus.CONFIRMED,
+            )
+        ).first()
+        is not None
+    )
+
+
+def _check_in(
+    registration: Registration, list_key: str, user_id: int | None, device: str
+) -> tuple[RedeemStatus, datetime]:
+    existing = _existing_check_in(registration, list_key)
+    if existing is not None:
+        return RedeemStatus.ALREADY_CHECKED_IN, existing.checked_in_at
+    now = utcnow()
+    try:
+        # A savepoint, so that losing the race rolls back only this insert.
+        with db.session.begin_nested():
+            db.session.add(
+                CheckIn(
+                    registration_id=registration.id,
+                    list_key=list_key,
+                    checked_in_at=now,
+                    user_id=user_id,
+                    device=device,
+                )
+            )
+    except IntegrityError:
+        existing = _existing_check_in(registration, list_key)
+        if existing is None:  # pragma: no cover - the winner's row is visible once it failed us
+            raise
+        return RedeemStatus.ALREADY_CHECKED_IN, existing.checked_in_at
+    if list_key == ENTRANCE:
+        registration.checked_in_at = now
+    return RedeemStatus.OK, now
+
+
+def _decide(
+    event: Event,
+    registration: Registration | None,
+    list_key: str,
+    session: Session | None,
+    user_id: int | None,
+    device: str,
+) -> dict[str, Any]:
+    if registration is None:
+        return {"status": RedeemStatus.UNKNOWN.value}
+    answer: dict[str, Any] = {"registration": _person(registration)}
+    if registration.event_id != event.id:
+        status = RedeemStatus.WRONG_EVENT
+        answer["registration_event"] = registration.event.title
+    elif registration.status == RegistrationStatus.CANCELLED:
+        status = RedeemStatus.CANCELLED
+    elif registration.status == RegistrationStatus.WAITLISTED:
+        status = RedeemStatus.WAITLISTED
+    elif session is not None and not _admitted_to(registration, session):
+        status = RedeemStatus.NOT_REGISTERED_FOR_SESSION
+    else:
+        status, checked_in_at = _check_in(registration, list_key, user_id, device)
+        answer["checked_in_at"] = _iso(event, checked_in_at)
+    return {"status": status.value, **answer}
+
+
+def _stored_answer(user_id: int | None, nonce: str | None) -> dict[str, Any] | None:
+    if not nonce or user_id is None:
+        return None
+    log = db.session.execute(
+        db.select(ScanLog).where(ScanLog.user_id == user_id, ScanLog.nonce == nonce)
+    ).scalar_one_or_none()
+    return dict(log.response) if log is not None else None
+
+
+def redeem_ticket(
+    *,
+    event_slug: str,
+    code: str,
+    list_ref: Any = ENTRANCE,
+    user_id: int | None,
+    device: str = "",
+    nonce: str | None = None,
+) -> dict[str, Any]:
+    """Check the holder of ``code`` in to a list of the event; the answer of the contract.
+
+    Logs the scan whatever its outcome. The caller commits.
+    """
+    nonce = (nonce or "")[:MAX_NONCE_LENGTH] or None
+    stored = _stored_answer(user_id, nonce)
+    if stored is not None:
+        return stored
+    event = event_by_slug(event_slug)
+    list_key, session = resolve_list(event, list_ref)
+    registration = _registration_by_code(code)
+    try:
+        with db.session.begin_nested():
+            answer = _decide(event, registration, list_key, session, user_id, device)
+            answer["list"] = list_value(list_key)
+            db.session.add(
+                ScanLog(
+                    event_id=event.id,
+                    registration_id=registration.id if registration else None,
+                    user_id=user_id,
+                    action="redeem",
+                    code=code[:MAX_CODE_LENGTH],
+                    list_key=list_key,
+                    result=answer["status"],
+                    device=device,
+                    nonce=nonce,
+                    response=answer,
+                )
+            )
+    except IntegrityError:
+        # The same nonce arrived twice at once: the other request's answer is the answer.
+        stored = _stored_answer(user_id, nonce)
+        if stored is None:
+            raise
+        return stored
+    return answer
+
+
+# --- annul -----------------------------------------------------------------------
+
+
+def annul_check_in(
+    *, event_slug: str, code: str, list_ref: Any = ENTRANCE, user_id: int | None, device: str = ""
+) -> dict[str, Any]:
+    """Undo a check-in (a mistaken scan); logged like a scan. The caller commits."""
+    event = event_by_slug(event_slug)
+    list_key, _session = resolve_list(event, list_ref)
+    registration = _registration_by_code(code)
+    answer: dict[str, Any]
+    if registration is None:
+        answer = {"status": AnnulStatus.UNKNOWN.value}
+    elif registration.event_id != event.id:
+        answer = {"status": AnnulStatus.WRONG_EVENT.value, "registration": _person(registration)}
+    else:
+        existing = _existing_check_in(registration, list_key)
+        status = AnnulStatus.NOT_CHECKED_IN
+        if existing is not None:
+            db.session.delete(existing)
+            if list_key == ENTRANCE:
+                registration.checked_in_at = None
+            status = AnnulStatus.ANNULLED
+        answer = {"status": status.value, "registration": _person(registration)}
+    answer["list"] = list_value(list_key)
+    db.session.add(
+        ScanLog(
+            event_id=event.id,
+            registration_id=registration.id if registration else None,
+            user_id=user_id,
+            action="annul",
+            code=code[:MAX_CODE_LENGTH],
+            list_key=list_key,
+            result=answer["status"],
+            device=device,
+            response=answer,
+        )
+    )
+    return answer
+
+
+# --- status and search -------------------------------------------------------------
+
+
+def checkin_status(event: Event) -> dict[str, Any]:
+    """Counts for the event: registered, checked in, and per list."""
+    by_status = dict(
+        db.session.execute(
+            db.select(Registration.status, func.count(Registration.id))
+            .where(Registration.event_id == event.id)
+            .group_by(Registration.status)
+        ).all()
+    )
+    registered = by_status.get(RegistrationStatus.CONFIRMED, 0)
+    checked_in = dict(
+        db.session.execute(
+            db.select(CheckIn.list_key, func.count(CheckIn.id))
+            .join(Registration, Registration.id == CheckIn.registration_id)
+            .where(Registration.event_id == event.id)
+            .group_by(CheckIn.list_key)
+        ).all()
+    )
+    seats = dict(
+        db.session.execute(
+            db.select(SessionChoice.session_id, func.count(SessionChoice.id))
+            .join(Registration, Registration.id == SessionChoice.registration_id)
+            .where(
+                Registration.event_id == event.id,
+                Registration.status == RegistrationStatus.CONFIRMED,
+                SessionChoice.status == ChoiceStatus.CONFIRMED,
+            )
+            .group_by(SessionChoice.session_id)
+        ).all()
+    )
+    lists = [
+        {
+            "list": ENTRANCE,
+            "title": "entrance",
+            "expected": registered,
+            "checked_in": checked_in.get(ENTRANCE, 0),
+        }
+    ]
+    for session in list_sessions(event):
+        expected = seats.get(session.id, 0) if session.kind == SessionKind.WORKSHOP else None
+        lists.append(
+            {
+                "list": session.id,
+                "title": session.title,
+                "kind": session.kind.value,
+                "starts_at": _iso(event, session.starts_at),
+                "expected": expected,
+                "checked_in": checked_in.get(f"session:{session.id}", 0),
+            }
+        )
+    return {
+        "event": event.slug,
+        "registered": registered,
+        "waitlisted": by_status.get(RegistrationStatus.WAITLISTED, 0),
+        "cancelled": by_status.get(RegistrationStatus.CANCELLED, 0),
+        "checked_in": checked_in.get(ENTRANCE, 0),
+        "lists": lists,
+    }
+
+
+def _like_any(term: str):
+    """Case-insensitive match of ``term`` against the searchable fields.
+
+    SQLite's ``lower()`` folds only ASCII, so a few case variants of the term are
+    tried as well ("müller" still finds "Müller").
+    """
+    escaped = term.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    variants = {escaped, escaped.lower(), escaped.capitalize(), escaped.upper()}
+    columns = (
+        Registration.first_name,
+        Registration.last_name,
+        Registration.email,
+        Registration.organisation,
+    )
+    return or_(
+        *(
+            column.ilike(f"%{variant}%", escape="\\")
+            for column in columns
+            for variant in sorted(variants)
+        )
+    )
+
+
+def search_registrations(event: Event, query: str, limit: int = SEARCH_LIMIT) -> list[dict]:
+    """The event's registrations with every word of ``query`` in name, email or organisation."""
+    terms = [t for t in query.split() if t][:5]
+    if len(" ".join(terms)) < SEARCH_MIN_LENGTH:
+        return []
+    statement = (
+        db.select(Registration)
+        .where(Registration.event_id == event.id, *(_like_any(t[:100]) for t in terms))
+        .order_by(Registration.last_name, Registration.first_name, Registration.id)
+        .limit(limit)
+    )
+    return [
+        {
+            "id": r.id,
+            "name": r.name,
+            "first_name": r.first_name,
+            "last_name": r.last_name,
+            "email": r.email,
+            "organisation": r.organisation,
+            "status": r.status.value,
+            "checked_in_at": _iso(event, r.checked_in_at),
+            "ticket_code": r.ticket_code,
+        }
+        for r in db.session.execute(statement).scalars()
+    ]
