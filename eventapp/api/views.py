@@ -1,5 +1,6 @@
 """Routes of the JSON API; each area of the API has its own module (one import line each)."""
 
+import eventapp.api.checkin
 import eventapp.api.events
 import eventapp.api.openapi
 import eventapp.api.registrations  # noqa: F401
