@@ -15,6 +15,7 @@ from flask import current_app
 from eventapp.api import bp
 
 API_MODULES: list[str] = [
+    "eventapp.api.checkin",
     "eventapp.api.events",
     "eventapp.api.openapi",
     "eventapp.api.registrations",
