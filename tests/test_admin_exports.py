@@ -1,0 +1,206 @@
+"""Back office exports: CSV and XLSX read back with umlauts intact, and the badge PDF."""
+
+from __future__ import annotations
+
+import csv
+import io
+from datetime import UTC, datetime
+
+import pytest
+from openpyxl import load_workbook
+from pypdf import PdfReader
+
+from eventapp.extensions import db
+from eventapp.models import (
+    ENTRANCE,
+    CheckIn,
+    ChoiceStatus,
+    RegistrationStatus,
+    Role,
+    Sector,
+    SessionChoice,
+)
+
+PASSWORD = "correct horse battery"
+BOM = b"\xef\xbb\xbf"
+A6_POINTS = (297.6, 419.5)
+
+
+@pytest.fixture
+def admin_client(app, make_user):
+    admin = make_user(Role.ADMIN)
+    client = app.test_client()
+    assert (
+        client.post("/login", data={"email": admin.email, "password": PASSWORD}).status_code == 302
+    )
+    return client
+
+
+@pytest.fixture
+def congress(make_programme, make_registration, make_user):
+    """Two confirmed people (one checked in), one waiting, one cancelled; a workshop."""
+    event = make_programme()
+    workshop = next(s for s in event.sessions if s.title.startswith("Werkstatt A"))
+    door = make_user(Role.CHECKIN, name="Türsteherin Jana")
+    joerg = make_registration(
+        event,
+        first_name="Jörg",
+        last_name="Größe",
+        organisation="Stadt Bürstadt – Amt für Soziales",
+        sector=Sector.MUNICIPALITY,
+        created_at=datetime(2027, 5, 1, 10, 0, tzinfo=UTC),
+    )
+    aylin = make_registration(
+        event, first_name="Aylin", last_name="Şahin", organisation='=HYPERLINK("http://x")'
+    )
+    waiting = make_registration(event, last_name="Wartend", status=RegistrationStatus.WAITLISTED)
+    gone = make_registration(event, last_name="Storniert", status=RegistrationStatus.CANCELLED)
+    with db.session.no_autoflush:
+        for status, person in (
+            (ChoiceStatus.CONFIRMED, joerg),
+            (ChoiceStatus.WAITLISTED, aylin),
+            (ChoiceStatus.CONFIRMED, waiting),
+        ):
+            db.session.add(SessionChoice(registration=person, session=workshop, status=status))
+        db.session.add(
+            CheckIn(
+                registration=joerg,
+                list_key=ENTRANCE,
+                user=door,
+                checked_in_at=datetime(2027, 5, 16, 7, 5, tzinfo=UTC),
+            )
+        )
+        db.session.add(
+            CheckIn(
+                registration=joerg,
+                list_key=f"session:{workshop.id}",
+                checked_in_at=datetime(2027, 5, 16, 9, 2, tzinfo=UTC),
+            )
+        )
+    db.session.commit()
+    return event, workshop, joerg, aylin, waiting, gone
+
+
+def read_csv(response, delimiter=","):
+    assert response.status_code == 200
+    assert response.mimetype == "text/csv"
+    body = response.get_data()
+    assert body.startswith(BOM)
+    return list(csv.reader(io.StringIO(body.decode("utf-8-sig")), delimiter=delimiter))
+
+
+def read_xlsx(response):
+    assert response.status_code == 200
+    assert response.mimetype.endswith("spreadsheetml.sheet")
+    sheet = load_workbook(io.BytesIO(response.get_data())).active
+    return sheet, [list(row) for row in sheet.iter_rows(values_only=True)]
+
+
+def by_last_name(rows, header_index):
+    return {row[header_index]: row for row in rows[1:]}
+
+
+def test_registrations_csv_keeps_umlauts_and_uses_the_event_time_zone(admin_client, congress):
+    event, _workshop, joerg, *_ = congress
+    response = admin_client.get(f"/admin/events/{event.id}/registrations.csv")
+    assert f'filename="{event.slug}-registrations.csv"' in response.headers["Content-Disposition"]
+    rows = read_csv(response)
+    header = rows[0]
+    assert len(rows) == 5  # header + all four, cancelled ones included
+    row = by_last_name(rows, header.index("Last name" if "Last name" in header else "Nachname"))
+    joerg_row = row["Größe"]
+    assert joerg_row[0] == str(joerg.id)
+    assert "Jörg" in joerg_row and "Stadt Bürstadt – Amt für Soziales" in joerg_row
+    assert "Werkstatt A: Teilhabe" in joerg_row
+    assert "2027-05-01 12:00" in joerg_row  # 10:00 UTC is 12:00 in Bürstadt
+    assert "2027-05-16 09:05" in joerg_row  # entrance check-in
+    assert "Şahin" in row
+
+
+def test_semicolon_csv_for_german_excel(admin_client, congress):
+    event, *_ = congress
+    response = admin_client.get(f"/admin/events/{event.id}/registrations.csv?sep=semicolon")
+    assert response.get_data().split(b"\r\n")[0].count(b";") >= 10
+    rows = read_csv(response, delimiter=";")
+    assert any("Größe" in row for row in rows)
+
+
+def test_participant_text_is_never_run_as_a_spreadsheet_formula(admin_client, congress):
+    event, *_ = congress
+    rows = read_csv(admin_client.get(f"/admin/events/{event.id}/registrations.csv"))
+    assert any('\'=HYPERLINK("http://x")' in row for row in rows)
+    sheet, _rows = read_xlsx(admin_client.get(f"/admin/events/{event.id}/registrations.xlsx"))
+    cells = [c for row in sheet.iter_rows() for c in row if c.value == '=HYPERLINK("http://x")']
+    assert cells and all(c.data_type == "s" for c in cells)
+
+
+def test_registrations_xlsx_reads_back_with_umlauts_and_local_times(admin_client, congress):
+    event, *_ = congress
+    sheet, rows = read_xlsx(admin_client.get(f"/admin/events/{event.id}/registrations.xlsx"))
+    assert len(rows) == 5
+    joerg_row = next(row for row in rows if "Größe" in row)
+    assert "Stadt Bürstadt – Amt für Soziales" in joerg_row
+    assert datetime(2027, 5, 1, 12, 0) in joerg_row
+    assert sheet["A1"].font.bold
+
+
+@pytest.mark.parametrize("fmt", ["csv", "xlsx"])
+def test_attendance_list_has_the_confirmed_seats_of_confirmed_people(admin_client, congress, fmt):
+    _event, workshop, *_ = congress
+    response = admin_client.get(f"/admin/sessions/{workshop.id}/attendance.{fmt}")
+    rows = read_csv(response) if fmt == "csv" else read_xlsx(response)[1]
+    # Jörg holds a seat; Aylin only waits; the waitlisted registration has no event seat.
+    assert [row[0] for row in rows[1:]] == ["Größe"]
+    assert rows[1][4] in ("2027-05-16 11:02", datetime(2027, 5, 16, 11, 2))
+
+
+@pytest.mark.parametrize("fmt", ["csv", "xlsx"])
+def test_checkin_list_has_every_confirmed_person_and_who_let_them_in(admin_client, congress, fmt):
+    event, *_ = congress
+    response = admin_client.get(f"/admin/events/{event.id}/checkin-list.{fmt}")
+    rows = read_csv(response) if fmt == "csv" else read_xlsx(response)[1]
+    people = {row[0]: row for row in rows[1:]}
+    assert set(people) == {"Größe", "Şahin"}
+    assert people["Größe"][5] == "Türsteherin Jana"
+    assert people["Größe"][4] in ("2027-05-16 09:05", datetime(2027, 5, 16, 9, 5))
+    assert people["Şahin"][4] in ("", None)
+
+
+def test_badges_are_one_a6_page_per_confirmed_person(admin_client, congress, make_registration):
+    event, *_ = congress
+    make_registration(event, first_name="Dritte", last_name="Person")
+    response = admin_client.get(f"/admin/events/{event.id}/badges.pdf")
+    assert response.status_code == 200 and response.mimetype == "application/pdf"
+    reader = PdfReader(io.BytesIO(response.get_data()))
+    assert len(reader.pages) == 3
+    for page in reader.pages:
+        width, height = float(page.mediabox.width), float(page.mediabox.height)
+        assert (round(width, 1), round(height, 1)) == A6_POINTS
+        assert page.images  # the QR code
+    text = "\n".join(page.extract_text() for page in reader.pages)
+    # Şahin needs the DejaVu font, which not every machine has; Latin-1 always works.
+    assert "Jörg Größe" in text and "Aylin" in text and "Wartend" not in text
+
+
+def test_badges_for_an_event_without_participants_still_open(admin_client, make_event):
+    event = make_event()
+    reader = PdfReader(io.BytesIO(admin_client.get(f"/admin/events/{event.id}/badges.pdf").data))
+    assert len(reader.pages) == 1
+
+
+def test_exports_page_links_every_list(admin_client, congress):
+    event, workshop, *_ = congress
+    page = admin_client.get(f"/admin/events/{event.id}/exports").get_data(as_text=True)
+    for href in (
+        f"/admin/events/{event.id}/registrations.xlsx",
+        f"/admin/events/{event.id}/registrations.csv?sep=semicolon",
+        f"/admin/events/{event.id}/checkin-list.csv",
+        f"/admin/sessions/{workshop.id}/attendance.xlsx",
+        f"/admin/events/{event.id}/badges.pdf",
+    ):
+        assert href in page
+
+
+def test_unknown_export_format_is_404(admin_client, congress):
+    event, *_ = congress
+    assert admin_client.get(f"/admin/events/{event.id}/registrations.pdf").status_code == 404
