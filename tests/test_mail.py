@@ -387,3 +387,22 @@ def test_moving_a_keynote_to_another_room_freezes_both_rooms(make_programme, mak
         "Großer Saal",
         "Raum Rhein",
     )
+
+
+def test_a_deleted_workshop_is_announced_as_cancelled_to_those_who_chose_it(
+    make_programme, make_registration, smtp_server
+):
+    event, workshop, chooser = with_workshop(make_programme, make_registration, locale="en")
+    make_registration(event)
+
+    db.session.delete(workshop)
+    db.session.commit()
+
+    [message] = outbox()
+    assert message.registration_id == chooser.id
+    assert message.payload["old"]["title"] == "Werkstatt A: Teilhabe"
+    assert message.payload["new"]["status"] == "removed"
+    deliver_due()
+    [mail] = smtp_server.messages()
+    assert mail["Subject"].endswith("Werkstatt A: Teilhabe")
+    assert "has been cancelled" in mail.get_body(("plain",)).get_content()

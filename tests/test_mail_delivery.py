@@ -111,6 +111,11 @@ def test_backoff_doubles_and_the_message_fails_after_max_attempts(
     assert message.attempts == 2
     assert message.next_attempt_at == later + timedelta(seconds=120)
 
+    waiting = runner.invoke(args=["mail", "status"]).output
+    assert "waiting for a retry:" in waiting
+    assert f"#{message.id} registration_confirmed" in waiting
+    assert "attempt 3" in waiting
+
     report = deliver_due(now=later + timedelta(seconds=120))
     assert report.failed == 1
     [message] = messages()

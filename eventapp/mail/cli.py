@@ -62,9 +62,18 @@ def status_command(limit: int) -> None:
     if oldest is not None:
         minutes = int((utcnow() - oldest).total_seconds() // 60)
         click.echo(f"oldest pending message: queued {minutes} min ago")
+    retrying = db.session.execute(services.retrying_messages().limit(limit)).scalars().all()
+    if retrying:
+        click.echo("waiting for a retry:")
+    for message in retrying:
+        click.echo(
+            f"  #{message.id} {message.kind} to {message.recipient or '(erased)'},"
+            f" attempt {message.attempts + 1} at {message.next_attempt_at:%Y-%m-%d %H:%M} UTC:"
+            f" {message.last_error[:200]}"
+        )
     failed = db.session.execute(services.failed_messages().limit(limit)).scalars().all()
     if failed:
-        click.echo("failed:")
+        click.echo("failed (retry with `mail retry ID` or `mail retry --all-failed`):")
     for message in failed:
         click.echo(
             f"  #{message.id} {message.kind} to {message.recipient or '(erased)'}"

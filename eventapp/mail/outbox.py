@@ -150,6 +150,11 @@ def _message_for_change(session: OrmSession, change: RegistrationChange) -> None
 
 def _forget(session: OrmSession, registration: Registration) -> None:
     """Drop personal data from the outbox rows of an anonymized registration."""
+    for obj in session.new:
+        if isinstance(obj, OutboxMessage) and obj.registration is registration:
+            obj.status = OutboxStatus.DISCARDED
+            obj.recipient = ""
+            obj.payload = {}
     if registration.id is None:
         return
     table = OutboxMessage.__table__

@@ -36,6 +36,7 @@ __all__ = [
     "queue_reminders",
     "retry_failed",
     "retry_message",
+    "retrying_messages",
 ]
 
 
@@ -112,6 +113,15 @@ def failed_messages() -> Select[tuple[OutboxMessage]]:
         select(OutboxMessage)
         .where(OutboxMessage.status == OutboxStatus.FAILED)
         .order_by(OutboxMessage.created_at.desc(), OutboxMessage.id.desc())
+    )
+
+
+def retrying_messages() -> Select[tuple[OutboxMessage]]:
+    """Unsent messages that failed at least once and wait for their next attempt."""
+    return (
+        select(OutboxMessage)
+        .where(OutboxMessage.status == OutboxStatus.PENDING, OutboxMessage.attempts > 0)
+        .order_by(OutboxMessage.next_attempt_at, OutboxMessage.id)
     )
 
 
