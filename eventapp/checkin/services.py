@@ -13,9 +13,17 @@ import enum
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, or_
 from sqlalchemy.exc import IntegrityError
 
+from eventapp.checkin.queries import (  # re-exported: the services are the feature's interface
+    checkin_status,
+    current_check_ins,
+    event_iso,
+    list_sessions,
+    scan_log,
+    search_registrations,
+    staff_names,
+)
 from eventapp.extensions import db
 from eventapp.models import (
     ENTRANCE,
@@ -33,8 +41,25 @@ from eventapp.models import (
 
 MAX_CODE_LENGTH = 200
 MAX_NONCE_LENGTH = 80
-SEARCH_MIN_LENGTH = 2
-SEARCH_LIMIT = 25
+
+
+__all__ = [
+    "AnnulStatus",
+    "CheckInError",
+    "RedeemStatus",
+    "annul_check_in",
+    "checkin_status",
+    "current_check_ins",
+    "event_by_slug",
+    "event_iso",
+    "list_sessions",
+    "redeem_ticket",
+    "registration_of_event",
+    "resolve_list",
+    "scan_log",
+    "search_registrations",
+    "staff_names",
+]
 
 
 class RedeemStatus(enum.StrEnum):
@@ -73,11 +98,6 @@ def event_by_slug(slug: str) -> Event:
     return event
 
 
-def list_sessions(event: Event) -> list[Session]:
-    """The sessions one can check people in to (all but breaks), in programme order."""
-    return [s for s in event.sessions if s.kind != SessionKind.BREAK]
-
-
 def resolve_list(event: Event, list_ref: Any) -> tuple[str, Session | None]:
     """``"entrance"`` or a session id (number, digits, ``session:<id>``) → list key, session."""
     if list_ref is None or list_ref == "" or list_ref == ENTRANCE:
@@ -101,17 +121,18 @@ def list_value(list_key: str) -> str | int:
 # --- redeem ----------------------------------------------------------------------
 
 
-def _iso(event: Event, moment: datetime | None) -> str | None:
-    """ISO 8601 in the event's time zone, so a scanner shows door time whatever its clock says."""
-    return event.local(moment).isoformat(timespec="seconds") if moment else None
-
-
 def _person(registration: Registration) -> dict[str, Any]:
     return {
         "id": registration.id,
         "name": registration.name,
         "organisation": registration.organisation,
     }
+
+
+def registration_of_event(event: Event, registration_id: int) -> Registration | None:
+    """A registration, if it belongs to the event."""
+    registration = db.session.get(Registration, registration_id)
+    return registration if registration and registration.event_id == event.id else None
 
 
 def _registration_by_code(code: str) -> Registration | None:
@@ -197,7 +218,7 @@ def _decide(
         status = RedeemStatus.NOT_REGISTERED_FOR_SESSION
     else:
         status, checked_in_at = _check_in(registration, list_key, user_id, device)
-        answer["checked_in_at"] = _iso(event, checked_in_at)
+        answer["checked_in_at"] = event_iso(event, checked_in_at)
     return {"status": status.value, **answer}
 
 
@@ -296,116 +317,3 @@ def annul_check_in(
         )
     )
     return answer
-
-
-# --- status and search -------------------------------------------------------------
-
-
-def checkin_status(event: Event) -> dict[str, Any]:
-    """Counts for the event: registered, checked in, and per list."""
-    by_status = dict(
-        db.session.execute(
-            db.select(Registration.status, func.count(Registration.id))
-            .where(Registration.event_id == event.id)
-            .group_by(Registration.status)
-        ).all()
-    )
-    registered = by_status.get(RegistrationStatus.CONFIRMED, 0)
-    checked_in = dict(
-        db.session.execute(
-            db.select(CheckIn.list_key, func.count(CheckIn.id))
-            .join(Registration, Registration.id == CheckIn.registration_id)
-            .where(Registration.event_id == event.id)
-            .group_by(CheckIn.list_key)
-        ).all()
-    )
-    seats = dict(
-        db.session.execute(
-            db.select(SessionChoice.session_id, func.count(SessionChoice.id))
-            .join(Registration, Registration.id == SessionChoice.registration_id)
-            .where(
-                Registration.event_id == event.id,
-                Registration.status == RegistrationStatus.CONFIRMED,
-                SessionChoice.status == ChoiceStatus.CONFIRMED,
-            )
-            .group_by(SessionChoice.session_id)
-        ).all()
-    )
-    lists = [
-        {
-            "list": ENTRANCE,
-            "title": "entrance",
-            "expected": registered,
-            "checked_in": checked_in.get(ENTRANCE, 0),
-        }
-    ]
-    for session in list_sessions(event):
-        expected = seats.get(session.id, 0) if session.kind == SessionKind.WORKSHOP else None
-        lists.append(
-            {
-                "list": session.id,
-                "title": session.title,
-                "kind": session.kind.value,
-                "starts_at": _iso(event, session.starts_at),
-                "expected": expected,
-                "checked_in": checked_in.get(f"session:{session.id}", 0),
-            }
-        )
-    return {
-        "event": event.slug,
-        "registered": registered,
-        "waitlisted": by_status.get(RegistrationStatus.WAITLISTED, 0),
-        "cancelled": by_status.get(RegistrationStatus.CANCELLED, 0),
-        "checked_in": checked_in.get(ENTRANCE, 0),
-        "lists": lists,
-    }
-
-
-def _like_any(term: str):
-    """Case-insensitive match of ``term`` against the searchable fields.
-
-    SQLite's ``lower()`` folds only ASCII, so a few case variants of the term are
-    tried as well ("müller" still finds "Müller").
-    """
-    escaped = term.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-    variants = {escaped, escaped.lower(), escaped.capitalize(), escaped.upper()}
-    columns = (
-        Registration.first_name,
-        Registration.last_name,
-        Registration.email,
-        Registration.organisation,
-    )
-    return or_(
-        *(
-            column.ilike(f"%{variant}%", escape="\\")
-            for column in columns
-            for variant in sorted(variants)
-        )
-    )
-
-
-def search_registrations(event: Event, query: str, limit: int = SEARCH_LIMIT) -> list[dict]:
-    """The event's registrations with every word of ``query`` in name, email or organisation."""
-    terms = [t for t in query.split() if t][:5]
-    if len(" ".join(terms)) < SEARCH_MIN_LENGTH:
-        return []
-    statement = (
-        db.select(Registration)
-        .where(Registration.event_id == event.id, *(_like_any(t[:100]) for t in terms))
-        .order_by(Registration.last_name, Registration.first_name, Registration.id)
-        .limit(limit)
-    )
-    return [
-        {
-            "id": r.id,
-            "name": r.name,
-            "first_name": r.first_name,
-            "last_name": r.last_name,
-            "email": r.email,
-            "organisation": r.organisation,
-            "status": r.status.value,
-            "checked_in_at": _iso(event, r.checked_in_at),
-            "ticket_code": r.ticket_code,
-        }
-        for r in db.session.execute(statement).scalars()
-    ]

@@ -1,0 +1,13 @@
+"""Forms of the checkin feature."""
+
+from flask_wtf import FlaskForm
+from wtforms import HiddenField, IntegerField
+from wtforms.validators import DataRequired, Length, Optional
+
+
+class UndoForm(FlaskForm):
+    """Annul one check-in; the buttons on the log page carry these fields."""
+
+    registration_id = IntegerField(validators=[DataRequired()])
+    list = HiddenField(validators=[DataRequired(), Length(max=40)])
+    back_to_list = HiddenField(validators=[Optional(), Length(max=40)])

@@ -1,0 +1,31 @@
+"""Texts of the scanner page's script, translated on the server like every other text."""
+
+from __future__ import annotations
+
+from flask_babel import gettext as _
+
+
+def scanner_messages() -> dict[str, str]:
+    """Messages keyed by redeem status and by the script's own states."""
+    return {
+        "ok": _("Checked in"),
+        "already_checked_in": _("Already checked in at %(time)s"),
+        "cancelled": _("Registration cancelled – no entry"),
+        "waitlisted": _("On the waiting list – no valid ticket"),
+        "wrong_event": _("Ticket for another event"),
+        "not_registered_for_session": _("Not registered for this workshop"),
+        "unknown": _("Unknown ticket"),
+        "retrying": _("No connection – retrying…"),
+        "pending": _("%(count)s scans waiting for the network"),
+        "logged_out": _("You have been logged out. Please log in again."),
+        "error": _("The server refused the scan."),
+        "camera_error": _("The camera could not be started."),
+        "camera_unsupported": _("This browser cannot use the camera here."),
+        "check_in": _("Check in"),
+        "no_results": _("Nobody found."),
+        "checked_in_at": _("checked in %(time)s"),
+        "status_confirmed": _("confirmed"),
+        "status_waitlisted": _("waiting list"),
+        "status_cancelled": _("cancelled"),
+        "ready": _("Ready to scan"),
+    }

@@ -1,0 +1,178 @@
+"""Reading the check-in state: live counts, name search and the scan log."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import func, or_
+
+from eventapp.extensions import db
+from eventapp.models import (
+    ENTRANCE,
+    CheckIn,
+    ChoiceStatus,
+    Event,
+    Registration,
+    RegistrationStatus,
+    ScanLog,
+    Session,
+    SessionChoice,
+    SessionKind,
+    User,
+)
+
+SEARCH_MIN_LENGTH = 2
+SEARCH_LIMIT = 25
+
+
+def event_iso(event: Event, moment: datetime | None) -> str | None:
+    """ISO 8601 in the event's time zone, so a scanner shows door time whatever its clock says."""
+    return event.local(moment).isoformat(timespec="seconds") if moment else None
+
+
+def list_sessions(event: Event) -> list[Session]:
+    """The sessions one can check people in to (all but breaks), in programme order."""
+    return [s for s in event.sessions if s.kind != SessionKind.BREAK]
+
+
+def checkin_status(event: Event) -> dict[str, Any]:
+    """Counts for the event: registered, checked in, and per list."""
+    by_status = dict(
+        db.session.execute(
+            db.select(Registration.status, func.count(Registration.id))
+            .where(Registration.event_id == event.id)
+            .group_by(Registration.status)
+        ).all()
+    )
+    registered = by_status.get(RegistrationStatus.CONFIRMED, 0)
+    checked_in = dict(
+        db.session.execute(
+            db.select(CheckIn.list_key, func.count(CheckIn.id))
+            .join(Registration, Registration.id == CheckIn.registration_id)
+            .where(Registration.event_id == event.id)
+            .group_by(CheckIn.list_key)
+        ).all()
+    )
+    seats = dict(
+        db.session.execute(
+            db.select(SessionChoice.session_id, func.count(SessionChoice.id))
+            .join(Registration, Registration.id == SessionChoice.registration_id)
+            .where(
+                Registration.event_id == event.id,
+                Registration.status == RegistrationStatus.CONFIRMED,
+                SessionChoice.status == ChoiceStatus.CONFIRMED,
+            )
+            .group_by(SessionChoice.session_id)
+        ).all()
+    )
+    lists = [
+        {
+            "list": ENTRANCE,
+            "title": "entrance",
+            "expected": registered,
+            "checked_in": checked_in.get(ENTRANCE, 0),
+        }
+    ]
+    for session in list_sessions(event):
+        expected = seats.get(session.id, 0) if session.kind == SessionKind.WORKSHOP else None
+        lists.append(
+            {
+                "list": session.id,
+                "title": session.title,
+                "kind": session.kind.value,
+                "starts_at": event_iso(event, session.starts_at),
+                "expected": expected,
+                "checked_in": checked_in.get(f"session:{session.id}", 0),
+            }
+        )
+    return {
+        "event": event.slug,
+        "registered": registered,
+        "waitlisted": by_status.get(RegistrationStatus.WAITLISTED, 0),
+        "cancelled": by_status.get(RegistrationStatus.CANCELLED, 0),
+        "checked_in": checked_in.get(ENTRANCE, 0),
+        "lists": lists,
+    }
+
+
+def _like_any(term: str):
+    """Case-insensitive match of ``term`` against the searchable fields.
+
+    SQLite's ``lower()`` folds only ASCII, so a few case variants of the term are
+    tried as well ("müller" still finds "Müller").
+    """
+    escaped = term.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    variants = {escaped, escaped.lower(), escaped.capitalize(), escaped.upper()}
+    columns = (
+        Registration.first_name,
+        Registration.last_name,
+        Registration.email,
+        Registration.organisation,
+    )
+    return or_(
+        *(
+            column.ilike(f"%{variant}%", escape="\\")
+            for column in columns
+            for variant in sorted(variants)
+        )
+    )
+
+
+def search_registrations(event: Event, query: str, limit: int = SEARCH_LIMIT) -> list[dict]:
+    """The event's registrations with every word of ``query`` in name, email or organisation."""
+    terms = [t for t in query.split() if t][:5]
+    if len(" ".join(terms)) < SEARCH_MIN_LENGTH:
+        return []
+    statement = (
+        db.select(Registration)
+        .where(Registration.event_id == event.id, *(_like_any(t[:100]) for t in terms))
+        .order_by(Registration.last_name, Registration.first_name, Registration.id)
+        .limit(limit)
+    )
+    return [
+        {
+            "id": r.id,
+            "name": r.name,
+            "first_name": r.first_name,
+            "last_name": r.last_name,
+            "email": r.email,
+            "organisation": r.organisation,
+            "status": r.status.value,
+            "checked_in_at": event_iso(event, r.checked_in_at),
+            "ticket_code": r.ticket_code,
+        }
+        for r in db.session.execute(statement).scalars()
+    ]
+
+
+# --- the log page ------------------------------------------------------------------
+
+
+def scan_log(event: Event, list_key: str | None = None, limit: int = 300) -> list[ScanLog]:
+    """The newest scans of the event (optionally of one list), newest first."""
+    statement = (
+        db.select(ScanLog)
+        .where(ScanLog.event_id == event.id)
+        .order_by(ScanLog.created_at.desc(), ScanLog.id.desc())
+        .limit(limit)
+    )
+    if list_key is not None:
+        statement = statement.where(ScanLog.list_key == list_key)
+    return list(db.session.execute(statement).scalars())
+
+
+def current_check_ins(event: Event) -> set[tuple[int, str]]:
+    """(registration id, list key) of everyone checked in now: these can be undone."""
+    rows = db.session.execute(
+        db.select(CheckIn.registration_id, CheckIn.list_key)
+        .join(Registration, Registration.id == CheckIn.registration_id)
+        .where(Registration.event_id == event.id)
+    ).all()
+    return {(registration_id, list_key) for registration_id, list_key in rows}
+
+
+def staff_names() -> dict[int, str]:
+    """Organizer ids → how the log shows them (name, else email)."""
+    rows = db.session.execute(db.select(User.id, User.name, User.email)).all()
+    return {user_id: name or email for user_id, name, email in rows}
