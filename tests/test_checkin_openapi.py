@@ -1,0 +1,87 @@
+"""The check-in answers match what the OpenAPI document promises."""
+
+from __future__ import annotations
+
+import pytest
+from openapi_core import OpenAPI
+from openapi_core.contrib.werkzeug import WerkzeugOpenAPIRequest, WerkzeugOpenAPIResponse
+from werkzeug.test import EnvironBuilder
+from werkzeug.wrappers import Request
+
+from eventapp.accounts import services as accounts
+from eventapp.extensions import db
+from eventapp.models import RegistrationStatus, Role, SessionKind
+
+
+@pytest.fixture
+def openapi(client) -> OpenAPI:
+    return OpenAPI.from_dict(client.get("/api/v1/openapi.json").get_json())
+
+
+@pytest.fixture
+def headers(make_user):
+    token = accounts.create_token(make_user(Role.CHECKIN))
+    db.session.commit()
+    return {"Authorization": f"Bearer {token}"}
+
+
+def assert_valid(openapi: OpenAPI, response, payload=None) -> None:
+    # The test client's request has had its body read; describe the same request anew.
+    sent = response.request
+    request = Request(
+        EnvironBuilder(
+            path=sent.path,
+            method=sent.method,
+            query_string=sent.query_string.decode(),
+            json=payload,
+            headers=dict(sent.headers),
+        ).get_environ()
+    )
+    openapi.validate_response(WerkzeugOpenAPIRequest(request), WerkzeugOpenAPIResponse(response))
+
+
+def test_every_checkin_answer_matches_the_document(
+    client, openapi, headers, make_programme, make_registration
+):
+    event = make_programme(slug="kongress")
+    workshop = next(s for s in event.sessions if s.kind == SessionKind.WORKSHOP)
+    guest = make_registration(event, first_name="Anna")
+    cancelled = make_registration(event, status=RegistrationStatus.CANCELLED)
+    answers = []
+    for payload in (
+        {"code": guest.ticket_code, "event": "kongress", "nonce": "a"},
+        {"code": guest.ticket_code, "event": "kongress"},
+        {"code": guest.ticket_code, "event": "kongress", "list": workshop.id},
+        {"code": cancelled.ticket_code, "event": "kongress"},
+        {"code": "nope", "event": "kongress"},
+        {"code": "nope", "event": "kongress", "list": "garden"},
+        {"code": "nope", "event": "nirgends"},
+    ):
+        response = client.post("/api/v1/checkin/redeem", json=payload, headers=headers)
+        assert_valid(openapi, response, payload)
+        answers.append(response.json.get("status", response.status_code))
+    assert answers == [
+        "ok",
+        "already_checked_in",
+        "not_registered_for_session",
+        "cancelled",
+        "unknown",
+        422,
+        404,
+    ]
+    response = client.post(
+        "/api/v1/checkin/annul",
+        json={"code": guest.ticket_code, "event": "kongress"},
+        headers=headers,
+    )
+    assert_valid(openapi, response)
+    for path in (
+        "/api/v1/events/kongress/checkin/status",
+        "/api/v1/events/kongress/checkin/search?q=anna",
+    ):
+        response = client.get(path, headers=headers)
+        assert response.status_code == 200
+        assert_valid(openapi, response)
+    response = client.get("/api/v1/events/kongress/checkin/status")
+    assert response.status_code == 401
+    assert_valid(openapi, response)
