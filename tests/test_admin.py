@@ -470,20 +470,24 @@ def test_a_duplicate_track_or_room_name_is_refused(admin_client, make_programme,
     assert len(getattr(event, kind)) == 2
 
 
-def test_a_room_in_use_cannot_be_deleted_but_an_unused_one_can(admin_client, make_programme):
+@pytest.mark.parametrize(("kind", "attribute"), [("rooms", "room"), ("tracks", "track")])
+def test_a_room_or_track_in_use_cannot_be_deleted_but_an_unused_one_can(
+    admin_client, make_programme, kind, attribute
+):
     event = make_programme()
-    used, _other = event.rooms
-    page = admin_client.get(f"/admin/rooms/{used.id}/delete").get_data(as_text=True)
+    used = getattr(event, kind)[0]
+    page = admin_client.get(f"/admin/{kind}/{used.id}/delete").get_data(as_text=True)
     assert 'id="delete-blocked"' in page
-    admin_client.post(f"/admin/rooms/{used.id}/delete")
+    admin_client.post(f"/admin/{kind}/{used.id}/delete")
     db.session.expire_all()
-    assert len(db.session.get(Event, event.id).rooms) == 2
+    assert len(getattr(db.session.get(Event, event.id), kind)) == 2
     for session in db.session.get(Event, event.id).sessions:
-        session.room = None
+        setattr(session, attribute, None)
     db.session.commit()
-    assert admin_client.post(f"/admin/rooms/{used.id}/delete").status_code == 302
+    assert admin_client.post(f"/admin/{kind}/{used.id}/delete").status_code == 302
     db.session.expire_all()
-    assert len(db.session.get(Event, event.id).rooms) == 1
+    assert len(getattr(db.session.get(Event, event.id), kind)) == 1
+    assert audit_actions() == [f"{attribute}.delete"]
 
 
 def test_deleting_a_speaker_takes_them_off_their_sessions(admin_client, make_programme):

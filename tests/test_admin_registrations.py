@@ -13,6 +13,7 @@ from eventapp.models import (
     CheckIn,
     ChoiceStatus,
     OutboxMessage,
+    OutboxStatus,
     Registration,
     RegistrationChange,
     RegistrationStatus,
@@ -335,3 +336,28 @@ def test_the_audit_page_lists_who_did_what(admin_client, people):
     filtered = admin_client.get("/admin/audit?object_type=event").get_data(as_text=True)
     assert 'data-action="registration.cancel"' not in filtered
     assert 'data-action="event.draft"' in filtered
+
+
+def test_failed_mail_is_listed_and_can_be_sent_again(admin_client, people):
+    _event, anna, *_ = people
+    failed = OutboxMessage(
+        kind="registration_confirmed",
+        recipient=anna.email,
+        registration_id=anna.id,
+        status=OutboxStatus.FAILED,
+        attempts=8,
+        last_error="550 mailbox unavailable",
+    )
+    db.session.add(failed)
+    db.session.commit()
+    page = admin_client.get("/admin/outbox").get_data(as_text=True)
+    assert 'data-count="failed">1<' in page and "550 mailbox unavailable" in page
+    admin_client.post("/admin/outbox/retry", data={"message_id": failed.id})
+    message = fresh(OutboxMessage, failed.id)
+    assert (message.status, message.attempts) == (OutboxStatus.PENDING, 0)
+    entry = db.session.execute(db.select(AuditEntry)).scalar_one()
+    assert (entry.action, entry.object_id, entry.after) == (
+        "mail.retry",
+        failed.id,
+        {"requeued": 1},
+    )

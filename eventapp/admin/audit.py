@@ -63,12 +63,24 @@ def record(
     """Add an audit entry for ``action`` on ``obj`` to the current transaction."""
     if getattr(obj, "id", None) is None:
         db.session.flush()  # a new object needs its id before it is logged
+    return record_action(user, action, obj.__tablename__, getattr(obj, "id", None), before, after)
+
+
+def record_action(
+    user: User | None,
+    action: str,
+    object_type: str,
+    object_id: int | None,
+    before: dict[str, Any] | None = None,
+    after: dict[str, Any] | None = None,
+) -> AuditEntry:
+    """Add an audit entry for an action named by object type and id (or none, for many)."""
     before, after = changed_only(before, after)
     entry = AuditEntry(
         user_id=user.id if user is not None else None,
         action=action,
-        object_type=obj.__tablename__,
-        object_id=getattr(obj, "id", None),
+        object_type=object_type,
+        object_id=object_id,
         before=before,
         after=after,
     )

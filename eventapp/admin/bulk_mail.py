@@ -75,3 +75,16 @@ def resend_confirmation(user: User, registration: Registration) -> OutboxMessage
     message = mail_services.enqueue(kind, registration, {"resent": True})
     audit.record(user, "registration.resend_confirmation", registration, None, {"kind": str(kind)})
     return message
+
+
+def retry(user: User, message_id: int | None) -> int:
+    """Send failed messages again: one by id, or all of them; returns how many."""
+    if message_id is None:
+        count = mail_services.retry_failed()
+    else:
+        count = 1 if mail_services.retry_message(message_id) else 0
+    if count:
+        audit.record_action(
+            user, "mail.retry", "outbox_message", message_id, None, {"requeued": count}
+        )
+    return count

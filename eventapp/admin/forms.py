@@ -204,6 +204,12 @@ class ConfirmForm(FlaskForm):
     """Only the CSRF token: for buttons that change something (cancel, delete, resend)."""
 
 
+class RetryForm(FlaskForm):
+    """Without a message id: every failed message."""
+
+    message_id = IntegerField(validators=[Optional()])
+
+
 class MoveForm(FlaskForm):
     # Choices are only offered for display: the registration rules decide what is allowed.
     from_session_id = SelectField(
