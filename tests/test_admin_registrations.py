@@ -268,22 +268,27 @@ def test_bulk_email_shows_a_preview_with_the_count_before_sending(admin_client, 
     page = response.get_data(as_text=True)
     assert response.status_code == 200
     assert 'data-count="2"' in page and "bitte früh kommen." in page
-    assert 'name="expected_count" type="hidden" value="2"' in page
+    assert re.search(r'name="previewed" type="hidden" value="[0-9a-f]{64}"', page)
     assert outbox_kinds() == []
+
+
+def preview_fingerprint(client, url, data) -> str:
+    page = client.post(url, data={**data, "action": "preview"}).get_data(as_text=True)
+    return re.search(r'name="previewed" type="hidden" value="([0-9a-f]{64})"', page).group(1)
 
 
 def test_bulk_email_is_queued_for_the_filtered_participants_only(admin_client, people):
     event, anna, _bernd, _clara = people
     a, _b = workshops(event)
+    url = f"/admin/events/{event.id}/mail"
     data = {
         "status": "active",
         "workshop": str(a.id),
         "subject": "Ihre Werkstatt",
         "body": "Raum geändert.",
-        "action": "send",
-        "expected_count": "1",
     }
-    response = admin_client.post(f"/admin/events/{event.id}/mail", data=data)
+    previewed = preview_fingerprint(admin_client, url, data)
+    response = admin_client.post(url, data={**data, "action": "send", "previewed": previewed})
     assert response.status_code == 302
     message = db.session.execute(db.select(OutboxMessage)).scalar_one()
     assert (message.kind, message.recipient) == ("announcement", anna.email)
@@ -292,24 +297,44 @@ def test_bulk_email_is_queued_for_the_filtered_participants_only(admin_client, p
     assert entry.action == "mail.bulk" and entry.after["recipients"] == 1
 
 
-def test_bulk_email_is_not_sent_when_the_list_changed_since_the_preview(admin_client, people):
+@pytest.mark.parametrize(
+    "change",
+    [
+        {"status": "confirmed"},  # other recipients than previewed
+        {"body": "Ein anderer Text."},
+        {"previewed": ""},  # never previewed
+    ],
+)
+def test_bulk_email_is_sent_only_exactly_as_previewed(admin_client, people, change):
     event, *_ = people
-    data = {
-        "status": "active",
-        "subject": "S",
-        "body": "B",
-        "action": "send",
-        "expected_count": "5",
-    }
-    response = admin_client.post(f"/admin/events/{event.id}/mail", data=data)
+    url = f"/admin/events/{event.id}/mail"
+    data = {"status": "active", "subject": "S", "body": "B"}
+    previewed = preview_fingerprint(admin_client, url, data)
+    response = admin_client.post(
+        url, data={**data, "action": "send", "previewed": previewed, **change}
+    )
     page = response.get_data(as_text=True)
-    assert 'class="flash flash-error"' in page and 'data-count="2"' in page
+    assert 'id="mail-preview"' in page  # shown again to check
+    assert outbox_kinds() == []
+
+
+def test_bulk_email_is_not_sent_when_a_recipient_joined_since_the_preview(
+    admin_client, people, make_registration
+):
+    event, *_ = people
+    url = f"/admin/events/{event.id}/mail"
+    data = {"status": "active", "subject": "S", "body": "B"}
+    previewed = preview_fingerprint(admin_client, url, data)
+    make_registration(event)
+    response = admin_client.post(url, data={**data, "action": "send", "previewed": previewed})
+    page = response.get_data(as_text=True)
+    assert 'class="flash flash-error"' in page and 'data-count="3"' in page
     assert outbox_kinds() == []
 
 
 def test_bulk_email_without_subject_is_refused(admin_client, people):
     event, *_ = people
-    data = {"status": "active", "subject": "", "body": "B", "action": "send", "expected_count": "2"}
+    data = {"status": "active", "subject": "", "body": "B", "action": "send", "previewed": "x"}
     response = admin_client.post(f"/admin/events/{event.id}/mail", data=data)
     assert response.status_code == 422
     assert outbox_kinds() == []

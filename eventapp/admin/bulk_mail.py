@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+import json
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -23,6 +25,13 @@ class BulkPreview:
     sample: list[Registration]
     subject: str
     paragraphs: list[str] = field(default_factory=list)
+    fingerprint: str = ""
+
+
+def fingerprint(people: list[Registration], subject: str, body: str) -> str:
+    """Names exactly these recipients and this text: sending needs the preview's fingerprint."""
+    material = json.dumps([sorted(p.id for p in people), subject, body], ensure_ascii=False)
+    return hashlib.sha256(material.encode()).hexdigest()
 
 
 def recipients(event: Event, filters: dict[str, Any]) -> list[Registration]:
@@ -39,18 +48,22 @@ def preview(event: Event, filters: dict[str, Any], subject: str, body: str) -> B
     people = recipients(event, filters)
     paragraphs = [p.strip() for p in body.replace("\r\n", "\n").split("\n\n") if p.strip()]
     return BulkPreview(
-        count=len(people), sample=people[:PREVIEW_NAMES], subject=subject, paragraphs=paragraphs
+        count=len(people),
+        sample=people[:PREVIEW_NAMES],
+        subject=subject,
+        paragraphs=paragraphs,
+        fingerprint=fingerprint(people, subject, body),
     )
 
 
 def send(
-    user: User, event: Event, filters: dict[str, Any], subject: str, body: str, expected: int
+    user: User, event: Event, filters: dict[str, Any], subject: str, body: str, previewed: str
 ) -> int:
-    """Queue the message for every recipient; refused if the list changed since the preview."""
+    """Queue the message for every recipient; refused unless exactly this was previewed."""
     people = recipients(event, filters)
-    if len(people) != expected:
+    if previewed != fingerprint(people, subject, body):
         raise AdminError(
-            _("The list of recipients changed since the preview. Please check it again.")
+            _("The recipients or the text changed since the preview. Please check it again.")
         )
     count = mail_services.enqueue_bulk(people, subject, body)
     audit.record(

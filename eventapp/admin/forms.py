@@ -277,7 +277,7 @@ class BulkMailForm(ParticipantFilterForm):
     status = SelectField(_l("Status"), default=ACTIVE, validators=[Optional()])
     subject = StringField(_l("Subject"), validators=[DataRequired(), Length(max=200)])
     body = TextAreaField(_l("Message"), validators=[DataRequired(), Length(max=20000)])
-    expected_count = HiddenField()
+    previewed = HiddenField()  # the preview's fingerprint: no sending without a preview
 
 
 class AuditFilterForm(FlaskForm):

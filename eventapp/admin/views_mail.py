@@ -33,7 +33,7 @@ def bulk_mail(event_id: int):
     status = 200
     if form.validate_on_submit():
         filters = form.filters()
-        if request.form.get("action") == "send" and form.expected_count.data.isdigit():
+        if request.form.get("action") == "send":
             try:
                 count = mailing.send(
                     acting_user(),
@@ -41,7 +41,7 @@ def bulk_mail(event_id: int):
                     filters,
                     form.subject.data,
                     form.body.data,
-                    int(form.expected_count.data),
+                    form.previewed.data or "",
                 )
             except AdminError as exc:
                 refuse(None, exc)
@@ -50,7 +50,7 @@ def bulk_mail(event_id: int):
                 flash(_("The message was queued for %(n)d participants.", n=count), "success")
                 return redirect(url_for("admin.event_dashboard", event_id=event.id))
         preview = mailing.preview(event, filters, form.subject.data, form.body.data)
-        form.expected_count.data = str(preview.count)
+        form.previewed.data = preview.fingerprint
     elif form.is_submitted():
         status = 422
     return render_template("admin/mail.html", event=event, form=form, preview=preview), status
