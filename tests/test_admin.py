@@ -520,3 +520,32 @@ def test_a_session_outside_the_event_day_shows_its_warning_in_the_programme(
     )
     page = admin_client.get(f"/admin/events/{event.id}/programme").get_data(as_text=True)
     assert page.count('class="warning"') == 1
+
+
+def test_the_chart_counts_registrations_per_local_day_with_gaps(make_event, make_registration):
+    from eventapp.admin.stats import registrations_chart
+
+    event = make_event()
+    # 23:30 UTC on 1 May is already 2 May in Bürstadt.
+    for moment in ("2027-05-01T23:30", "2027-05-02T08:00", "2027-05-05T12:00"):
+        make_registration(event, created_at=datetime.fromisoformat(moment).replace(tzinfo=UTC))
+    chart = registrations_chart(event, today=datetime(2027, 5, 6).date())
+    assert chart.total == 3 and chart.maximum == 2 and not chart.by_week
+    counts = {bar.label: bar.count for bar in chart.bars}
+    assert len(counts) == 14  # at least two weeks wide
+    assert counts["2027-05-02"] == 2 and counts["2027-05-05"] == 1 and counts["2027-05-03"] == 0
+    tall = next(bar for bar in chart.bars if bar.label == "2027-05-02")
+    half = next(bar for bar in chart.bars if bar.label == "2027-05-05")
+    assert tall.height == pytest.approx(2 * half.height)
+
+
+def test_the_chart_switches_to_weeks_for_long_periods(make_event, make_registration):
+    from eventapp.admin.stats import registrations_chart
+
+    event = make_event()
+    for day in (1, 40, 100):
+        created = datetime(2027, 1, 1, 12, tzinfo=UTC) + timedelta(days=day)
+        make_registration(event, created_at=created)
+    chart = registrations_chart(event, today=datetime(2027, 5, 1).date())
+    assert chart.by_week and sum(bar.count for bar in chart.bars) == 3
+    assert all(bar.width <= 24 for bar in chart.bars)

@@ -18,12 +18,15 @@ from eventapp.models import (
     RegistrationStatus,
     Session,
     SessionChoice,
+    utcnow,
 )
 
 CHART_WIDTH = 640
 CHART_HEIGHT = 200
 CHART_PADDING = 32
 MAX_BARS = 60  # longer periods are shown in weeks so bars stay readable
+MIN_DAYS = 14
+MAX_BAR_WIDTH = 24
 
 
 @dataclass
@@ -124,12 +127,19 @@ def registrations_per_day(event: Event) -> dict[date, int]:
     return dict(Counter(event.local(moment).date() for moment in created))
 
 
-def registrations_chart(event: Event) -> Chart:
-    """A bar chart of new registrations per day (or week), laid out for inline SVG."""
+def registrations_chart(event: Event, today: date | None = None) -> Chart:
+    """A bar chart of new registrations per day (or week), laid out for inline SVG.
+
+    The axis runs from the first registration to today (or the event day, if past), and
+    spans at least two weeks, so quiet days show as gaps instead of one wide bar.
+    """
     per_day = registrations_per_day(event)
     if not per_day:
         return Chart(bars=[], total=0, maximum=0)
-    first, last = min(per_day), max(per_day)
+    today = today or event.local(utcnow()).date()
+    first = min(per_day)
+    last = max(max(per_day), min(today, event.local(event.starts_at).date()))
+    last = max(last, first + timedelta(days=MIN_DAYS - 1))
     by_week = (last - first).days + 1 > MAX_BARS
     step = 7 if by_week else 1
     if by_week:
@@ -146,13 +156,14 @@ def registrations_chart(event: Event) -> Chart:
     bars = []
     for index, (day, count) in enumerate(buckets):
         height = inner_h * count / maximum
+        width = min(max(slot * 0.8, 1), MAX_BAR_WIDTH)
         bars.append(
             Bar(
                 label=day.isoformat(),
                 count=count,
-                x=round(CHART_PADDING + index * slot + slot * 0.1, 2),
+                x=round(CHART_PADDING + index * slot + (slot - width) / 2, 2),
                 y=round(CHART_PADDING + inner_h - height, 2),
-                width=round(max(slot * 0.8, 1), 2),
+                width=round(width, 2),
                 height=round(height, 2),
             )
         )
