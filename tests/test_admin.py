@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from flask import url_for
 
 from eventapp.extensions import db
 from eventapp.models import (
@@ -79,8 +80,6 @@ def every_admin_url(app, make_programme, make_registration):
         if not rule.rule.startswith("/admin"):
             continue
         with app.test_request_context():
-            from flask import url_for
-
             url = url_for(rule.endpoint, **{k: values[k] for k in rule.arguments})
         for method in sorted(rule.methods - {"HEAD", "OPTIONS"}):
             urls.append((method, url))
@@ -233,6 +232,19 @@ def test_editing_an_event_logs_only_what_changed(admin_client, make_event):
     assert entry.action == "event.update"
     assert entry.before["title"] == "Alt" and entry.after["title"] == "Neu"
     assert "starts_at" not in entry.after
+
+
+def test_lowering_the_capacity_below_the_confirmed_people_warns(
+    admin_client, make_event, make_registration
+):
+    event = make_event(capacity=5)
+    for _ in range(3):
+        make_registration(event)
+    data = event_form(slug=event.slug, capacity="2")
+    response = admin_client.post(f"/admin/events/{event.id}/edit", data=data, follow_redirects=True)
+    assert response.get_data(as_text=True).count('class="flash flash-warning"') == 1
+    db.session.expire_all()
+    assert db.session.get(Event, event.id).capacity == 2
 
 
 def test_an_invalid_edit_changes_nothing(admin_client, make_event):

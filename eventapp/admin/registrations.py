@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from sqlalchemy import exists, func, or_
+from sqlalchemy.orm import selectinload
 from sqlalchemy.sql import Select
 
 from eventapp.extensions import db
@@ -40,7 +41,12 @@ def participants_query(
     ``status`` is a registration status or ``active`` (confirmed or waitlisted);
     ``session_id`` keeps those who chose that workshop.
     """
-    query = db.select(Registration).where(Registration.event_id == event.id)
+    query = (
+        db.select(Registration)
+        .where(Registration.event_id == event.id)
+        # Lists and exports show each person's workshops: load them in one go, not per row.
+        .options(selectinload(Registration.choices).selectinload(SessionChoice.session))
+    )
     if status == ACTIVE:
         query = query.where(Registration.status != RegistrationStatus.CANCELLED)
     elif status in {s.value for s in RegistrationStatus}:

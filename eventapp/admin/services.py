@@ -154,8 +154,8 @@ def create_event(actor: User, values: dict[str, Any]) -> Event:
     return event
 
 
-def update_event(actor: User, event: Event, values: dict[str, Any]) -> None:
-    """Change an event's details; times are wall-clock times in its (new) time zone."""
+def update_event(actor: User, event: Event, values: dict[str, Any]) -> list[str]:
+    """Change an event's details (times are local to its new time zone); returns warnings."""
     _check_event_times(values)
     if _slug_taken(values["slug"], exclude_id=event.id):
         raise AdminError(_("Another event already uses this address (slug)."), "slug")
@@ -167,6 +167,27 @@ def update_event(actor: User, event: Event, values: dict[str, Any]) -> None:
     if _more_seats(old_capacity, event.capacity):
         # Raised capacity: waiting people move up now, as the registration rules say.
         registration_services.fill_from_waitlist(event, actor_name(actor))
+    return event_warnings(event)
+
+
+def event_warnings(event: Event) -> list[str]:
+    """Things worth a second look after an edit: fewer seats than confirmed people."""
+    if event.capacity is None:
+        return []
+    confirmed = db.session.execute(
+        db.select(func.count(Registration.id)).where(
+            Registration.event_id == event.id,
+            Registration.status == RegistrationStatus.CONFIRMED,
+        )
+    ).scalar_one()
+    if confirmed <= event.capacity:
+        return []
+    return [
+        _(
+            "The capacity is below the %(seats)d people already confirmed.",
+            seats=confirmed,
+        )
+    ]
 
 
 def set_event_status(actor: User, event: Event, status: EventStatus) -> None:

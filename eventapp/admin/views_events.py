@@ -6,7 +6,7 @@ from flask import flash, redirect, render_template, url_for
 from flask_babel import gettext as _
 
 from eventapp.admin import bp, services
-from eventapp.admin.common import acting_user, refuse
+from eventapp.admin.common import acting_user, flash_warnings, refuse
 from eventapp.admin.forms import ConfirmForm, EventForm, EventStatusForm
 from eventapp.extensions import db
 from eventapp.models import Event, EventStatus
@@ -37,12 +37,13 @@ def event_edit(event_id: int):
             getattr(form, key).data = services.utc_to_local(getattr(event, key), event.timezone)
     if form.validate_on_submit():
         try:
-            services.update_event(acting_user(), event, form.service_values())
+            warnings = services.update_event(acting_user(), event, form.service_values())
         except services.AdminError as exc:
             refuse(form, exc)
         else:
             db.session.commit()
             flash(_("The event was saved."), "success")
+            flash_warnings(warnings)
             return redirect(url_for("admin.event_dashboard", event_id=event.id))
     return _form_page(form, event)
 
@@ -60,9 +61,12 @@ def event_set_status(event_id: int):
     if not form.validate_on_submit():
         flash(_("Unknown status."), "error")
         return redirect(url_for("admin.event_dashboard", event_id=event.id))
-    services.set_event_status(acting_user(), event, EventStatus(form.status.data))
+    status = EventStatus(form.status.data)
+    services.set_event_status(acting_user(), event, status)
     db.session.commit()
     flash(_("The event's status was changed."), "success")
+    if status == EventStatus.CANCELLED and services.registration_count(event):
+        flash(_("Please tell the participants: use “Email” to write to them."), "warning")
     return redirect(url_for("admin.event_dashboard", event_id=event.id))
 
 
