@@ -302,3 +302,19 @@ class TestInline:
         assert [e.rcpt_tos for e in smtp_up.envelopes] == [["ada@example.org"]]
         [mail] = smtp_up.messages()
         assert mail["Content-Language"] == "en"
+
+
+class TestSuppressed:
+    @pytest.fixture
+    def config_overrides(self, smtp_port):
+        return {"MAIL_SERVER": "127.0.0.1", "MAIL_PORT": smtp_port, "MAIL_SUPPRESS_SEND": True}
+
+    def test_suppressed_sending_marks_messages_sent_without_a_server(
+        self, make_event, make_registration
+    ):
+        record(make_registration(make_event()), status="confirmed")
+
+        report = deliver_due()
+
+        assert report.sent == 1
+        assert messages()[0].status == OutboxStatus.SENT
