@@ -54,7 +54,7 @@ def secret_key(instance_path: str) -> str:
 def from_environment(instance_path: str) -> dict[str, Any]:
     """Every setting the service reads, with the contract's defaults."""
     env = os.environ.get
-    return {
+    settings = {
         "EVENTAPP_ENV": env("EVENTAPP_ENV", "development"),
         "SECRET_KEY": secret_key(instance_path),
         "SQLALCHEMY_DATABASE_URI": database_url(env("DATABASE_URL"), instance_path),
@@ -71,6 +71,11 @@ def from_environment(instance_path: str) -> dict[str, Any]:
         ),
         "MAIL_REPLY_TO": env("MAIL_REPLY_TO"),
         "MAIL_SEND_INLINE": _flag("MAIL_SEND_INLINE", True),
+        "MAIL_MAX_ATTEMPTS": int(env("MAIL_MAX_ATTEMPTS", "8")),
+        "MAIL_RETRY_BASE_SECONDS": int(env("MAIL_RETRY_BASE_SECONDS", "60")),
+        "MAIL_RETRY_MAX_SECONDS": int(env("MAIL_RETRY_MAX_SECONDS", "21600")),
+        "MAIL_CLAIM_SECONDS": int(env("MAIL_CLAIM_SECONDS", "300")),
+        "MAIL_TIMEOUT": int(env("MAIL_TIMEOUT", "30")),
         "RATELIMIT_STORAGE_URI": env("RATELIMIT_STORAGE_URI", "memory://"),
         "RATELIMIT_ENABLED": _flag("RATELIMIT_ENABLED", True),
         "RATELIMIT_HEADERS_ENABLED": True,
@@ -83,3 +88,7 @@ def from_environment(instance_path: str) -> dict[str, Any]:
         "SESSION_COOKIE_SECURE": env("PUBLIC_BASE_URL", "").startswith("https://"),
         "WTF_CSRF_TIME_LIMIT": None,
     }
+    # Flask-Mail's own default (suppress while testing) holds unless set here.
+    if env("MAIL_SUPPRESS_SEND"):
+        settings["MAIL_SUPPRESS_SEND"] = _flag("MAIL_SUPPRESS_SEND", False)
+    return settings
