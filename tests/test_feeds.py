@@ -283,6 +283,9 @@ def test_unknown_and_draft_events_are_404(client, make_event, make_session):
     draft = make_event(status=EventStatus.DRAFT)
     session = make_session(draft)
     assert client.get("/events/nope/calendar.ics").status_code == 404
+    assert client.get("/events/%00/calendar.ics").status_code == 404
+    assert client.get(f"/events/{'x' * 300}/calendar.ics").status_code == 404
+    assert client.get("/events/%00/sessions/1.ics").status_code == 404
     assert client.get(f"/events/{draft.slug}/calendar.ics").status_code == 404
     assert client.get(f"/events/{draft.slug}/sessions/{session.id}.ics").status_code == 404
 

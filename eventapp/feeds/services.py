@@ -1,27 +1,28 @@
-"""iCalendar feeds of the programme: what goes into each entry, versioning and caching."""
+"""iCalendar feeds of the programme: what each feed holds, its version, and caching."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
-from urllib.parse import urlsplit
+import re
 
 from flask import current_app, has_request_context
 from flask_babel import force_locale
 from flask_babel import gettext as _
-from icalendar import Calendar
-from icalendar import Event as VEvent
 from sqlalchemy import func
 from sqlalchemy.orm import joinedload, selectinload
 
 from eventapp.extensions import db
 from eventapp.feeds.cache import Feed, feed_cache
-from eventapp.feeds.timezones import vtimezone
+from eventapp.feeds.ical import (
+    REVISION_EPOCH,
+    EntryState,
+    event_entry,
+    latest,
+    new_calendar,
+    session_entry,
+)
 from eventapp.models import (
     ChoiceStatus,
     Event,
-    EventKind,
     EventStatus,
     Registration,
     RegistrationStatus,
@@ -32,50 +33,20 @@ from eventapp.models import (
 from eventapp.urls import public_url
 
 PUBLIC_STATUSES = (EventStatus.PUBLISHED, EventStatus.CANCELLED)
-PRODID = "-//Zukunftsbündnis Sozialer Zusammenhalt//eventapp//DE"
-# Event rows carry no revision counter; seconds since this instant of their last
-# change give a SEQUENCE that only ever grows and fits RFC 5545's 32-bit integer.
-REVISION_EPOCH = datetime(2020, 1, 1, tzinfo=UTC)
 # A personal entry also moves on when the participant's state does:
 # waiting list → seat → cancelled.
 PERSONAL_RANK = {"waitlisted": 0, "confirmed": 1, "cancelled": 2}
 MAX_ID = 2**31 - 1
+TOKEN = re.compile(r"[A-Za-z0-9_-]{1,64}")
 
 
 class UnknownTrack(LookupError):
     """The requested track does not belong to the event."""
 
 
-@dataclass(frozen=True)
-class EntryState:
-    """How one entry appears: iCalendar STATUS, SUMMARY, a leading note and its revision."""
-
-    status: str
-    summary: str
-    note: str
-    rank: int
-    stamp: datetime
-
-
-def uid_host() -> str:
-    """The host that scopes every UID: the public one, never the request's."""
-    return urlsplit(current_app.config["PUBLIC_BASE_URL"]).hostname or "localhost"
-
-
-def session_uid(session_id: int) -> str:
-    return f"session-{session_id}@{uid_host()}"
-
-
-def event_uid(event_id: int) -> str:
-    return f"event-{event_id}@{uid_host()}"
-
-
-def _latest(*moments: datetime | None) -> datetime:
-    return max(m for m in moments if m is not None).replace(microsecond=0)
-
-
-def _event_revision(event: Event) -> int:
-    return max(0, int((event.updated_at - REVISION_EPOCH).total_seconds()))
+def _plausible_slug(slug: str) -> bool:
+    # PostgreSQL rejects NUL in text parameters with an error, not with "no row".
+    return 0 < len(slug) <= 80 and "\x00" not in slug
 
 
 def _feed_locale(locale: str | None) -> str:
@@ -83,83 +54,11 @@ def _feed_locale(locale: str | None) -> str:
     return locale if locale in languages else current_app.config["BABEL_DEFAULT_LOCALE"]
 
 
-# --- entries ------------------------------------------------------------------------------
-
-
-def _when(event: Event, moment: datetime) -> datetime:
-    """Wall-clock time in the event's zone; UTC for the repeated hour after DST ends.
-
-    RFC 5545 reads an ambiguous local time as its first occurrence, so 02:30 of the
-    second pass (CET) would be shown an hour early; a UTC time has no such doubt.
-    """
-    local = event.local(moment)
-    if local.fold and local.replace(fold=0).utcoffset() != local.utcoffset():
-        return moment.astimezone(UTC)
-    return local
-
-
-def _geo(event: Event, entry: VEvent) -> None:
-    if event.latitude is not None and event.longitude is not None:
-        entry.add("geo", (float(event.latitude), float(event.longitude)))
-
-
-def _session_entry(session: Session, event: Event, state: EntryState) -> VEvent:
-    url = public_url("public.session", slug=event.slug, session_id=session.id)
-    parts = [state.note, session.abstract.strip(), _("Part of: %(event)s", event=event.title)]
-    if session.speakers:
-        names = "; ".join(
-            ", ".join(x for x in (s.name, s.organisation) if x) for s in session.speakers
-        )
-        parts.append(_("Speakers: %(names)s", names=names))
-    parts.append(_("Details: %(url)s", url=url))
-    place = (session.room.name if session.room else "", event.venue, event.address)
-
-    entry = VEvent()
-    entry.add("uid", session_uid(session.id))
-    entry.add("dtstamp", state.stamp)
-    entry.add("last-modified", state.stamp)
-    entry.add("sequence", session.sequence + state.rank)
-    entry.add("dtstart", _when(event, session.starts_at))
-    entry.add("dtend", _when(event, session.ends_at))
-    entry.add("summary", state.summary)
-    entry.add("description", "\n\n".join(p for p in parts if p))
-    entry.add("location", ", ".join(p for p in place if p))
-    _geo(event, entry)
-    entry.add("url", url)
-    if session.track is not None:
-        entry.add("categories", [session.track.name])
-    entry.add("status", state.status)
-    return entry
-
-
-def _event_entry(event: Event, state: EntryState) -> VEvent:
-    url = public_url("public.event", slug=event.slug)
-    parts = [state.note, event.summary.strip()]
-    if event.meeting_point:
-        parts.append(_("Meeting point: %(place)s", place=event.meeting_point))
-    parts.append(_("Programme and details: %(url)s", url=url))
-    place = (event.venue, event.address or event.municipality)
-    kind = _("Congress") if event.kind == EventKind.CONGRESS else _("Site visit")
-
-    entry = VEvent()
-    entry.add("uid", event_uid(event.id))
-    entry.add("dtstamp", state.stamp)
-    entry.add("last-modified", state.stamp)
-    entry.add("sequence", _event_revision(event) + state.rank)
-    entry.add("dtstart", _when(event, event.starts_at))
-    entry.add("dtend", _when(event, event.ends_at))
-    entry.add("summary", state.summary)
-    entry.add("description", "\n\n".join(p for p in parts if p))
-    entry.add("location", ", ".join(p for p in place if p))
-    _geo(event, entry)
-    entry.add("url", url)
-    entry.add("categories", [kind])
-    entry.add("status", state.status)
-    return entry
+# --- entry states -------------------------------------------------------------------------
 
 
 def _public_session_state(session: Session, event: Event) -> EntryState:
-    stamp = _latest(session.updated_at, event.updated_at)
+    stamp = latest(session.updated_at, event.updated_at)
     if event.status == EventStatus.CANCELLED:
         note = _("This event has been cancelled.")
     elif session.is_cancelled:
@@ -170,7 +69,7 @@ def _public_session_state(session: Session, event: Event) -> EntryState:
 
 
 def _public_event_state(event: Event) -> EntryState:
-    stamp = _latest(event.updated_at)
+    stamp = latest(event.updated_at)
     if event.status == EventStatus.CANCELLED:
         summary = _("Cancelled: %(title)s", title=event.title)
         return EntryState("CANCELLED", summary, _("This event has been cancelled."), 0, stamp)
@@ -196,28 +95,7 @@ def _personal_state(
     return EntryState("CONFIRMED", title, "", rank, stamp)
 
 
-# --- calendars ----------------------------------------------------------------------------
-
-
-def _calendar(
-    name: str, timezone: str, tzids: Iterable[str], year: int, page_url: str, feed_url: str
-) -> Calendar:
-    calendar = Calendar()
-    calendar.add("prodid", PRODID)
-    calendar.add("version", "2.0")
-    calendar.add("calscale", "GREGORIAN")
-    calendar.add("method", "PUBLISH")
-    calendar.add("name", name)
-    # Google and Outlook read the X-WR names, RFC 7986 clients the standard ones.
-    calendar.add("x-wr-calname", name)
-    calendar.add("x-wr-timezone", timezone)
-    calendar.add("refresh-interval", timedelta(hours=1), parameters={"VALUE": "DURATION"})
-    calendar.add("x-published-ttl", "PT1H")
-    calendar.add("url", page_url)
-    calendar.add("source", feed_url, parameters={"VALUE": "URI"})
-    for tzid in sorted(set(tzids)):
-        calendar.add_component(vtimezone(tzid, year))
-    return calendar
+# --- public feeds -------------------------------------------------------------------------
 
 
 def _programme_version(slug: str, track_id: int | None):
@@ -245,6 +123,8 @@ def programme_feed(slug: str, track_id: int | None = None, locale: str | None = 
     locale = _feed_locale(locale)
     if track_id is not None and not 0 < track_id <= MAX_ID:
         raise UnknownTrack(track_id)
+    if not _plausible_slug(slug):
+        return None
     version = db.session.execute(_programme_version(slug, track_id)).one_or_none()
     if version is None:
         return None
@@ -283,7 +163,7 @@ def _build_programme(event_id: int, track_id: int | None, track_name: str | None
         feed_url = public_url(
             "feeds.programme", slug=event.slug, track=track_id, lang=_non_default(locale)
         )
-        calendar = _calendar(
+        calendar = new_calendar(
             name,
             event.timezone,
             [event.timezone],
@@ -291,18 +171,18 @@ def _build_programme(event_id: int, track_id: int | None, track_name: str | None
             public_url("public.event", slug=event.slug),
             feed_url,
         )
-        stamps = [_latest(event.updated_at)]
+        stamps = [latest(event.updated_at)]
         for session in sessions:
             state = _public_session_state(session, event)
             stamps.append(state.stamp)
-            calendar.add_component(_session_entry(session, event, state))
+            calendar.add_component(session_entry(session, event, state))
     suffix = f"-track-{track_id}" if track_id is not None else ""
     return Feed.of(calendar.to_ical(), max(stamps), f"{event.slug}{suffix}.ics")
 
 
 def session_feed(slug: str, session_id: int, locale: str | None = None) -> Feed | None:
     """A single session as a calendar file to download; None if unknown or not public."""
-    if not 0 < session_id <= MAX_ID:
+    if not 0 < session_id <= MAX_ID or not _plausible_slug(slug):
         return None
     locale = _feed_locale(locale)
     event = db.session.execute(
@@ -313,7 +193,7 @@ def session_feed(slug: str, session_id: int, locale: str | None = None) -> Feed 
         return None
     session = sessions[0]
     with force_locale(locale):
-        calendar = _calendar(
+        calendar = new_calendar(
             session.title,
             event.timezone,
             [event.timezone],
@@ -322,7 +202,7 @@ def session_feed(slug: str, session_id: int, locale: str | None = None) -> Feed 
             public_url("feeds.session", slug=slug, session_id=session.id),
         )
         state = _public_session_state(session, event)
-        calendar.add_component(_session_entry(session, event, state))
+        calendar.add_component(session_entry(session, event, state))
     return Feed.of(calendar.to_ical(), state.stamp, f"{slug}-session-{session.id}.ics")
 
 
@@ -353,7 +233,7 @@ def _build_events(events: list[Event], locale: str) -> Feed:
     default_tz = current_app.config["BABEL_DEFAULT_TIMEZONE"]
     year = min((e.local(e.starts_at).year for e in events), default=REVISION_EPOCH.year)
     with force_locale(locale):
-        calendar = _calendar(
+        calendar = new_calendar(
             _("Events of the Zukunftsbündnis Sozialer Zusammenhalt"),
             default_tz,
             [e.timezone for e in events],
@@ -365,7 +245,7 @@ def _build_events(events: list[Event], locale: str) -> Feed:
         for event in events:
             state = _public_event_state(event)
             stamps.append(state.stamp)
-            calendar.add_component(_event_entry(event, state))
+            calendar.add_component(event_entry(event, state))
     return Feed.of(calendar.to_ical(), max(stamps), "events.ics")
 
 
@@ -378,7 +258,7 @@ def _non_default(locale: str) -> str | None:
 
 def find_registration(token: str) -> Registration | None:
     """The registration behind a calendar token, with what its feed shows; None if unknown."""
-    if not token or len(token) > 64:
+    if not TOKEN.fullmatch(token):
         return None
     registration = db.session.execute(
         db.select(Registration)
@@ -404,7 +284,7 @@ def personal_feed(registration: Registration) -> Feed:
     event = registration.event
     reg_waitlisted = registration.status == RegistrationStatus.WAITLISTED
     with force_locale(_feed_locale(registration.locale)):
-        calendar = _calendar(
+        calendar = new_calendar(
             _("%(event)s – my programme", event=event.title),
             event.timezone,
             [event.timezone],
@@ -417,10 +297,10 @@ def personal_feed(registration: Registration) -> Feed:
             event.title,
             event.status == EventStatus.CANCELLED,
             reg_waitlisted,
-            _latest(event.updated_at, registration.updated_at),
+            latest(event.updated_at, registration.updated_at),
         )
         stamps = [state.stamp]
-        calendar.add_component(_event_entry(event, state))
+        calendar.add_component(event_entry(event, state))
         choices = sorted(registration.choices, key=lambda c: (c.session.starts_at, c.session.id))
         for choice in choices:
             session = choice.session
@@ -429,7 +309,7 @@ def personal_feed(registration: Registration) -> Feed:
                 session.title,
                 session.is_cancelled or event.status == EventStatus.CANCELLED,
                 reg_waitlisted or choice.status == ChoiceStatus.WAITLISTED,
-                _latest(
+                latest(
                     session.updated_at,
                     event.updated_at,
                     registration.updated_at,
@@ -438,7 +318,7 @@ def personal_feed(registration: Registration) -> Feed:
                 ),
             )
             stamps.append(state.stamp)
-            calendar.add_component(_session_entry(session, event, state))
+            calendar.add_component(session_entry(session, event, state))
     return Feed.of(calendar.to_ical(), max(stamps), f"{event.slug}-personal.ics")
 
 

@@ -1,0 +1,150 @@
+"""Rendering of iCalendar entries and calendars: every property, stable bytes."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from urllib.parse import urlsplit
+
+from flask import current_app
+from flask_babel import gettext as _
+from icalendar import Calendar
+from icalendar import Event as VEvent
+
+from eventapp.feeds.timezones import vtimezone
+from eventapp.models import Event, EventKind, Session
+from eventapp.urls import public_url
+
+PRODID = "-//Zukunftsbündnis Sozialer Zusammenhalt//eventapp//DE"
+# Event rows carry no revision counter; seconds since this instant of their last
+# change give a SEQUENCE that only ever grows and fits RFC 5545's 32-bit integer.
+REVISION_EPOCH = datetime(2020, 1, 1, tzinfo=UTC)
+
+
+@dataclass(frozen=True)
+class EntryState:
+    """How one entry appears: iCalendar STATUS, SUMMARY, a leading note and its revision."""
+
+    status: str
+    summary: str
+    note: str
+    rank: int
+    stamp: datetime
+
+
+def uid_host() -> str:
+    """The host that scopes every UID: the public one, never the request's."""
+    return urlsplit(current_app.config["PUBLIC_BASE_URL"]).hostname or "localhost"
+
+
+def session_uid(session_id: int) -> str:
+    """The UID of a session's entry in every feed and mail attachment."""
+    return f"session-{session_id}@{uid_host()}"
+
+
+def event_uid(event_id: int) -> str:
+    """The UID of an event's entry in every feed and mail attachment."""
+    return f"event-{event_id}@{uid_host()}"
+
+
+def latest(*moments: datetime | None) -> datetime:
+    """The newest of the given moments, to the second (as iCalendar and HTTP write them)."""
+    return max(m for m in moments if m is not None).replace(microsecond=0)
+
+
+def _event_revision(event: Event) -> int:
+    return max(0, int((event.updated_at - REVISION_EPOCH).total_seconds()))
+
+
+def _when(event: Event, moment: datetime) -> datetime:
+    """Wall-clock time in the event's zone; UTC for the repeated hour after DST ends.
+
+    RFC 5545 reads an ambiguous local time as its first occurrence, so 02:30 of the
+    second pass (CET) would be shown an hour early; a UTC time has no such doubt.
+    """
+    local = event.local(moment)
+    if local.fold and local.replace(fold=0).utcoffset() != local.utcoffset():
+        return moment.astimezone(UTC)
+    return local
+
+
+def _geo(event: Event, entry: VEvent) -> None:
+    if event.latitude is not None and event.longitude is not None:
+        entry.add("geo", (float(event.latitude), float(event.longitude)))
+
+
+def session_entry(session: Session, event: Event, state: EntryState) -> VEvent:
+    url = public_url("public.session", slug=event.slug, session_id=session.id)
+    parts = [state.note, session.abstract.strip(), _("Part of: %(event)s", event=event.title)]
+    if session.speakers:
+        names = "; ".join(
+            ", ".join(x for x in (s.name, s.organisation) if x) for s in session.speakers
+        )
+        parts.append(_("Speakers: %(names)s", names=names))
+    parts.append(_("Details: %(url)s", url=url))
+    place = (session.room.name if session.room else "", event.venue, event.address)
+
+    entry = VEvent()
+    entry.add("uid", session_uid(session.id))
+    entry.add("dtstamp", state.stamp)
+    entry.add("last-modified", state.stamp)
+    entry.add("sequence", session.sequence + state.rank)
+    entry.add("dtstart", _when(event, session.starts_at))
+    entry.add("dtend", _when(event, session.ends_at))
+    entry.add("summary", state.summary)
+    entry.add("description", "\n\n".join(p for p in parts if p))
+    entry.add("location", ", ".join(p for p in place if p))
+    _geo(event, entry)
+    entry.add("url", url)
+    if session.track is not None:
+        entry.add("categories", [session.track.name])
+    entry.add("status", state.status)
+    return entry
+
+
+def event_entry(event: Event, state: EntryState) -> VEvent:
+    url = public_url("public.event", slug=event.slug)
+    parts = [state.note, event.summary.strip()]
+    if event.meeting_point:
+        parts.append(_("Meeting point: %(place)s", place=event.meeting_point))
+    parts.append(_("Programme and details: %(url)s", url=url))
+    place = (event.venue, event.address or event.municipality)
+    kind = _("Congress") if event.kind == EventKind.CONGRESS else _("Site visit")
+
+    entry = VEvent()
+    entry.add("uid", event_uid(event.id))
+    entry.add("dtstamp", state.stamp)
+    entry.add("last-modified", state.stamp)
+    entry.add("sequence", _event_revision(event) + state.rank)
+    entry.add("dtstart", _when(event, event.starts_at))
+    entry.add("dtend", _when(event, event.ends_at))
+    entry.add("summary", state.summary)
+    entry.add("description", "\n\n".join(p for p in parts if p))
+    entry.add("location", ", ".join(p for p in place if p))
+    _geo(event, entry)
+    entry.add("url", url)
+    entry.add("categories", [kind])
+    entry.add("status", state.status)
+    return entry
+
+
+def new_calendar(
+    name: str, timezone: str, tzids: Iterable[str], year: int, page_url: str, feed_url: str
+) -> Calendar:
+    calendar = Calendar()
+    calendar.add("prodid", PRODID)
+    calendar.add("version", "2.0")
+    calendar.add("calscale", "GREGORIAN")
+    calendar.add("method", "PUBLISH")
+    calendar.add("name", name)
+    # Google and Outlook read the X-WR names, RFC 7986 clients the standard ones.
+    calendar.add("x-wr-calname", name)
+    calendar.add("x-wr-timezone", timezone)
+    calendar.add("refresh-interval", timedelta(hours=1), parameters={"VALUE": "DURATION"})
+    calendar.add("x-published-ttl", "PT1H")
+    calendar.add("url", page_url)
+    calendar.add("source", feed_url, parameters={"VALUE": "URI"})
+    for tzid in sorted(set(tzids)):
+        calendar.add_component(vtimezone(tzid, year))
+    return calendar
