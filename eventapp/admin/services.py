@@ -1,4 +1,4 @@
-"""Programme editing for organizers: events, sessions, speakers, tracks and rooms."""
+"""Programme editing for organizers: events and sessions, with warnings and refusals."""
 
 from __future__ import annotations
 
@@ -77,11 +77,6 @@ SESSION_FIELDS = (
     "ends_at",
     "capacity",
 )
-CATALOGUE_FIELDS: dict[type, tuple[str, ...]] = {
-    Track: ("name", "colour", "position"),
-    Room: ("name", "capacity", "position"),
-    Speaker: ("name", "organisation", "role_title", "bio"),
-}
 
 
 # --- time zones ------------------------------------------------------------------
@@ -103,7 +98,7 @@ def utc_to_local(value: datetime | None, timezone: str) -> datetime | None:
     return value.astimezone(ZoneInfo(timezone)).replace(tzinfo=None)
 
 
-def _flush_or_refuse(message: str, field: str | None = None) -> None:
+def flush_or_refuse(message: str, field: str | None = None) -> None:
     """Flush in a savepoint; a unique constraint that fires becomes a friendly refusal."""
     try:
         with db.session.begin_nested():
@@ -149,7 +144,7 @@ def create_event(actor: User, values: dict[str, Any]) -> Event:
     event = Event(status=EventStatus.DRAFT)
     _apply_event(event, values)
     db.session.add(event)
-    _flush_or_refuse(_("Another event already uses this address (slug)."), "slug")
+    flush_or_refuse(_("Another event already uses this address (slug)."), "slug")
     audit.record(actor, "event.create", event, None, audit.snapshot(event))
     return event
 
@@ -162,7 +157,7 @@ def update_event(actor: User, event: Event, values: dict[str, Any]) -> list[str]
     before = audit.snapshot(event)
     old_capacity = event.capacity
     _apply_event(event, values)
-    _flush_or_refuse(_("Another event already uses this address (slug)."), "slug")
+    flush_or_refuse(_("Another event already uses this address (slug)."), "slug")
     audit.record(actor, "event.update", event, before, audit.snapshot(event))
     if _more_seats(old_capacity, event.capacity):
         # Raised capacity: waiting people move up now, as the registration rules say.
@@ -339,63 +334,4 @@ def delete_session(actor: User, session: Session) -> None:
         )
     audit.record(actor, "session.delete", session, _session_snapshot(session), None)
     db.session.delete(session)
-    db.session.flush()
-
-
-# --- speakers, tracks, rooms -----------------------------------------------------
-
-
-def _name_taken(model: type, event: Event, name: str, exclude_id: int | None) -> bool:
-    if model is Speaker:  # two speakers may share a name
-        return False
-    query = db.select(model.id).where(model.event_id == event.id, model.name == name)
-    if exclude_id is not None:
-        query = query.where(model.id != exclude_id)
-    return db.session.execute(query).first() is not None
-
-
-def _name_taken_message() -> str:
-    return _("This event already has one with that name.")
-
-
-def create_item(actor: User, event: Event, model: type, values: dict[str, Any]):
-    """A new track, room or speaker of ``event``."""
-    if _name_taken(model, event, values["name"], None):
-        raise AdminError(_name_taken_message(), "name")
-    item = model(event=event, **{k: values[k] for k in CATALOGUE_FIELDS[model] if k in values})
-    db.session.add(item)
-    _flush_or_refuse(_name_taken_message(), "name")
-    audit.record(actor, f"{model.__tablename__}.create", item, None, audit.snapshot(item))
-    return item
-
-
-def update_item(actor: User, item, values: dict[str, Any]) -> None:
-    """Change a track, room or speaker."""
-    model = type(item)
-    if _name_taken(model, item.event, values["name"], item.id):
-        raise AdminError(_name_taken_message(), "name")
-    before = audit.snapshot(item)
-    for key in CATALOGUE_FIELDS[model]:
-        if key in values:
-            setattr(item, key, values[key])
-    _flush_or_refuse(_name_taken_message(), "name")
-    audit.record(actor, f"{model.__tablename__}.update", item, before, audit.snapshot(item))
-
-
-def sessions_using(item) -> list[Session]:
-    """The sessions that use this track, room or speaker."""
-    if isinstance(item, Speaker):
-        return list(item.sessions)
-    column = Session.track_id if isinstance(item, Track) else Session.room_id
-    return list(db.session.execute(db.select(Session).where(column == item.id)).scalars())
-
-
-def delete_item(actor: User, item) -> None:
-    """Delete a track or room no session uses, or a speaker (who leaves their sessions)."""
-    if not isinstance(item, Speaker) and sessions_using(item):
-        raise AdminError(
-            _("Sessions still use this. Assign them another one first, then delete it.")
-        )
-    audit.record(actor, f"{item.__tablename__}.delete", item, audit.snapshot(item), None)
-    db.session.delete(item)
     db.session.flush()

@@ -9,9 +9,11 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 
-from eventapp.admin import bp, services
+from eventapp.admin import bp
+from eventapp.admin import catalogue as items_service
 from eventapp.admin.common import acting_user, refuse
 from eventapp.admin.forms import ConfirmForm, RoomForm, SpeakerForm, TrackForm, catalogue_values
+from eventapp.admin.services import AdminError
 from eventapp.extensions import db
 from eventapp.models import Event, Room, Speaker, Track
 
@@ -48,7 +50,7 @@ def catalogue(event_id: int, kind: str):
     event = db.get_or_404(Event, event_id)
     spec = _kind(kind)
     items = getattr(event, kind)
-    usage = {item.id: len(services.sessions_using(item)) for item in items}
+    usage = {item.id: len(items_service.sessions_using(item)) for item in items}
     return render_template(
         "admin/catalogue.html", event=event, kind=kind, spec=spec, items=items, usage=usage
     )
@@ -61,8 +63,8 @@ def catalogue_create(event_id: int, kind: str):
     form = spec.form()
     if form.validate_on_submit():
         try:
-            services.create_item(acting_user(), event, spec.model, catalogue_values(form))
-        except services.AdminError as exc:
+            items_service.create_item(acting_user(), event, spec.model, catalogue_values(form))
+        except AdminError as exc:
             refuse(form, exc)
         else:
             db.session.commit()
@@ -78,8 +80,8 @@ def catalogue_edit(kind: str, item_id: int):
     form = spec.form(obj=item)
     if form.validate_on_submit():
         try:
-            services.update_item(acting_user(), item, catalogue_values(form))
-        except services.AdminError as exc:
+            items_service.update_item(acting_user(), item, catalogue_values(form))
+        except AdminError as exc:
             refuse(form, exc)
         else:
             db.session.commit()
@@ -104,14 +106,14 @@ def catalogue_delete(kind: str, item_id: int):
     form = ConfirmForm()
     if form.validate_on_submit():
         try:
-            services.delete_item(acting_user(), item)
-        except services.AdminError as exc:
+            items_service.delete_item(acting_user(), item)
+        except AdminError as exc:
             refuse(None, exc)
         else:
             db.session.commit()
             flash(_("Deleted."), "success")
         return _back(event_id, kind)
-    used_by = services.sessions_using(item)
+    used_by = items_service.sessions_using(item)
     blocked = None
     if used_by and spec.model is not Speaker:
         blocked = _("Sessions still use this. Assign them another one first, then delete it.")
