@@ -386,3 +386,16 @@ def test_failed_mail_is_listed_and_can_be_sent_again(admin_client, people):
         failed.id,
         {"requeued": 1},
     )
+
+
+def test_the_list_hands_its_filters_to_the_bulk_email(admin_client, people):
+    event, *_ = people
+    a, _b = workshops(event)
+    listing = admin_client.get(
+        f"/admin/events/{event.id}/registrations?status=confirmed&workshop={a.id}"
+    ).get_data(as_text=True)
+    link = re.search(r'href="([^"]+)" id="mail-these"', listing).group(1).replace("&amp;", "&")
+    page = admin_client.get(link).get_data(as_text=True)
+    assert '<option selected value="confirmed">' in page
+    assert f'<option selected value="{a.id}">' in page
+    assert outbox_kinds() == []

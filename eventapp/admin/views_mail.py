@@ -8,7 +8,7 @@ from flask_babel import gettext as _
 from eventapp.admin import bp
 from eventapp.admin import bulk_mail as mailing
 from eventapp.admin.common import acting_user, refuse
-from eventapp.admin.forms import BulkMailForm, ConfirmForm, RetryForm
+from eventapp.admin.forms import ACTIVE, BulkMailForm, ConfirmForm, RetryForm
 from eventapp.admin.services import AdminError
 from eventapp.extensions import db
 from eventapp.mail import services as mail_services
@@ -18,7 +18,11 @@ PER_PAGE = 50
 
 
 def _bulk_form(event: Event) -> BulkMailForm:
-    form = BulkMailForm().for_event(event)
+    # Coming from the registration list, its filters arrive in the query string.
+    prefill = request.method == "GET" and bool(request.args)
+    form = (BulkMailForm(formdata=request.args) if prefill else BulkMailForm()).for_event(event)
+    if prefill and form.status.data in ("", "cancelled"):
+        form.status.data = ACTIVE
     # Cancelled registrations never get bulk mail, so they are not offered.
     form.status.choices = [c for c in form.status.choices if c.value not in ("", "cancelled")]
     return form
