@@ -8,6 +8,7 @@ from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from urllib.parse import urlsplit
 
+import pytest
 from sqlalchemy import event as sa_event
 from werkzeug.http import http_date
 
@@ -135,9 +136,16 @@ def test_changing_speakers_changes_the_feed_even_when_cached(client, make_progra
     assert "Prof. Dr. Erika Beispiel" in response.data.decode()
 
 
-def test_warm_request_is_one_query_and_writes_nothing(client, make_programme):
+@pytest.mark.parametrize("feed", ["programme", "events", "personal"])
+def test_warm_request_is_one_query_and_writes_nothing(
+    client, make_programme, make_registration, feed
+):
     event = make_programme()
-    url = f"/events/{event.slug}/calendar.ics"
+    url = {
+        "programme": f"/events/{event.slug}/calendar.ics",
+        "events": "/calendar.ics",
+        "personal": f"/calendar/{make_registration(event).calendar_token}.ics",
+    }[feed]
     cold_body = client.get(url).data
     with statements() as seen:
         warm = client.get(url)

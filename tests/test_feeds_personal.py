@@ -183,6 +183,7 @@ def test_unknown_token_is_404(client, participant, token):
 
 
 def test_anonymized_registration_has_no_feed(client, participant):
+    assert client.get(feed_path(participant)).status_code == 200  # now cached
     participant.anonymized_at = datetime.now(UTC)
     db.session.commit()
     assert client.get(feed_path(participant)).status_code == 404

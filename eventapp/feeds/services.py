@@ -256,6 +256,34 @@ def _non_default(locale: str) -> str | None:
 # --- personal feed ------------------------------------------------------------------------
 
 
+def _personal_version(token: str):
+    """One cheap query: the registration's state and a fingerprint of what its feed shows."""
+    mine = SessionChoice.registration_id == Registration.id
+    chosen_sessions = db.select(func.max(Session.updated_at)).join(
+        SessionChoice, SessionChoice.session_id == Session.id
+    )
+    return (
+        db.select(
+            Registration.id,
+            Registration.updated_at,
+            Registration.status,
+            Registration.anonymized_at,
+            Registration.locale,
+            Event.updated_at,
+            db.select(func.count(SessionChoice.id)).where(mine).scalar_subquery(),
+            db.select(func.sum(SessionChoice.id)).where(mine).scalar_subquery(),
+            # Which choices hold a seat: moves when one is promoted from the waiting list.
+            db.select(func.sum(SessionChoice.id))
+            .where(mine, SessionChoice.status == ChoiceStatus.CONFIRMED)
+            .scalar_subquery(),
+            db.select(func.max(SessionChoice.promoted_at)).where(mine).scalar_subquery(),
+            chosen_sessions.where(mine).scalar_subquery(),
+        )
+        .join(Event, Event.id == Registration.event_id)
+        .where(Registration.calendar_token == token)
+    )
+
+
 def find_registration(token: str) -> Registration | None:
     """The registration behind a calendar token, with what its feed shows; None if unknown."""
     if not TOKEN.fullmatch(token):
@@ -277,6 +305,25 @@ def find_registration(token: str) -> Registration | None:
     if registration is None or registration.anonymized_at is not None:
         return None
     return registration
+
+
+def personal_feed_for_token(token: str) -> Feed | None:
+    """The personal feed behind a calendar token (cached per version); None if unknown."""
+    if not TOKEN.fullmatch(token):
+        return None
+    version = db.session.execute(_personal_version(token)).one_or_none()
+    if version is None or version.anonymized_at is not None:
+        return None
+    key = ("personal", token, tuple(version))
+    cache = feed_cache()
+    feed = cache.get(key)
+    if feed is None:
+        registration = find_registration(token)
+        if registration is None:
+            return None
+        feed = personal_feed(registration)
+        cache.put(key, feed)
+    return feed
 
 
 def personal_feed(registration: Registration) -> Feed:

@@ -82,8 +82,7 @@ def _component(zone: ZoneInfo, onset_utc: datetime, rule: tuple[int, int] | None
     return component
 
 
-@lru_cache(maxsize=64)
-def _vtimezone_ical(tzid: str, year: int) -> bytes:
+def _vtimezone(tzid: str, year: int) -> Timezone:
     zone = ZoneInfo(tzid)
     onsets = _transitions(zone, year)
     following = _transitions(zone, year + 1)
@@ -107,9 +106,13 @@ def _vtimezone_ical(tzid: str, year: int) -> bytes:
         # A rule that is no "n-th weekday": list the year's onsets and the next year's.
         for onset in [*onsets, *following]:
             timezone.add_component(_component(zone, onset, None))
-    return timezone.to_ical()
+    return timezone
 
 
+@lru_cache(maxsize=64)
 def vtimezone(tzid: str, year: int) -> Timezone:
-    """The VTIMEZONE for ``tzid`` with the rules in force in ``year`` (built once, cached)."""
-    return Timezone.from_ical(_vtimezone_ical(tzid, year))
+    """The VTIMEZONE for ``tzid`` with the rules in force in ``year`` (built once, cached).
+
+    The same component is shared by every calendar that includes it: never modify it.
+    """
+    return _vtimezone(tzid, year)

@@ -73,10 +73,10 @@ def session(slug: str, session_id: int):
 @bp.get("/calendar/<token>.ics")
 def personal(token: str):
     """The participant's own feed: their event and workshops, following every change."""
-    registration = services.find_registration(token)
-    if registration is None:
+    feed = services.personal_feed_for_token(token)
+    if feed is None:
         abort(404)
-    return _respond(services.personal_feed(registration), private=True)
+    return _respond(feed, private=True)
 
 
 @bp.get("/calendar/help")
