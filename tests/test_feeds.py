@@ -110,10 +110,10 @@ def test_times_in_berlin_map_to_the_right_utc_instants_around_dst(
     assert read.dtend.value.astimezone(UTC) == utc_start + timedelta(hours=1)
 
 
-def test_the_repeated_hour_after_dst_ends_is_written_in_utc(
+def test_the_repeated_hour_after_dst_ends_is_written_in_utc_both_times(
     client, make_event, make_session, parse_ical
 ):
-    # 02:30 happens twice on 31 October 2027; a TZID time would be read as the first one.
+    # 02:30 happens twice on 31 October 2027; parsers disagree which one a TZID time means.
     first = datetime(2027, 10, 31, 0, 30, tzinfo=UTC)  # 02:30 CEST
     second = datetime(2027, 10, 31, 1, 30, tzinfo=UTC)  # 02:30 CET
     event = make_event(starts_at=first - timedelta(hours=1), ends_at=first + timedelta(hours=6))
@@ -124,7 +124,9 @@ def test_the_repeated_hour_after_dst_ends_is_written_in_utc(
         event, title="Sternwarte", starts_at=second, ends_at=second + timedelta(minutes=20)
     )
 
-    calendar, independent = parse_ical(client.get(f"/events/{event.slug}/calendar.ics").data)
+    body = client.get(f"/events/{event.slug}/calendar.ics").data
+    assert body.count(b"DTSTART:20271031T") == 2  # in UTC, no TZID to misread
+    calendar, independent = parse_ical(body)
     for session in (early, late):
         uid = f"session-{session.id}@{HOST}"
         assert entries(calendar)[uid]["DTSTART"].dt.astimezone(UTC) == session.starts_at
@@ -359,3 +361,29 @@ def test_session_download_of_another_event_or_huge_id_is_404(client, make_progra
         client.get(f"/events/{event.slug}/sessions/{other.sessions[0].id}.ics").status_code == 404
     )
     assert client.get(f"/events/{event.slug}/sessions/99999999999999999999.ics").status_code == 404
+
+
+def test_removing_a_room_or_speaker_and_moving_the_venue_revise_entries(
+    client, make_programme, parse_ical
+):
+    event = make_programme()
+    url = f"/events/{event.slug}/calendar.ics"
+    before = entries(parse_ical(client.get(url).data)[0])
+    keynote, _workshop_a, workshop_b = event.sessions
+    uid = {s.title: f"session-{s.id}@{HOST}" for s in event.sessions}
+
+    db.session.delete(workshop_b.room)
+    keynote.speakers = []
+    db.session.commit()
+    after = entries(parse_ical(client.get(url).data)[0])
+    moved = after[uid[workshop_b.title]]
+    assert str(moved["LOCATION"]).startswith("Bürgerhaus Bürstadt")
+    assert int(moved["SEQUENCE"]) > int(before[uid[workshop_b.title]]["SEQUENCE"])
+    assert "Erika Beispiel" not in str(after[uid[keynote.title]]["DESCRIPTION"])
+
+    event.venue = "Stadthalle Bürstadt"
+    db.session.commit()
+    relocated = entries(parse_ical(client.get(url).data)[0])
+    for entry_uid, entry in relocated.items():
+        assert "Stadthalle Bürstadt" in str(entry["LOCATION"])
+        assert int(entry["SEQUENCE"]) > int(after[entry_uid]["SEQUENCE"])

@@ -58,13 +58,14 @@ def _event_revision(event: Event) -> int:
 
 
 def _when(event: Event, moment: datetime) -> datetime:
-    """Wall-clock time in the event's zone; UTC for the repeated hour after DST ends.
+    """Wall-clock time in the event's zone; UTC inside the hour that repeats when DST ends.
 
-    RFC 5545 reads an ambiguous local time as its first occurrence, so 02:30 of the
-    second pass (CET) would be shown an hour early; a UTC time has no such doubt.
+    A local time like 02:30 on the last Sunday of October happens twice. RFC 5545
+    says to read it as the first one, yet Mozilla's ical.js reads the second, so
+    either way some calendar would be an hour off; a UTC time has no such doubt.
     """
     local = event.local(moment)
-    if local.fold and local.replace(fold=0).utcoffset() != local.utcoffset():
+    if local.replace(fold=1 - local.fold).utcoffset() != local.utcoffset():
         return moment.astimezone(UTC)
     return local
 
