@@ -6,7 +6,16 @@ from datetime import datetime
 from typing import TYPE_CHECKING
 from urllib.parse import urlencode, urlsplit
 
-from flask import Blueprint, Flask, current_app, redirect, request, session, url_for
+from flask import (
+    Blueprint,
+    Flask,
+    current_app,
+    has_request_context,
+    redirect,
+    request,
+    session,
+    url_for,
+)
 from flask_babel import format_date, format_datetime, format_time, get_locale, refresh
 
 if TYPE_CHECKING:
@@ -16,8 +25,14 @@ bp = Blueprint("i18n", __name__)
 
 
 def select_locale() -> str:
-    """An explicit choice (``?lang=`` or the switch) wins, then ``Accept-Language``."""
+    """An explicit choice (``?lang=`` or the switch) wins, then ``Accept-Language``.
+
+    Outside a request (CLI, mail worker) the default language applies; callers that
+    write to a participant wrap their work in ``force_locale``.
+    """
     languages = current_app.config["LANGUAGES"]
+    if not has_request_context():
+        return current_app.config["BABEL_DEFAULT_LOCALE"]
     chosen = request.args.get("lang") or session.get("lang")
     if chosen in languages:
         return chosen

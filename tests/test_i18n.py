@@ -168,3 +168,11 @@ def test_filters_show_times_in_the_events_zone(app, make_event):
         assert localtime(None, event) == ""
     with app.test_request_context("/"), force_locale("en"):
         assert localtime(moment, event).replace("\u202f", " ") == "9:00 AM"
+
+
+def test_outside_a_request_the_default_language_applies(app):
+    from flask_babel import get_locale
+
+    # The CLI and the mail worker have no request to read a language from.
+    with app.app_context():
+        assert str(get_locale()) == "de"
