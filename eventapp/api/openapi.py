@@ -19,6 +19,7 @@ API_MODULES: list[str] = [
     "eventapp.api.events",
     "eventapp.api.openapi",
     "eventapp.api.registrations",
+    "eventapp.api.registrations_admin",
 ]
 
 ERROR_SCHEMA = {

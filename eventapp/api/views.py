@@ -3,4 +3,5 @@
 import eventapp.api.checkin
 import eventapp.api.events
 import eventapp.api.openapi
-import eventapp.api.registrations  # noqa: F401
+import eventapp.api.registrations
+import eventapp.api.registrations_admin  # noqa: F401
