@@ -127,7 +127,7 @@ def test_confirmation_carries_inline_qr_links_calendar_and_pdf(
     assert ics.get_filename().endswith(".ics")
     calendar = icalendar.Calendar.from_ical(ics.get_content())
     assert calendar["METHOD"] == "PUBLISH"
-    from eventapp.feeds.services import event_uid, session_uid
+    from eventapp.feeds.ical import event_uid, session_uid
 
     uids = {str(entry["UID"]) for entry in calendar.walk("VEVENT")}
     assert uids == {event_uid(event.id), session_uid(workshop.id)}
