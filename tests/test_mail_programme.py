@@ -46,7 +46,7 @@ def test_moved_workshop_tells_only_those_who_chose_it(
     assert "Before: Werkstatt A: Teilhabe – Sunday, May 16, 2027, 11:00–12:30" in text
     assert "Now: Werkstatt A: Teilhabe – Sunday, May 16, 2027, 12:00–13:30" in text
     ics = icalendar.Calendar.from_ical(part(mail, "text/calendar").get_content())
-    from eventapp.feeds.services import session_uid
+    from eventapp.feeds.ical import session_uid
 
     [entry] = [e for e in ics.walk("VEVENT") if str(e["UID"]) == session_uid(workshop.id)]
     assert int(entry["SEQUENCE"]) >= 1

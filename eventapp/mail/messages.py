@@ -7,9 +7,6 @@ stay as it was (the old and new time of a moved session) is frozen in the payloa
 
 from __future__ import annotations
 
-import importlib
-import io
-from collections.abc import Callable
 from datetime import datetime
 from email.message import EmailMessage
 from email.utils import format_datetime, formataddr, make_msgid
@@ -20,10 +17,10 @@ from babel.dates import format_date, format_time
 from flask import current_app, render_template
 from flask_babel import force_locale, get_locale
 from flask_babel import gettext as _
-from werkzeug.routing import BuildError
 
 from eventapp import urls
 from eventapp.extensions import db
+from eventapp.feeds.services import registration_calendar
 from eventapp.mail.outbox import MessageKind
 from eventapp.models import (
     Event,
@@ -33,6 +30,7 @@ from eventapp.models import (
     Session,
 )
 from eventapp.models.base import utcnow
+from eventapp.tickets.services import qr_png, ticket_pdf, ticket_valid
 
 # Messages that carry the ticket (QR inline, PDF) when the ticket is valid.
 TICKET_KINDS = frozenset(
@@ -47,40 +45,6 @@ CALENDAR_KINDS = frozenset(
         MessageKind.PROGRAMME_CHANGED,
     }
 )
-
-
-def _optional(module: str, name: str) -> Callable[..., Any] | None:
-    """A function from another feature, or None while that feature is not there."""
-    try:
-        return getattr(importlib.import_module(module), name, None)
-    except ImportError:
-        return None
-
-
-def _qr_png(code: str) -> bytes:
-    qr_png = _optional("eventapp.tickets.services", "qr_png")
-    if qr_png is not None:
-        return qr_png(code)
-    import qrcode
-
-    buffer = io.BytesIO()
-    qrcode.make(code, box_size=8, border=4).save(buffer, format="PNG")
-    return buffer.getvalue()
-
-
-def ticket_is_valid(registration: Registration) -> bool:
-    """Whether the registration's ticket admits its holder."""
-    ticket_valid = _optional("eventapp.tickets.services", "ticket_valid")
-    if ticket_valid is not None:
-        return bool(ticket_valid(registration))
-    return registration.status == RegistrationStatus.CONFIRMED
-
-
-def _link(build: Callable[[Registration], str], registration: Registration) -> str | None:
-    try:
-        return build(registration)
-    except BuildError:  # that page is not part of this installation (yet)
-        return None
 
 
 # --- formatting in the participant's language and the event's time zone --------
@@ -230,7 +194,7 @@ def build_email(message: OutboxMessage) -> EmailMessage | None:
     domain = _message_domain()
     with force_locale(message.locale):
         subject, extra = _content(message, registration)
-        with_ticket = kind in TICKET_KINDS and ticket_is_valid(registration)
+        with_ticket = kind in TICKET_KINDS and ticket_valid(registration)
         qr_cid = make_msgid("qr", domain=domain) if with_ticket else None
         event = registration.event
         context = {
@@ -241,9 +205,9 @@ def build_email(message: OutboxMessage) -> EmailMessage | None:
             "event": event,
             "event_when": span(event, event.starts_at, event.ends_at),
             "workshops": _workshops(registration),
-            "manage_url": _link(urls.manage_url, registration),
-            "ticket_url": _link(urls.ticket_url, registration) if with_ticket else None,
-            "calendar_url": _link(urls.calendar_url, registration),
+            "manage_url": urls.manage_url(registration),
+            "ticket_url": urls.ticket_url(registration) if with_ticket else None,
+            "calendar_url": urls.calendar_url(registration),
             "qr_cid": qr_cid[1:-1] if qr_cid else None,
             "has_ticket": with_ticket,
             **extra,
@@ -269,7 +233,7 @@ def build_email(message: OutboxMessage) -> EmailMessage | None:
         html_part = email.get_body(preferencelist=("html",))
         assert html_part is not None
         html_part.add_related(
-            _qr_png(registration.ticket_code),
+            qr_png(registration.ticket_code),
             maintype="image",
             subtype="png",
             cid=qr_cid,
@@ -287,21 +251,17 @@ def _attach_documents(
     email: EmailMessage, kind: MessageKind, registration: Registration, with_ticket: bool
 ) -> None:
     if kind in CALENDAR_KINDS and registration.is_active:
-        calendar = _optional("eventapp.feeds.services", "registration_calendar")
-        if calendar is not None:
-            email.add_attachment(
-                calendar(registration),
-                maintype="text",
-                subtype="calendar",
-                filename=f"{registration.event.slug}.ics",
-                params={"method": "PUBLISH", "charset": "utf-8"},
-            )
+        email.add_attachment(
+            registration_calendar(registration),
+            maintype="text",
+            subtype="calendar",
+            filename=f"{registration.event.slug}.ics",
+            params={"method": "PUBLISH", "charset": "utf-8"},
+        )
     if with_ticket and kind != MessageKind.REMINDER:
-        ticket_pdf = _optional("eventapp.tickets.services", "ticket_pdf")
-        if ticket_pdf is not None:
-            email.add_attachment(
-                ticket_pdf(registration),
-                maintype="application",
-                subtype="pdf",
-                filename=f"ticket-{registration.event.slug}.pdf",
-            )
+        email.add_attachment(
+            ticket_pdf(registration),
+            maintype="application",
+            subtype="pdf",
+            filename=f"ticket-{registration.event.slug}.pdf",
+        )
