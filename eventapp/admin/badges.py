@@ -12,7 +12,7 @@ from reportlab.pdfgen.canvas import Canvas
 
 from eventapp.admin import registrations
 from eventapp.models import Event, Registration, RegistrationStatus
-from eventapp.tickets.pdf import _fonts as ticket_fonts
+from eventapp.tickets.pdf import pdf_fonts
 from eventapp.tickets.services import qr_png
 
 MARGIN = 8 * mm
@@ -29,7 +29,7 @@ def _fit(canvas: Canvas, text: str, font: str, size: float, min_size: float, wid
 
 def _badge(canvas: Canvas, event: Event, person: Registration) -> None:
     width, height = A6
-    regular, bold = ticket_fonts()
+    regular, bold = pdf_fonts()
     text_width = width - 2 * MARGIN
 
     canvas.setFillColorRGB(*ACCENT)
@@ -73,7 +73,7 @@ def badges_pdf(event: Event) -> bytes:
         _badge(canvas, event, person)
         canvas.showPage()
     if not people:  # a PDF needs a page; say why it is empty
-        canvas.setFont(ticket_fonts()[0], 11)
+        canvas.setFont(pdf_fonts()[0], 11)
         canvas.drawString(MARGIN, A6[1] / 2, _("No confirmed participants yet."))
         canvas.showPage()
     canvas.save()

@@ -23,7 +23,7 @@ ACCENT = (0.2, 0.4, 0.54)
 
 
 @lru_cache(maxsize=1)
-def _fonts() -> tuple[str, str]:
+def pdf_fonts() -> tuple[str, str]:
     for directory in FONT_DIRS:
         regular = os.path.join(directory, "DejaVuSans.ttf")
         bold = os.path.join(directory, "DejaVuSans-Bold.ttf")
@@ -39,7 +39,7 @@ class _Writer:
 
     def __init__(self, canvas: Canvas, x: float, y: float, width: float) -> None:
         self.canvas, self.x, self.y, self.width = canvas, x, y, width
-        self.regular, self.bold = _fonts()
+        self.regular, self.bold = pdf_fonts()
 
     def text(self, value: str, size: float = 11, bold: bool = False, gap: float = 1.35) -> None:
         font = self.bold if bold else self.regular
