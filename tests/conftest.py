@@ -15,6 +15,7 @@ from typing import Any
 
 import pytest
 from sqlalchemy import text
+from support import PASSWORD, login
 
 from eventapp import create_app
 from eventapp.extensions import db
@@ -252,7 +253,7 @@ def make_registration(app) -> Callable[..., Registration]:
 
 @pytest.fixture
 def make_user(app) -> Callable[..., User]:
-    """An organizer account with the password ``correct horse battery``."""
+    """An organizer account with the password ``support.PASSWORD``."""
     from werkzeug.security import generate_password_hash
 
     counter = iter(range(1, 10_000))
@@ -261,7 +262,7 @@ def make_user(app) -> Callable[..., User]:
         n = next(counter)
         values: dict[str, Any] = {
             "email": f"staff{n}@example.org",
-            "password_hash": generate_password_hash("correct horse battery"),
+            "password_hash": generate_password_hash(PASSWORD),
             "role": role,
         }
         values.update(fields)
@@ -269,6 +270,69 @@ def make_user(app) -> Callable[..., User]:
         db.session.add(user)
         db.session.commit()
         return user
+
+    return factory
+
+
+# --- other apps, locales and logged-in organizers ------------------------------------
+
+
+@pytest.fixture
+def make_app(base_config) -> Iterator[Callable[..., Any]]:
+    """A second app with other settings; its database connections are closed afterwards."""
+    made = []
+
+    def factory(**overrides: Any):
+        made.append(create_app({**base_config, **overrides}))
+        return made[-1]
+
+    yield factory
+    for extra in made:
+        with extra.app_context():
+            db.engine.dispose()
+
+
+@pytest.fixture
+def english(app) -> Iterator[None]:
+    """Services translate their messages; outside a request the locale must be given."""
+    from flask_babel import force_locale
+
+    with force_locale("en"):
+        yield
+
+
+@pytest.fixture
+def admin(make_user) -> User:
+    return make_user(Role.ADMIN)
+
+
+@pytest.fixture
+def admin_client(app, admin):
+    """A test client logged in as ``admin``."""
+    client = app.test_client()
+    login(client, admin)
+    return client
+
+
+@pytest.fixture
+def make_workshop_day(make_event, make_session) -> Callable[..., tuple[Event, ...]]:
+    """An event with a morning workshop of one seat, a parallel one, and an afternoon one.
+
+    Returns ``(event, morning, parallel, afternoon)``; the afternoon one has no capacity.
+    """
+
+    def factory(capacity: int) -> tuple[Event, ...]:
+        event = make_event(capacity=capacity)
+        morning = make_session(event, title="Werkstatt am Morgen", capacity=1)
+        parallel = make_session(event, title="Werkstatt parallel", capacity=1)
+        afternoon = make_session(
+            event,
+            title="Werkstatt am Nachmittag",
+            starts_at=event.starts_at + timedelta(hours=5),
+            ends_at=event.starts_at + timedelta(hours=6),
+            capacity=None,
+        )
+        return event, morning, parallel, afternoon
 
     return factory
 

@@ -6,55 +6,18 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 from flask import url_for
+from support import PASSWORD, audit_actions, choose, count, login_with_csrf, workshop
 
 from eventapp.extensions import db
 from eventapp.models import (
     AuditEntry,
-    ChoiceStatus,
     Event,
     EventStatus,
     RegistrationStatus,
     Role,
     Session,
-    SessionChoice,
     SessionStatus,
 )
-
-PASSWORD = "correct horse battery"
-
-
-@pytest.fixture
-def admin(make_user):
-    return make_user(Role.ADMIN)
-
-
-@pytest.fixture
-def admin_client(app, admin):
-    client = app.test_client()
-    assert (
-        client.post("/login", data={"email": admin.email, "password": PASSWORD}).status_code == 302
-    )
-    return client
-
-
-def choose(registration, session, status=ChoiceStatus.CONFIRMED) -> SessionChoice:
-    choice = SessionChoice(registration=registration, session=session, status=status)
-    db.session.add(choice)
-    db.session.commit()
-    return choice
-
-
-def workshop(event) -> Session:
-    return next(s for s in event.sessions if s.title.startswith("Werkstatt A"))
-
-
-def audit_actions() -> list[str]:
-    return list(db.session.execute(db.select(AuditEntry.action).order_by(AuditEntry.id)).scalars())
-
-
-def count(model) -> int:
-    return db.session.execute(db.select(db.func.count()).select_from(model)).scalar_one()
-
 
 # --- who may enter ------------------------------------------------------------------
 
@@ -123,10 +86,7 @@ class TestCsrf:
     def test_admin_forms_refuse_posts_without_the_csrf_token(self, app, admin, make_programme):
         event = make_programme()
         client = app.test_client()
-        page = client.get("/login").get_data(as_text=True)
-        token = page.split('name="csrf_token" type="hidden" value="')[1].split('"')[0]
-        login = {"email": admin.email, "password": PASSWORD, "csrf_token": token}
-        assert client.post("/login", data=login).status_code == 302
+        login_with_csrf(client, admin)
         response = client.post(f"/admin/sessions/{workshop(event).id}/cancel", data={})
         assert response.status_code == 400
         assert db.session.get(Session, workshop(event).id).status == SessionStatus.SCHEDULED

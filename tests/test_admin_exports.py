@@ -9,6 +9,7 @@ from datetime import UTC, datetime
 import pytest
 from openpyxl import load_workbook
 from pypdf import PdfReader
+from support import workshop
 
 from eventapp.extensions import db
 from eventapp.models import (
@@ -21,26 +22,15 @@ from eventapp.models import (
     SessionChoice,
 )
 
-PASSWORD = "correct horse battery"
 BOM = b"\xef\xbb\xbf"
 A6_POINTS = (297.6, 419.5)
-
-
-@pytest.fixture
-def admin_client(app, make_user):
-    admin = make_user(Role.ADMIN)
-    client = app.test_client()
-    assert (
-        client.post("/login", data={"email": admin.email, "password": PASSWORD}).status_code == 302
-    )
-    return client
 
 
 @pytest.fixture
 def congress(make_programme, make_registration, make_user):
     """Two confirmed people (one checked in), one waiting, one cancelled; a workshop."""
     event = make_programme()
-    workshop = next(s for s in event.sessions if s.title.startswith("Werkstatt A"))
+    workshop_a = workshop(event)
     door = make_user(Role.CHECKIN, name="Türsteherin Jana")
     joerg = make_registration(
         event,
@@ -61,7 +51,7 @@ def congress(make_programme, make_registration, make_user):
             (ChoiceStatus.WAITLISTED, aylin),
             (ChoiceStatus.CONFIRMED, waiting),
         ):
-            db.session.add(SessionChoice(registration=person, session=workshop, status=status))
+            db.session.add(SessionChoice(registration=person, session=workshop_a, status=status))
         db.session.add(
             CheckIn(
                 registration=joerg,
@@ -73,12 +63,12 @@ def congress(make_programme, make_registration, make_user):
         db.session.add(
             CheckIn(
                 registration=joerg,
-                list_key=f"session:{workshop.id}",
+                list_key=f"session:{workshop_a.id}",
                 checked_in_at=datetime(2027, 5, 16, 9, 2, tzinfo=UTC),
             )
         )
     db.session.commit()
-    return event, workshop, joerg, aylin, waiting, gone
+    return event, workshop_a, joerg, aylin, waiting, gone
 
 
 def read_csv(response, delimiter=","):

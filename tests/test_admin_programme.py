@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 import pytest
+from support import audit_actions, choose, count, workshop
 
 from eventapp.extensions import db
 from eventapp.models import (
@@ -12,47 +13,10 @@ from eventapp.models import (
     ChoiceStatus,
     Event,
     OutboxMessage,
-    Role,
     Session,
     SessionChoice,
     SessionStatus,
 )
-
-PASSWORD = "correct horse battery"
-
-
-@pytest.fixture
-def admin(make_user):
-    return make_user(Role.ADMIN)
-
-
-@pytest.fixture
-def admin_client(app, admin):
-    client = app.test_client()
-    assert (
-        client.post("/login", data={"email": admin.email, "password": PASSWORD}).status_code == 302
-    )
-    return client
-
-
-def choose(registration, session, status=ChoiceStatus.CONFIRMED) -> SessionChoice:
-    choice = SessionChoice(registration=registration, session=session, status=status)
-    db.session.add(choice)
-    db.session.commit()
-    return choice
-
-
-def workshop(event) -> Session:
-    return next(s for s in event.sessions if s.title.startswith("Werkstatt A"))
-
-
-def audit_actions() -> list[str]:
-    return list(db.session.execute(db.select(AuditEntry.action).order_by(AuditEntry.id)).scalars())
-
-
-def count(model) -> int:
-    return db.session.execute(db.select(db.func.count()).select_from(model)).scalar_one()
-
 
 # --- sessions -------------------------------------------------------------------------
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 
 import pytest
+from support import choose, workshop
 
 from eventapp.extensions import db
 from eventapp.models import (
@@ -20,34 +21,17 @@ from eventapp.models import (
     Role,
     Sector,
     Session,
-    SessionChoice,
 )
-
-PASSWORD = "correct horse battery"
 
 
 @pytest.fixture
 def admin(make_user):
+    """The office account whose address the history and audit pages show."""
     return make_user(Role.ADMIN, email="office@example.org")
 
 
-@pytest.fixture
-def admin_client(app, admin):
-    client = app.test_client()
-    assert (
-        client.post("/login", data={"email": admin.email, "password": PASSWORD}).status_code == 302
-    )
-    return client
-
-
-def choose(registration, session, status=ChoiceStatus.CONFIRMED) -> None:
-    db.session.add(SessionChoice(registration=registration, session=session, status=status))
-    db.session.commit()
-
-
 def workshops(event) -> tuple[Session, Session]:
-    a, b = (s for s in event.sessions if s.title.startswith("Werkstatt"))
-    return a, b
+    return workshop(event, "A"), workshop(event, "B")
 
 
 def listed_ids(response) -> list[int]:

@@ -1,0 +1,139 @@
+"""Plain helpers shared by several test modules; fixtures live in conftest.py."""
+
+from __future__ import annotations
+
+import re
+import threading
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from email.message import EmailMessage
+from typing import Any
+
+from eventapp.accounts import services as accounts
+from eventapp.extensions import db
+from eventapp.models import (
+    AuditEntry,
+    ChoiceStatus,
+    OutboxMessage,
+    RegistrationChange,
+    Session,
+    SessionChoice,
+)
+
+# The password of every account that the make_user fixture creates.
+PASSWORD = "correct horse battery"
+
+# --- logging in ------------------------------------------------------------------------
+
+
+def csrf_token_in(html: str) -> str:
+    """The CSRF token of the (first) form on a page."""
+    return re.search(r'name="csrf_token"[^>]*value="([^"]+)"', html).group(1)
+
+
+def login(client, user) -> None:
+    """Log ``user`` in through the login form (CSRF off)."""
+    response = client.post("/login", data={"email": user.email, "password": PASSWORD})
+    assert response.status_code == 302
+
+
+def login_with_csrf(client, user) -> str:
+    """Log ``user`` in with the token the login page gives; returns that token."""
+    token = csrf_token_in(client.get("/login").get_data(as_text=True))
+    data = {"email": user.email, "password": PASSWORD, "csrf_token": token}
+    assert client.post("/login", data=data).status_code == 302
+    return token
+
+
+def bearer(token: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {token}"}
+
+
+def api_headers(user, name: str = "", **extra: str) -> dict[str, str]:
+    """Headers carrying a new API token of ``user`` (committed), plus ``extra`` headers."""
+    token = accounts.create_token(user, name)
+    db.session.commit()
+    return {**bearer(token), **extra}
+
+
+def log_in_browser(page, base: str, email: str, landing: str) -> None:
+    """Log in through the form in a Playwright page and wait for the ``landing`` URL glob."""
+    page.goto(f"{base}/login")
+    page.fill("input[name=email]", email)
+    page.fill("input[name=password]", PASSWORD)
+    page.click("#login-form button[type=submit]")
+    page.wait_for_url(f"{base}{landing}")
+
+
+# --- data ------------------------------------------------------------------------------
+
+
+def workshop(event, letter: str = "A") -> Session:
+    """Workshop A or B of an event made by make_programme."""
+    return next(s for s in event.sessions if s.title.startswith(f"Werkstatt {letter}"))
+
+
+def choose(registration, session, status=ChoiceStatus.CONFIRMED) -> SessionChoice:
+    choice = SessionChoice(registration=registration, session=session, status=status)
+    db.session.add(choice)
+    db.session.commit()
+    return choice
+
+
+def record(registration, kind: str = "registered", **detail) -> None:
+    """A change in a registration's history, as the services write it."""
+    db.session.add(RegistrationChange(registration=registration, kind=kind, detail=detail))
+    db.session.commit()
+
+
+def count(model) -> int:
+    return db.session.execute(db.select(db.func.count()).select_from(model)).scalar_one()
+
+
+def audit_actions() -> list[str]:
+    return list(db.session.execute(db.select(AuditEntry.action).order_by(AuditEntry.id)).scalars())
+
+
+def outbox() -> list[OutboxMessage]:
+    return list(db.session.execute(db.select(OutboxMessage).order_by(OutboxMessage.id)).scalars())
+
+
+# --- mail --------------------------------------------------------------------------------
+
+
+def with_workshop(make_programme, make_registration, **fields):
+    """A programme and a registration with a seat in workshop A: (event, workshop, registration)."""
+    event = make_programme()
+    chosen = workshop(event)
+    registration = make_registration(
+        event,
+        choices=[SessionChoice(session=chosen, status=ChoiceStatus.CONFIRMED)],
+        **fields,
+    )
+    return event, chosen, registration
+
+
+def part(message: EmailMessage, content_type: str) -> EmailMessage:
+    found = [p for p in message.walk() if p.get_content_type() == content_type]
+    assert len(found) == 1, f"expected one {content_type}, got {len(found)}"
+    return found[0]
+
+
+# --- responses and concurrency -------------------------------------------------------------
+
+
+def readable_text(response) -> str:
+    """A response's text with CLDR's (narrow) no-break spaces read as plain ones."""
+    return response.get_data(as_text=True).replace("\u202f", " ").replace("\u00a0", " ")
+
+
+def all_at_once(calls: list[Callable[[], Any]]) -> list[Any]:
+    """Run the calls in threads released together by a barrier, so they really overlap."""
+    barrier = threading.Barrier(len(calls))
+
+    def run(call):
+        barrier.wait()
+        return call()
+
+    with ThreadPoolExecutor(max_workers=len(calls)) as pool:
+        return list(pool.map(run, calls))
