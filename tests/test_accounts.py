@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import pytest
+from support import PASSWORD, csrf_token_in
 
 from eventapp.extensions import db
 from eventapp.models import Role, User
-
-PASSWORD = "correct horse battery"
 
 
 def login(client, email, password=PASSWORD, **extra):
@@ -121,16 +120,12 @@ class TestCsrf:
         assert client.get("/checkin/").status_code == 302
 
     def test_login_and_logout_with_csrf_token_work(self, client, make_user):
-        import re
-
         user = make_user(Role.CHECKIN)
-        page = client.get("/login").get_data(as_text=True)
-        token = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', page).group(1)
+        token = csrf_token_in(client.get("/login").get_data(as_text=True))
         assert login(client, user.email, csrf_token=token).status_code == 302
         assert client.post("/logout").status_code == 400
         assert client.get("/checkin/").status_code == 200
-        page = client.get("/logout").get_data(as_text=True)
-        token = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', page).group(1)
+        token = csrf_token_in(client.get("/logout").get_data(as_text=True))
         assert client.post("/logout", data={"csrf_token": token}).status_code == 302
         assert client.get("/checkin/").status_code == 302
 

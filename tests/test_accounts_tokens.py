@@ -7,6 +7,7 @@ import re
 
 import pytest
 from flask import g, jsonify
+from support import PASSWORD, bearer, login_with_csrf
 
 from eventapp.accounts import services
 from eventapp.extensions import csrf, db
@@ -31,10 +32,6 @@ def app(app):
     )
     app.add_url_rule("/api/v1/_test/admin", "test_admin", csrf.exempt(admin_only))
     return app
-
-
-def bearer(token: str) -> dict[str, str]:
-    return {"Authorization": f"Bearer {token}"}
 
 
 def test_token_is_stored_only_as_sha256_hash(app, make_user):
@@ -110,7 +107,7 @@ def test_use_of_token_is_recorded_on_writes(client, make_user):
 
 def test_session_user_may_use_the_api(client, make_user):
     user = make_user(Role.CHECKIN)
-    client.post("/login", data={"email": user.email, "password": "correct horse battery"})
+    client.post("/login", data={"email": user.email, "password": PASSWORD})
     assert client.get("/api/v1/_test/whoami").json == {"email": user.email}
     assert client.get("/api/v1/_test/admin").status_code == 403
 
@@ -120,16 +117,9 @@ class TestSessionCsrf:
     def config_overrides(self):
         return {"WTF_CSRF_ENABLED": True}
 
-    def _login(self, client, user):
-        page = client.get("/login").get_data(as_text=True)
-        token = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', page).group(1)
-        data = {"email": user.email, "password": "correct horse battery", "csrf_token": token}
-        assert client.post("/login", data=data).status_code == 302
-        return token
-
     def test_session_write_needs_csrf_header(self, client, make_user):
         user = make_user(Role.CHECKIN)
-        token = self._login(client, user)
+        token = login_with_csrf(client, user)
         response = client.post("/api/v1/_test/whoami")
         assert response.status_code == 400
         assert response.json["error"]["code"] == "csrf_failed"

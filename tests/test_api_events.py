@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
+from support import choose
+
 from eventapp import capacity
 from eventapp.extensions import db
 from eventapp.models import (
@@ -11,7 +13,6 @@ from eventapp.models import (
     EventKind,
     EventStatus,
     RegistrationStatus,
-    SessionChoice,
     SessionKind,
 )
 
@@ -42,11 +43,6 @@ SESSION_FIELDS = {
     "status",
     "speakers",
 }
-
-
-def choose(registration, session, status=ChoiceStatus.CONFIRMED) -> None:
-    db.session.add(SessionChoice(registration=registration, session=session, status=status))
-    db.session.commit()
 
 
 def test_list_shows_published_congress_and_site_visits_soonest_first(client, make_event):

@@ -5,21 +5,14 @@ from __future__ import annotations
 import pytest
 from openapi_core import OpenAPI
 from openapi_core.contrib.werkzeug import WerkzeugOpenAPIRequest, WerkzeugOpenAPIResponse
+from support import api_headers
 
-from eventapp.accounts import services as accounts
-from eventapp.extensions import db
 from eventapp.models import RegistrationStatus, Role
-
-
-def _bearer(user) -> dict[str, str]:
-    token = accounts.create_token(user, "script")
-    db.session.commit()
-    return {"Authorization": f"Bearer {token}"}
 
 
 @pytest.fixture
 def admin_headers(make_user):
-    return _bearer(make_user(Role.ADMIN, email="office@example.org"))
+    return api_headers(make_user(Role.ADMIN, email="office@example.org"), "script")
 
 
 @pytest.fixture
@@ -72,7 +65,7 @@ def test_without_a_valid_token_401_and_checkin_staff_403(client, event, make_use
     assert client.get("/api/v1/events/kongress/registrations").status_code == 401
     bad = {"Authorization": "Bearer not-a-token"}
     assert client.get("/api/v1/events/kongress/registrations", headers=bad).status_code == 401
-    door = _bearer(make_user(Role.CHECKIN, email="door@example.org"))
+    door = api_headers(make_user(Role.CHECKIN, email="door@example.org"), "script")
     response = client.get("/api/v1/events/kongress/registrations", headers=door)
     assert response.status_code == 403
     assert "@example.org" not in response.get_data(as_text=True)

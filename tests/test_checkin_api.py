@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from support import api_headers, choose
 
 from eventapp.accounts import services as accounts
 from eventapp.extensions import db
@@ -13,7 +14,6 @@ from eventapp.models import (
     RegistrationStatus,
     Role,
     ScanLog,
-    SessionChoice,
     SessionKind,
 )
 
@@ -25,9 +25,7 @@ def staff(make_user):
 
 @pytest.fixture
 def headers(staff):
-    token = accounts.create_token(staff, "door")
-    db.session.commit()
-    return {"Authorization": f"Bearer {token}", "X-Device": "Tablet Eingang"}
+    return api_headers(staff, "door", **{"X-Device": "Tablet Eingang"})
 
 
 @pytest.fixture
@@ -45,17 +43,8 @@ def guest(event, make_registration, workshops):
     registration = make_registration(
         event, first_name="Anna", last_name="Schäfer", organisation="Stadt Lampertheim"
     )
-    db.session.add(
-        SessionChoice(
-            registration=registration, session=workshops[0], status=ChoiceStatus.CONFIRMED
-        )
-    )
-    db.session.add(
-        SessionChoice(
-            registration=registration, session=workshops[1], status=ChoiceStatus.WAITLISTED
-        )
-    )
-    db.session.commit()
+    choose(registration, workshops[0])
+    choose(registration, workshops[1], ChoiceStatus.WAITLISTED)
     return registration
 
 
@@ -212,19 +201,14 @@ def test_same_nonce_returns_the_first_answer(client, headers, guest):
 
 def test_nonces_are_per_user(client, headers, guest, make_user):
     colleague = make_user(Role.CHECKIN)
-    token = accounts.create_token(colleague)
-    db.session.commit()
+    other_headers = api_headers(colleague)
     redeem(client, headers, guest.ticket_code, nonce="same")
-    body = redeem(
-        client, {"Authorization": f"Bearer {token}"}, guest.ticket_code, nonce="same"
-    ).json
+    body = redeem(client, other_headers, guest.ticket_code, nonce="same").json
     assert body["status"] == "already_checked_in"
 
 
 def test_device_from_body_when_no_header(client, staff, guest):
-    token = accounts.create_token(staff)
-    db.session.commit()
-    redeem(client, {"Authorization": f"Bearer {token}"}, guest.ticket_code, device="Handy 2")
+    redeem(client, api_headers(staff), guest.ticket_code, device="Handy 2")
     assert db.session.execute(db.select(ScanLog.device)).scalar_one() == "Handy 2"
 
 
@@ -250,19 +234,16 @@ def test_endpoints_need_a_token(client, event, method, path):
 
 
 def test_revoked_token_cannot_redeem(client, staff, guest):
-    token = accounts.create_token(staff)
-    db.session.commit()
+    revoked = api_headers(staff)
     accounts.revoke_token(accounts.list_tokens(staff)[0])
     db.session.commit()
-    response = redeem(client, {"Authorization": f"Bearer {token}"}, guest.ticket_code)
+    response = redeem(client, revoked, guest.ticket_code)
     assert response.status_code == 401
     assert db.session.execute(db.select(CheckIn)).first() is None
 
 
 def test_admin_may_redeem(client, make_user, guest):
-    token = accounts.create_token(make_user(Role.ADMIN))
-    db.session.commit()
-    response = redeem(client, {"Authorization": f"Bearer {token}"}, guest.ticket_code)
+    response = redeem(client, api_headers(make_user(Role.ADMIN)), guest.ticket_code)
     assert response.json["status"] == "ok"
 
 

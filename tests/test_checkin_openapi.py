@@ -5,11 +5,10 @@ from __future__ import annotations
 import pytest
 from openapi_core import OpenAPI
 from openapi_core.contrib.werkzeug import WerkzeugOpenAPIRequest, WerkzeugOpenAPIResponse
+from support import api_headers
 from werkzeug.test import EnvironBuilder
 from werkzeug.wrappers import Request
 
-from eventapp.accounts import services as accounts
-from eventapp.extensions import db
 from eventapp.models import RegistrationStatus, Role, SessionKind
 
 
@@ -20,9 +19,7 @@ def openapi(client) -> OpenAPI:
 
 @pytest.fixture
 def headers(make_user):
-    token = accounts.create_token(make_user(Role.CHECKIN))
-    db.session.commit()
-    return {"Authorization": f"Bearer {token}"}
+    return api_headers(make_user(Role.CHECKIN))
 
 
 def assert_valid(openapi: OpenAPI, response, payload=None) -> None:

@@ -5,16 +5,10 @@ from __future__ import annotations
 import re
 
 import pytest
+from support import login, login_with_csrf
 
 from eventapp.extensions import db
 from eventapp.models import CheckIn, Registration, Role, ScanLog, SessionKind
-
-PASSWORD = "correct horse battery"
-
-
-def login(client, user):
-    response = client.post("/login", data={"email": user.email, "password": PASSWORD})
-    assert response.status_code == 302
 
 
 @pytest.fixture
@@ -133,17 +127,11 @@ class TestCsrf:
     def config_overrides(self):
         return {"WTF_CSRF_ENABLED": True}
 
-    def _login(self, client, user):
-        page = client.get("/login").get_data(as_text=True)
-        token = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', page).group(1)
-        data = {"email": user.email, "password": PASSWORD, "csrf_token": token}
-        assert client.post("/login", data=data).status_code == 302
-
     def test_scanner_page_token_lets_its_script_redeem(
         self, client, staff, event, make_registration
     ):
         guest = make_registration(event)
-        self._login(client, staff)
+        login_with_csrf(client, staff)
         page = client.get("/checkin/kongress").get_data(as_text=True)
         token = re.search(r'data-csrf="([^"]+)"', page).group(1)
         payload = {"code": guest.ticket_code, "event": "kongress"}
@@ -157,7 +145,7 @@ class TestCsrf:
 
     def test_undo_without_csrf_token_is_refused(self, client, staff, event, make_registration):
         guest = make_registration(event)
-        self._login(client, staff)
+        login_with_csrf(client, staff)
         response = client.post(
             "/checkin/kongress/undo", data={"registration_id": guest.id, "list": "entrance"}
         )

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 import pytest
+from support import choose
 
 from eventapp.extensions import db
 from eventapp.feeds.services import registration_calendar
@@ -12,7 +13,6 @@ from eventapp.models import (
     ChoiceStatus,
     EventStatus,
     RegistrationStatus,
-    SessionChoice,
     SessionStatus,
 )
 from eventapp.urls import calendar_url
@@ -30,17 +30,8 @@ def participant(make_programme, make_registration):
     event = make_programme()
     registration = make_registration(event)
     _keynote, workshop_a, workshop_b = event.sessions
-    db.session.add_all(
-        [
-            SessionChoice(
-                registration=registration, session=workshop_a, status=ChoiceStatus.CONFIRMED
-            ),
-            SessionChoice(
-                registration=registration, session=workshop_b, status=ChoiceStatus.WAITLISTED
-            ),
-        ]
-    )
-    db.session.commit()
+    choose(registration, workshop_a)
+    choose(registration, workshop_b, ChoiceStatus.WAITLISTED)
     return registration
 
 

@@ -8,13 +8,13 @@ import pypdf
 import pytest
 import zxingcpp
 from PIL import Image
+from support import choose, workshop
 
 from eventapp.extensions import db
 from eventapp.models import (
     ChoiceStatus,
     EventStatus,
     RegistrationStatus,
-    SessionChoice,
 )
 from eventapp.tickets import services
 
@@ -30,19 +30,8 @@ def decode_qr(image: Image.Image) -> str:
 def registration(make_programme, make_registration):
     event = make_programme(meeting_point="Haupteingang")
     registration = make_registration(event, first_name="Zofia", last_name="Łukasiewicz")
-    workshop = next(s for s in event.sessions if s.title.startswith("Werkstatt A"))
-    waitlisted = next(s for s in event.sessions if s.title.startswith("Werkstatt B"))
-    db.session.add_all(
-        [
-            SessionChoice(
-                registration=registration, session=workshop, status=ChoiceStatus.CONFIRMED
-            ),
-            SessionChoice(
-                registration=registration, session=waitlisted, status=ChoiceStatus.WAITLISTED
-            ),
-        ]
-    )
-    db.session.commit()
+    choose(registration, workshop(event, "A"))
+    choose(registration, workshop(event, "B"), ChoiceStatus.WAITLISTED)
     return registration
 
 
