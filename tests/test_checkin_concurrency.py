@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import json
-import threading
 import urllib.request
-from concurrent.futures import ThreadPoolExecutor
 
 import pytest
+from support import all_at_once
 
 from eventapp.accounts import services as accounts
 from eventapp.extensions import db
@@ -34,18 +33,6 @@ def release_database() -> None:
     """End the test's own transaction: outside requests, SQLite writers begin IMMEDIATE and
     reading an expired attribute would hold the write lock the server is waiting for."""
     db.session.commit()
-
-
-def all_at_once(calls):
-    """Run the calls in threads released together by a barrier; returns their results."""
-    barrier = threading.Barrier(len(calls))
-
-    def run(call):
-        barrier.wait()
-        return call()
-
-    with ThreadPoolExecutor(max_workers=len(calls)) as pool:
-        return list(pool.map(run, calls))
 
 
 @pytest.fixture

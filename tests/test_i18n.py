@@ -7,35 +7,15 @@ from datetime import UTC, datetime
 
 import pytest
 from flask_babel import force_locale
+from support import readable_text
 
-from eventapp import create_app
-from eventapp.extensions import db
 from eventapp.i18n import localdate, localdatetime, localtime, localtimerange
-
-
-@pytest.fixture
-def make_app(base_config):
-    """A second app with other settings; its database connections are closed afterwards."""
-    made = []
-
-    def factory(**overrides):
-        made.append(create_app({**base_config, **overrides}))
-        return made[-1]
-
-    yield factory
-    for extra in made:
-        with extra.app_context():
-            db.engine.dispose()
 
 
 def html_lang(response) -> str:
     match = re.search(r'<html lang="([a-z]+)"', response.get_data(as_text=True))
     assert match, "page has no <html lang>"
     return match.group(1)
-
-
-def text(response) -> str:
-    return response.get_data(as_text=True).replace("\u202f", " ").replace("\u00a0", " ")
 
 
 @pytest.mark.parametrize("url", ["/", "/events/kongress", "/events/kongress/speakers"])
@@ -48,16 +28,17 @@ def test_pages_render_in_german_by_default_and_in_english_on_request(client, mak
     assert german.status_code == english.status_code == 200
     assert html_lang(german) == "de"
     assert html_lang(english) == "en"
-    assert '<button type="submit" name="lang" value="en" lang="en" aria-current="true"' in text(
-        english
+    assert (
+        '<button type="submit" name="lang" value="en" lang="en" aria-current="true"'
+        in readable_text(english)
     )
 
 
 def test_dates_follow_the_language(client, make_event):
     make_event(slug="kongress")
 
-    german = text(client.get("/events/kongress"))
-    english = text(client.get("/events/kongress?lang=en"))
+    german = readable_text(client.get("/events/kongress"))
+    english = readable_text(client.get("/events/kongress?lang=en"))
 
     assert "16. Mai 2027" in german and "09:00" in german
     assert "May 16, 2027" in english and "9:00 AM" in english
@@ -107,7 +88,7 @@ def test_switch_persists_the_choice_and_returns_to_the_page(client, make_event):
 def test_switch_form_returns_to_this_page_without_the_lang_parameter(client, make_event):
     make_event(slug="kongress")
 
-    html = text(client.get("/events/kongress?lang=en&track=7"))
+    html = readable_text(client.get("/events/kongress?lang=en&track=7"))
 
     assert 'name="next" value="/events/kongress?track=7"' in html
 
@@ -145,7 +126,7 @@ def test_switch_requires_a_csrf_token(make_app):
 
     assert refused.status_code == 400
     assert html_lang(client.get("/")) == "de"
-    token = re.search(r'name="csrf_token" value="([^"]+)"', text(client.get("/"))).group(1)
+    token = re.search(r'name="csrf_token" value="([^"]+)"', readable_text(client.get("/"))).group(1)
     accepted = client.post("/language", data={"lang": "en", "next": "/", "csrf_token": token})
     assert accepted.status_code == 302
     assert html_lang(client.get("/")) == "en"

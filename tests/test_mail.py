@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import io
 from datetime import timedelta
-from email.message import EmailMessage
 from email.utils import parsedate_to_datetime
 
 import icalendar
@@ -12,19 +11,17 @@ import pytest
 import zxingcpp
 from flask import current_app
 from PIL import Image
+from support import outbox, part, record, with_workshop
 
 from eventapp import urls
 from eventapp.extensions import db
 from eventapp.mail.delivery import deliver_due
 from eventapp.mail.services import enqueue_bulk
 from eventapp.models import (
-    ChoiceStatus,
-    OutboxMessage,
     OutboxStatus,
     RegistrationChange,
     RegistrationStatus,
     Session,
-    SessionChoice,
 )
 from eventapp.models.base import utcnow
 
@@ -40,28 +37,8 @@ def config_overrides(smtp_server):
     }
 
 
-def record(registration, kind: str, **detail) -> None:
-    db.session.add(RegistrationChange(registration=registration, kind=kind, detail=detail))
-    db.session.commit()
-
-
-def outbox() -> list[OutboxMessage]:
-    return list(db.session.execute(db.select(OutboxMessage).order_by(OutboxMessage.id)).scalars())
-
-
 def sessions_of(event) -> dict[str, Session]:
     return {s.title: s for s in event.sessions}
-
-
-def with_workshop(make_programme, make_registration, **fields):
-    event = make_programme()
-    workshop = sessions_of(event)["Werkstatt A: Teilhabe"]
-    registration = make_registration(
-        event,
-        choices=[SessionChoice(session=workshop, status=ChoiceStatus.CONFIRMED)],
-        **fields,
-    )
-    return event, workshop, registration
 
 
 def links(registration) -> dict[str, str]:
@@ -71,12 +48,6 @@ def links(registration) -> dict[str, str]:
             "ticket": urls.ticket_url(registration),
             "calendar": urls.calendar_url(registration),
         }
-
-
-def part(message: EmailMessage, content_type: str) -> EmailMessage:
-    found = [p for p in message.walk() if p.get_content_type() == content_type]
-    assert len(found) == 1, f"expected one {content_type}, got {len(found)}"
-    return found[0]
 
 
 def test_confirmation_carries_inline_qr_links_calendar_and_pdf(

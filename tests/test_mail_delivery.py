@@ -7,6 +7,7 @@ from datetime import timedelta
 
 import pytest
 from conftest import SmtpSink, free_port
+from support import outbox, record
 
 from eventapp.extensions import db
 from eventapp.mail.delivery import deliver_due
@@ -47,14 +48,9 @@ def smtp_up(smtp_port):
     sink.stop()
 
 
-def record(registration, kind: str = "registered", **detail) -> None:
-    db.session.add(RegistrationChange(registration=registration, kind=kind, detail=detail))
-    db.session.commit()
-
-
 def messages() -> list[OutboxMessage]:
     db.session.expire_all()
-    return list(db.session.execute(db.select(OutboxMessage).order_by(OutboxMessage.id)).scalars())
+    return outbox()
 
 
 def test_registration_commits_while_smtp_is_down_and_mail_goes_out_once_it_is_back(

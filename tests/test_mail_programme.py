@@ -6,7 +6,7 @@ from datetime import timedelta
 
 import icalendar
 import pytest
-from test_mail import outbox, part, with_workshop
+from support import outbox, part, with_workshop
 
 from eventapp.extensions import db
 from eventapp.mail.delivery import deliver_due

@@ -7,8 +7,8 @@ from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
 import pytest
+from support import readable_text
 
-from eventapp import create_app
 from eventapp.extensions import db
 from eventapp.models import (
     EventKind,
@@ -22,26 +22,10 @@ from eventapp.models import (
 from eventapp.public import services
 
 
-@pytest.fixture
-def make_app(base_config):
-    """A second app with other settings; its database connections are closed afterwards."""
-    made = []
-
-    def factory(**overrides):
-        made.append(create_app({**base_config, **overrides}))
-        return made[-1]
-
-    yield factory
-    for extra in made:
-        with extra.app_context():
-            db.engine.dispose()
-
-
 def page(client, url: str) -> tuple[int, str]:
     """Status and HTML; CLDR's narrow no-break spaces ("9:00\u202fAM") read as plain ones."""
     response = client.get(url)
-    html = response.get_data(as_text=True).replace("\u202f", " ").replace("\u00a0", " ")
-    return response.status_code, html
+    return response.status_code, readable_text(response)
 
 
 def session_ids_on(html: str) -> set[int]:

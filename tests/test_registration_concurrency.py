@@ -5,14 +5,13 @@ from __future__ import annotations
 import http.cookiejar
 import json
 import re
-import threading
 import urllib.error
 import urllib.parse
 import urllib.request
-from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 from sqlalchemy import select
+from support import all_at_once
 
 from eventapp.extensions import db
 from eventapp.models import ChoiceStatus, Registration, RegistrationStatus, SessionChoice
@@ -38,18 +37,6 @@ def post(url: str, body: bytes, headers: dict[str, str]) -> tuple[int, str]:
 class _NoRedirect(urllib.request.HTTPRedirectHandler):
     def redirect_request(self, *args, **kwargs):
         return None
-
-
-def all_at_once(calls) -> list[tuple[int, str]]:
-    """Run the calls in threads released together, so they really overlap."""
-    barrier = threading.Barrier(len(calls))
-
-    def run(call):
-        barrier.wait()
-        return call()
-
-    with ThreadPoolExecutor(max_workers=len(calls)) as pool:
-        return list(pool.map(run, calls))
 
 
 def register_via_api(base: str, slug: str, n: int, **extra):

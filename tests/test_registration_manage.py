@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-from datetime import timedelta
 
 import pytest
 
@@ -16,18 +15,8 @@ def manage(registration) -> str:
 
 
 @pytest.fixture
-def workshops(make_event, make_session):
-    event = make_event(capacity=1)
-    first = make_session(event, title="Werkstatt Eins", capacity=1)
-    second = make_session(event, title="Werkstatt Zwei", capacity=1)
-    afternoon = make_session(
-        event,
-        title="Werkstatt Drei",
-        starts_at=event.starts_at + timedelta(hours=5),
-        ends_at=event.starts_at + timedelta(hours=6),
-        capacity=None,
-    )
-    return event, first, second, afternoon
+def workshops(make_workshop_day):
+    return make_workshop_day(capacity=1)
 
 
 def test_manage_page_shows_status_workshops_and_links(client, workshops, make_registration):

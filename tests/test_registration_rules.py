@@ -5,7 +5,6 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from flask_babel import force_locale
 from sqlalchemy import select
 
 from eventapp.extensions import db
@@ -33,11 +32,7 @@ from eventapp.registration.services import RegistrationInput, register
 NOW = datetime(2027, 3, 1, 9, 0, tzinfo=UTC)
 
 
-@pytest.fixture(autouse=True)
-def _english(app):
-    """Services translate their messages; outside a request the locale must be given."""
-    with force_locale("en"):
-        yield
+pytestmark = pytest.mark.usefixtures("english")
 
 
 def applicant(n: int = 1, **fields) -> RegistrationInput:

@@ -5,7 +5,6 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from flask_babel import force_locale
 from sqlalchemy import select
 
 from eventapp.extensions import db
@@ -31,10 +30,7 @@ NOW = datetime(2027, 3, 1, 9, 0, tzinfo=UTC)
 LATER = NOW + timedelta(days=1)
 
 
-@pytest.fixture(autouse=True)
-def _english(app):
-    with force_locale("en"):
-        yield
+pytestmark = pytest.mark.usefixtures("english")
 
 
 def sign_up(event, n, sessions=(), minutes=0) -> Registration:
@@ -64,19 +60,8 @@ def choice_status(registration, session) -> ChoiceStatus | None:
 
 
 @pytest.fixture
-def workshop_day(make_event, make_session):
-    """An event with a morning workshop of one seat, a parallel one, and an afternoon one."""
-    event = make_event(capacity=2)
-    morning = make_session(event, title="Morgens", capacity=1)
-    parallel = make_session(event, title="Parallel", capacity=1)
-    afternoon = make_session(
-        event,
-        title="Nachmittags",
-        starts_at=event.starts_at + timedelta(hours=5),
-        ends_at=event.starts_at + timedelta(hours=6),
-        capacity=None,
-    )
-    return event, morning, parallel, afternoon
+def workshop_day(make_workshop_day):
+    return make_workshop_day(capacity=2)
 
 
 def test_cancel_promotes_first_waiting_person_of_the_event_at_once(make_event):
