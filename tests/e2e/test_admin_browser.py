@@ -2,32 +2,20 @@
 
 from __future__ import annotations
 
-import os
-
 import pytest
-from playwright.sync_api import expect, sync_playwright
+from playwright.sync_api import expect
+from support import log_in_browser
 
 from eventapp.extensions import db
 from eventapp.models import Role
 
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 TITLE = "Podium Nachbarschaft und Ehrenamt"
 
 
 @pytest.mark.e2e
 def test_organizer_creates_a_session_that_shows_in_the_programme_and_its_feed(
-    live_server, make_user, make_programme
+    live_server, launch_chromium, make_user, make_programme
 ):
-    # A missing browser is a broken set-up, not a reason to skip.
-    assert os.path.exists(CHROMIUM), f"Chromium is required at {CHROMIUM}"
     admin = make_user(Role.ADMIN)
     event = make_programme()
     email, event_id, slug = admin.email, event.id, event.slug
@@ -37,40 +25,31 @@ def test_organizer_creates_a_session_that_shows_in_the_programme_and_its_feed(
     # server's workers can write.
     db.session.commit()
 
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        try:
-            page = browser.new_page(locale="de-DE")
-            page.goto(f"{live_server}/login")
-            page.fill("input[name=email]", email)
-            page.fill("input[name=password]", "correct horse battery")
-            page.click("#login-form button[type=submit]")
-            page.wait_for_url(f"{live_server}/admin/**")
+    page = launch_chromium().new_page(locale="de-DE")
+    log_in_browser(page, live_server, email, "/admin/**")
 
-            page.goto(f"{live_server}/admin/events/{event_id}/programme")
-            page.click(f"a[href='/admin/events/{event_id}/sessions/new']")
-            page.fill("#title", TITLE)
-            page.select_option("#kind", "panel")
-            page.fill("#abstract", "Wie Ehrenamt das Quartier trägt.")
-            page.fill("#starts_at", "2027-05-16T14:00")
-            page.fill("#ends_at", "2027-05-16T15:00")
-            page.select_option("#track_id", str(track_id))
-            page.select_option("#room_id", str(room_id))
-            page.select_option("#speaker_ids", [str(speaker_id)])
-            page.click("#session-form button[type=submit]")
+    page.goto(f"{live_server}/admin/events/{event_id}/programme")
+    page.click(f"a[href='/admin/events/{event_id}/sessions/new']")
+    page.fill("#title", TITLE)
+    page.select_option("#kind", "panel")
+    page.fill("#abstract", "Wie Ehrenamt das Quartier trägt.")
+    page.fill("#starts_at", "2027-05-16T14:00")
+    page.fill("#ends_at", "2027-05-16T15:00")
+    page.select_option("#track_id", str(track_id))
+    page.select_option("#room_id", str(room_id))
+    page.select_option("#speaker_ids", [str(speaker_id)])
+    page.click("#session-form button[type=submit]")
 
-            page.wait_for_url(f"{live_server}/admin/events/{event_id}/programme")
-            expect(page.locator("#sessions")).to_contain_text(TITLE)
-            expect(page.locator(".flash-success")).to_have_count(1)
+    page.wait_for_url(f"{live_server}/admin/events/{event_id}/programme")
+    expect(page.locator("#sessions")).to_contain_text(TITLE)
+    expect(page.locator(".flash-success")).to_have_count(1)
 
-            page.goto(f"{live_server}/events/{slug}")
-            expect(page.locator("main")).to_contain_text(TITLE)
+    page.goto(f"{live_server}/events/{slug}")
+    expect(page.locator("main")).to_contain_text(TITLE)
 
-            feed = page.request.get(f"{live_server}/events/{slug}/calendar.ics")
-            assert feed.ok
-            assert feed.headers["content-type"].startswith("text/calendar")
-            ics = feed.text().replace("\r\n ", "")  # unfold long lines (RFC 5545)
-            assert f"SUMMARY:{TITLE}" in ics
-            assert "DTSTART;TZID=Europe/Berlin:20270516T140000" in ics
-        finally:
-            browser.close()
+    feed = page.request.get(f"{live_server}/events/{slug}/calendar.ics")
+    assert feed.ok
+    assert feed.headers["content-type"].startswith("text/calendar")
+    ics = feed.text().replace("\r\n ", "")  # unfold long lines (RFC 5545)
+    assert f"SUMMARY:{TITLE}" in ics
+    assert "DTSTART;TZID=Europe/Berlin:20270516T140000" in ics

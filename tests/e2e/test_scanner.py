@@ -3,28 +3,17 @@
 from __future__ import annotations
 
 import io
-import os
 from pathlib import Path
 
 import pytest
 from PIL import Image
-from playwright.sync_api import Page, expect, sync_playwright
+from playwright.sync_api import Page, expect
+from support import log_in_browser
 
 from eventapp.extensions import db
 from eventapp.models import CheckIn, Registration, Role
 from eventapp.tickets.services import qr_png
 
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-    "--use-fake-ui-for-media-stream",
-    "--use-fake-device-for-media-stream",
-]
 WIDTH, HEIGHT = 640, 480
 SCAN_TIMEOUT_MS = 30_000
 
@@ -43,14 +32,6 @@ def write_y4m(path: Path, png: bytes, frames: int = 20) -> None:
             handle.write(b"FRAME\n" + luma + chroma + chroma)
 
 
-def log_in(page: Page, base: str, email: str) -> None:
-    page.goto(f"{base}/login")
-    page.fill("input[name=email]", email)
-    page.fill("input[name=password]", "correct horse battery")
-    page.click("#login-form button[type=submit]")
-    page.wait_for_url(f"{base}/checkin/**")
-
-
 def scan_with_camera(page: Page, url: str) -> None:
     page.goto(url)
     expect(page.locator("#scanner")).to_have_attribute("data-ready", "true")
@@ -60,10 +41,8 @@ def scan_with_camera(page: Page, url: str) -> None:
 
 @pytest.mark.e2e
 def test_staff_scan_a_ticket_with_the_camera_then_see_it_already_used(
-    live_server, tmp_path, make_user, make_event, make_registration
+    live_server, launch_chromium, tmp_path, make_user, make_event, make_registration
 ):
-    # A missing browser is a broken set-up, not a reason to skip.
-    assert os.path.exists(CHROMIUM), f"Chromium is required at {CHROMIUM}"
     staff = make_user(Role.CHECKIN)
     event = make_event(slug="kongress-e2e")
     guest = make_registration(event, first_name="Greta", last_name="Gastfreund")
@@ -80,76 +59,71 @@ def test_staff_scan_a_ticket_with_the_camera_then_see_it_already_used(
     db.session.commit()
 
     scanner_url = f"{live_server}/checkin/kongress-e2e?lang=en"
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=CHROMIUM,
-            args=[*CHROMIUM_ARGS, f"--use-file-for-fake-video-capture={video}"],
-        )
-        try:
-            page = browser.new_page(locale="en-GB")
-            log_in(page, live_server, email)
+    browser = launch_chromium(
+        "--use-fake-ui-for-media-stream",
+        "--use-fake-device-for-media-stream",
+        f"--use-file-for-fake-video-capture={video}",
+    )
+    page = browser.new_page(locale="en-GB")
+    log_in_browser(page, live_server, email, "/checkin/**")
 
-            scan_with_camera(page, scanner_url)
-            result = page.locator("#result")
-            expect(result).to_have_attribute("data-status", "ok", timeout=SCAN_TIMEOUT_MS)
-            expect(result).to_have_class("scan-result scan-result-ok")
-            expect(page.locator("#result-name")).to_have_text("Greta Gastfreund")
-            expect(page.locator("#count-checked")).to_have_text("1")
+    scan_with_camera(page, scanner_url)
+    result = page.locator("#result")
+    expect(result).to_have_attribute("data-status", "ok", timeout=SCAN_TIMEOUT_MS)
+    expect(result).to_have_class("scan-result scan-result-ok")
+    expect(page.locator("#result-name")).to_have_text("Greta Gastfreund")
+    expect(page.locator("#count-checked")).to_have_text("1")
 
-            db.session.expire_all()
-            registration = db.session.get(Registration, guest_id)
-            assert registration.checked_in_at is not None
-            assert db.session.execute(db.select(db.func.count(CheckIn.id))).scalar() == 1
-            db.session.commit()
+    db.session.expire_all()
+    registration = db.session.get(Registration, guest_id)
+    assert registration.checked_in_at is not None
+    assert db.session.execute(db.select(db.func.count(CheckIn.id))).scalar() == 1
+    db.session.commit()
 
-            # Second pass: a fresh page, the same ticket in front of the camera.
-            scan_with_camera(page, scanner_url)
-            expect(result).to_have_attribute(
-                "data-status", "already_checked_in", timeout=SCAN_TIMEOUT_MS
-            )
-            expect(result).to_have_class("scan-result scan-result-warn")
-            expect(page.locator("#result-title")).to_contain_text("Already checked in")
-            page.click("#camera-toggle")
-            expect(page.locator("#scanner")).to_have_attribute("data-camera", "off")
+    # Second pass: a fresh page, the same ticket in front of the camera.
+    scan_with_camera(page, scanner_url)
+    expect(result).to_have_attribute("data-status", "already_checked_in", timeout=SCAN_TIMEOUT_MS)
+    expect(result).to_have_class("scan-result scan-result-warn")
+    expect(page.locator("#result-title")).to_contain_text("Already checked in")
+    page.click("#camera-toggle")
+    expect(page.locator("#scanner")).to_have_attribute("data-camera", "off")
 
-            # A handheld scanner types the code and Enter into the focused field.
-            expect(page.locator("#scan-input")).to_be_focused()
-            page.keyboard.type(walk_in_code)
-            page.keyboard.press("Enter")
-            expect(result).to_have_attribute("data-status", "ok")
-            expect(page.locator("#result-name")).to_have_text("Hakan Handscanner")
-            expect(page.locator("#scan-input")).to_have_value("")
+    # A handheld scanner types the code and Enter into the focused field.
+    expect(page.locator("#scan-input")).to_be_focused()
+    page.keyboard.type(walk_in_code)
+    page.keyboard.press("Enter")
+    expect(result).to_have_attribute("data-status", "ok")
+    expect(page.locator("#result-name")).to_have_text("Hakan Handscanner")
+    expect(page.locator("#scan-input")).to_have_value("")
 
-            # A guest without the ticket: found by name, checked in with one tap.
-            page.fill("#search-input", "namens")
-            page.locator(f"[data-registration-id='{no_ticket_id}'] button").click()
-            expect(result).to_have_attribute("data-status", "ok")
-            expect(page.locator("#result-name")).to_have_text("Nora Namenssuche")
-            expect(page.locator("#count-checked")).to_have_text("3")
+    # A guest without the ticket: found by name, checked in with one tap.
+    page.fill("#search-input", "namens")
+    page.locator(f"[data-registration-id='{no_ticket_id}'] button").click()
+    expect(result).to_have_attribute("data-status", "ok")
+    expect(page.locator("#result-name")).to_have_text("Nora Namenssuche")
+    expect(page.locator("#count-checked")).to_have_text("3")
 
-            # Flaky network: the server checks Rita in but the answer is lost, twice.
-            # The page retries with the same nonce and gets the first answer: ok, once.
-            nonces = []
+    # Flaky network: the server checks Rita in but the answer is lost, twice.
+    # The page retries with the same nonce and gets the first answer: ok, once.
+    nonces = []
 
-            def lose_answers(route):
-                nonces.append(route.request.post_data_json["nonce"])
-                if len(nonces) <= 2:
-                    route.fetch()
-                    route.abort("internetdisconnected")
-                else:
-                    route.continue_()
+    def lose_answers(route):
+        nonces.append(route.request.post_data_json["nonce"])
+        if len(nonces) <= 2:
+            route.fetch()
+            route.abort("internetdisconnected")
+        else:
+            route.continue_()
 
-            page.route("**/api/v1/checkin/redeem", lose_answers)
-            page.fill("#scan-input", unlucky_code)
-            page.press("#scan-input", "Enter")
-            expect(page.locator("#network")).to_contain_text("retrying")
-            expect(result).to_have_attribute("data-status", "ok", timeout=SCAN_TIMEOUT_MS)
-            expect(page.locator("#result-name")).to_have_text("Rita Funkloch")
-            expect(page.locator("#network")).to_be_hidden()
-            assert len(nonces) == 3
-            assert len(set(nonces)) == 1
-        finally:
-            browser.close()
+    page.route("**/api/v1/checkin/redeem", lose_answers)
+    page.fill("#scan-input", unlucky_code)
+    page.press("#scan-input", "Enter")
+    expect(page.locator("#network")).to_contain_text("retrying")
+    expect(result).to_have_attribute("data-status", "ok", timeout=SCAN_TIMEOUT_MS)
+    expect(page.locator("#result-name")).to_have_text("Rita Funkloch")
+    expect(page.locator("#network")).to_be_hidden()
+    assert len(nonces) == 3
+    assert len(set(nonces)) == 1
 
     db.session.expire_all()
     checked_in = db.session.execute(
