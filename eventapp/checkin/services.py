@@ -222,6 +222,34 @@ def _decide(
     return {"status": status.value, **answer}
 
 
+def _log_scan(
+    action: str,
+    event: Event,
+    registration: Registration | None,
+    code: str,
+    list_key: str,
+    answer: dict[str, Any],
+    user_id: int | None,
+    device: str,
+    nonce: str | None = None,
+) -> None:
+    """Add the scan and the answer it got to the log; the caller commits."""
+    db.session.add(
+        ScanLog(
+            event_id=event.id,
+            registration_id=registration.id if registration else None,
+            user_id=user_id,
+            action=action,
+            code=code[:MAX_CODE_LENGTH],
+            list_key=list_key,
+            result=answer["status"],
+            device=device,
+            nonce=nonce,
+            response=answer,
+        )
+    )
+
+
 def _stored_answer(user_id: int | None, nonce: str | None) -> dict[str, Any] | None:
     if not nonce or user_id is None:
         return None
@@ -255,20 +283,7 @@ def redeem_ticket(
         with db.session.begin_nested():
             answer = _decide(event, registration, list_key, session, user_id, device)
             answer["list"] = list_value(list_key)
-            db.session.add(
-                ScanLog(
-                    event_id=event.id,
-                    registration_id=registration.id if registration else None,
-                    user_id=user_id,
-                    action="redeem",
-                    code=code[:MAX_CODE_LENGTH],
-                    list_key=list_key,
-                    result=answer["status"],
-                    device=device,
-                    nonce=nonce,
-                    response=answer,
-                )
-            )
+            _log_scan("redeem", event, registration, code, list_key, answer, user_id, device, nonce)
     except IntegrityError:
         # The same nonce arrived twice at once: the other request's answer is the answer.
         stored = _stored_answer(user_id, nonce)
@@ -303,17 +318,5 @@ def annul_check_in(
             status = AnnulStatus.ANNULLED
         answer = {"status": status.value, "registration": _person(registration)}
     answer["list"] = list_value(list_key)
-    db.session.add(
-        ScanLog(
-            event_id=event.id,
-            registration_id=registration.id if registration else None,
-            user_id=user_id,
-            action="annul",
-            code=code[:MAX_CODE_LENGTH],
-            list_key=list_key,
-            result=answer["status"],
-            device=device,
-            response=answer,
-        )
-    )
+    _log_scan("annul", event, registration, code, list_key, answer, user_id, device)
     return answer
