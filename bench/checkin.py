@@ -14,25 +14,17 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import socket
 import statistics
-import subprocess
 import sys
 import tempfile
 import threading
 import time
 import urllib.request
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
+from _server import ROOT, free_port, start_server
+
 sys.path.insert(0, str(ROOT))
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def seed(database_url: str, instance: str, registrations: int) -> tuple[str, list[str]]:
@@ -125,30 +117,8 @@ def main() -> None:
         token, codes = seed(normalize(database_url, tmp), tmp, args.requests)
         port = free_port()
         base = f"http://127.0.0.1:{port}"
-        env = {
-            **os.environ,
-            "DATABASE_URL": database_url,
-            "SECRET_KEY": "bench",
-            "EVENTAPP_INSTANCE_PATH": tmp,
-            "RATELIMIT_ENABLED": "0",
-            "MAIL_SEND_INLINE": "0",
-        }
-        server = subprocess.Popen(
-            [sys.executable, "-m", "gunicorn", "--workers", str(args.workers), "--threads", "4",
-             "--bind", f"127.0.0.1:{port}", "--log-level", "warning", "wsgi:app"],
-            cwd=ROOT,
-            env=env,
-        )  # fmt: skip
+        server = start_server(database_url, port, args.workers, 4, tmp)
         try:
-            deadline = time.monotonic() + 30
-            while True:
-                try:
-                    with urllib.request.urlopen(base + "/healthz", timeout=2):
-                        break
-                except OSError:
-                    if time.monotonic() > deadline:
-                        raise SystemExit("the server did not start") from None
-                    time.sleep(0.2)
 
             def redeem(code: str):
                 body = json.dumps({"code": code, "event": "bench", "list": "entrance"}).encode()

@@ -17,10 +17,7 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
-import socket
 import statistics
-import subprocess
 import sys
 import tempfile
 import threading
@@ -29,16 +26,10 @@ import urllib.error
 import urllib.request
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
+from _server import ROOT, free_port, start_server
+
 sys.path.insert(0, str(ROOT))
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def prepare(database_url: str, capacity: int, workshop_capacity: int) -> tuple[str, int]:
@@ -123,42 +114,6 @@ def verify(database_url: str, n: int, capacity: int, workshop_capacity: int) -> 
         db.session.remove()
         db.engine.dispose()
     return problems
-
-
-def start_server(database_url: str, port: int, workers: int, threads: int, instance: str):
-    env = {
-        **os.environ,
-        "DATABASE_URL": database_url,
-        "SECRET_KEY": "bench",
-        "EVENTAPP_INSTANCE_PATH": instance,
-        "RATELIMIT_ENABLED": "0",
-        "MAIL_SEND_INLINE": "0",
-    }
-    command = [
-        sys.executable,
-        "-m",
-        "gunicorn",
-        "--workers",
-        str(workers),
-        "--threads",
-        str(threads),
-        "--bind",
-        f"127.0.0.1:{port}",
-        "--log-level",
-        "warning",
-        "wsgi:app",
-    ]
-    process = subprocess.Popen(command, cwd=ROOT, env=env)
-    deadline = time.monotonic() + 30
-    while True:
-        try:
-            with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=2):
-                return process
-        except OSError:
-            if process.poll() is not None or time.monotonic() > deadline:
-                process.kill()
-                raise SystemExit("the server did not start") from None
-            time.sleep(0.2)
 
 
 def timed(request: urllib.request.Request) -> tuple[int, float]:
