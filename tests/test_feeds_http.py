@@ -39,6 +39,13 @@ def backdate(model, obj, moment: datetime) -> None:
     db.session.expire_all()
 
 
+def backdate_programme(event, moment: datetime) -> None:
+    """Pretend the event and each of its sessions were last changed at ``moment``."""
+    backdate(type(event), event, moment)
+    for session in event.sessions:
+        backdate(Session, session, moment)
+
+
 def test_feed_is_text_calendar_with_strong_etag_and_last_modified(client, make_programme):
     event = make_programme()
     response = client.get(f"/events/{event.slug}/calendar.ics")
@@ -83,9 +90,7 @@ def test_if_none_match_gives_304_until_the_programme_changes(client, make_progra
 def test_if_modified_since_gives_304_until_the_programme_changes(client, make_programme):
     event = make_programme()
     long_ago = datetime(2026, 1, 1, tzinfo=UTC)
-    backdate(type(event), event, long_ago)
-    for session in event.sessions:
-        backdate(Session, session, long_ago)
+    backdate_programme(event, long_ago)
     url = f"/events/{event.slug}/calendar.ics"
     last_modified = client.get(url).headers["Last-Modified"]
     assert last_modified == http_date(long_ago)
@@ -105,9 +110,7 @@ def test_if_modified_since_gives_304_until_the_programme_changes(client, make_pr
 def test_removing_a_session_is_not_answered_with_304(client, make_programme):
     event = make_programme()
     long_ago = datetime(2026, 1, 1, tzinfo=UTC)
-    backdate(type(event), event, long_ago)
-    for session in event.sessions:
-        backdate(Session, session, long_ago)
+    backdate_programme(event, long_ago)
     url = f"/events/{event.slug}/calendar.ics"
     first = client.get(url)
 
