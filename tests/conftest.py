@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import socket
 import subprocess
 import sys
 import time
@@ -15,7 +14,7 @@ from typing import Any
 
 import pytest
 from sqlalchemy import text
-from support import PASSWORD, login
+from support import PASSWORD, SmtpSink, free_port, login
 
 from eventapp import create_app
 from eventapp.extensions import db
@@ -340,12 +339,6 @@ def make_workshop_day(make_event, make_session) -> Callable[..., tuple[Event, ..
 # --- a real server -------------------------------------------------------------
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 @pytest.fixture
 def live_server(app, database_url: str, instance_path: str) -> Iterator[str]:
     """The app served by gunicorn with several workers on the test database; yields its URL."""
@@ -394,49 +387,6 @@ def live_server(app, database_url: str, instance_path: str) -> Iterator[str]:
 
 
 # --- a real SMTP server ----------------------------------------------------------
-
-
-class SmtpSink:
-    """What an aiosmtpd server on loopback received; addresses in ``reject`` get a 550."""
-
-    def __init__(self, port: int) -> None:
-        self.host = "127.0.0.1"
-        self.port = port
-        self.envelopes: list[Any] = []
-        self.reject: set[str] = set()
-        self._controller: Any = None
-
-    async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
-        if address in self.reject:
-            return "550 5.1.1 mailbox unavailable"
-        envelope.rcpt_tos.append(address)
-        return "250 OK"
-
-    async def handle_DATA(self, server, session, envelope):
-        self.envelopes.append(envelope)
-        return "250 Message accepted for delivery"
-
-    def messages(self) -> list[Any]:
-        """The received messages, parsed with the standard library."""
-        import email
-        import email.policy
-
-        return [
-            email.message_from_bytes(envelope.content, policy=email.policy.default)
-            for envelope in self.envelopes
-        ]
-
-    def start(self) -> None:
-        from aiosmtpd.controller import Controller
-
-        # aiosmtpd binds to ::1 unless told otherwise and cannot take port 0.
-        self._controller = Controller(self, hostname=self.host, port=self.port)
-        self._controller.start()
-
-    def stop(self) -> None:
-        if self._controller is not None:
-            self._controller.stop()
-            self._controller = None
 
 
 @pytest.fixture

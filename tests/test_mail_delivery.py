@@ -6,8 +6,7 @@ import threading
 from datetime import timedelta
 
 import pytest
-from conftest import SmtpSink, free_port
-from support import outbox, record
+from support import SmtpSink, free_port, outbox, record
 
 from eventapp.extensions import db
 from eventapp.mail.delivery import deliver_due
