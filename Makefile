@@ -4,33 +4,41 @@ VENV := .venv
 BIN := $(VENV)/bin
 FLASK := $(BIN)/flask --app wsgi
 STAMP := $(VENV)/.installed
+TEST_STAMP := $(VENV)/.installed-test
 
-.PHONY: run test install translations translations-update lint format browser clean
+.PHONY: run test install install-test translations translations-update lint format browser clean
 
 run: install translations
 	$(FLASK) db upgrade
 	$(FLASK) demo load --if-empty
 	$(FLASK) run --host 127.0.0.1 --port 5000
 
-test: install translations browser
+test: install-test translations browser
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/pytest
 
+# The service alone for `make run`; the test tools (browser driver, SMTP server…) on top for `make test`.
 install: $(STAMP)
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[test]'
+	$(BIN)/python -m pip install --quiet -e .
 	touch $(STAMP)
+
+install-test: $(TEST_STAMP)
+
+$(TEST_STAMP): $(STAMP)
+	$(BIN)/python -m pip install --quiet -e '.[test]'
+	touch $(TEST_STAMP)
 
 # Compiled catalogues are build output; the .po files are the source.
 translations: install
 	$(BIN)/pybabel -q compile -d eventapp/translations
 
 # After changing texts: extract them and merge into both catalogues.
-translations-update: install
+translations-update: install-test
 	$(BIN)/python scripts/update_translations.py
 
 # Browser tests drive the distribution's Chromium; it cannot be downloaded by Playwright here.
@@ -39,11 +47,11 @@ browser:
 		echo "Installing chromium for the browser tests"; \
 		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-dejavu-core >/dev/null; }
 
-lint:
+lint: install-test
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 
-format:
+format: install-test
 	$(BIN)/ruff check --fix .
 	$(BIN)/ruff format .
 
