@@ -422,3 +422,67 @@ def parse_ical() -> Callable[[bytes], Any]:
         return strict, vobject.readOne(text, validate=True)
 
     return parse
+
+
+# --- security and robustness: a populated site and a URL for every route ----------------
+
+
+@pytest.fixture
+def populated(make_programme, make_registration, make_user):
+    """A programme with a confirmed (with a workshop), a waitlisted and a cancelled
+    registration, an admin and a check-in account; returned as a namespace."""
+    from types import SimpleNamespace
+
+    from eventapp.models import ChoiceStatus, SessionChoice
+
+    event = make_programme()
+    workshop = next(s for s in event.sessions if s.capacity)
+    confirmed = make_registration(
+        event, choices=[SessionChoice(session=workshop, status=ChoiceStatus.CONFIRMED)]
+    )
+    waitlisted = make_registration(event, status=RegistrationStatus.WAITLISTED)
+    cancelled = make_registration(
+        event, status=RegistrationStatus.CANCELLED, cancelled_at=datetime.now(UTC)
+    )
+    return SimpleNamespace(
+        event=event,
+        workshop=workshop,
+        track=event.tracks[0],
+        speaker=event.speakers[0],
+        confirmed=confirmed,
+        waitlisted=waitlisted,
+        cancelled=cancelled,
+        admin=make_user(Role.ADMIN),
+        checkin=make_user(Role.CHECKIN),
+    )
+
+
+@pytest.fixture
+def route_path(app, populated) -> Callable[..., str]:
+    """The path of a URL rule with its arguments filled from ``populated`` (or ``values``)."""
+    world = populated
+
+    def build(rule, **values: Any) -> str:
+        token = (
+            world.confirmed.calendar_token
+            if rule.endpoint == "feeds.personal"
+            else world.confirmed.manage_token
+        )
+        defaults = {
+            "slug": world.event.slug,
+            "event_id": world.event.id,
+            "session_id": world.workshop.id,
+            "registration_id": world.confirmed.id,
+            "speaker_id": world.speaker.id,
+            "item_id": world.track.id,
+            "kind": "tracks",
+            "fmt": "csv",
+            "token": token,
+            "code": world.confirmed.ticket_code,
+            "filename": "css/site.css",
+        }
+        arguments = {name: values.get(name, defaults[name]) for name in rule.arguments}
+        adapter = app.url_map.bind("localhost")
+        return adapter.build(rule.endpoint, arguments, force_external=False)
+
+    return build
