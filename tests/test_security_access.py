@@ -1,4 +1,4 @@
-"""No personal data without authorization: every route is either public, token-bound or staff-only."""
+"""No personal data without authorization: each route is public, token-bound or staff-only."""
 
 from __future__ import annotations
 

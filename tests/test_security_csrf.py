@@ -60,9 +60,7 @@ def test_there_are_forms_to_check(app, populated):
     assert {"admin.event_edit", "checkin.undo", "i18n.switch_language"} <= endpoints
 
 
-def test_every_form_post_without_token_is_refused_and_changes_nothing(
-    app, populated, route_path
-):
+def test_every_form_post_without_token_is_refused_and_changes_nothing(app, populated, route_path):
     client = app.test_client()
     login_with_csrf(client, populated.admin)
     data = plausible_data(populated)
