@@ -34,7 +34,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
 
 
 def register_extensions(app: Flask) -> None:
-    from eventapp import i18n
+    from eventapp import i18n, security
     from eventapp.database import configure_sqlite
     from eventapp.i18n import current_locale, select_locale, select_timezone
 
@@ -53,6 +53,7 @@ def register_extensions(app: Flask) -> None:
     i18n.init_app(app)
     ext.login_manager.init_app(app)
     ext.limiter.init_app(app)
+    security.init_app(app)
 
 
 def register_blueprints(app: Flask) -> None:
