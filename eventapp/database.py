@@ -7,6 +7,9 @@ from sqlalchemy import event
 from sqlalchemy.engine import Engine
 
 SQLITE_BUSY_TIMEOUT_MS = 15_000
+# The largest id an INTEGER column holds on every supported database; larger ones
+# make PostgreSQL fail the query instead of finding nothing.
+MAX_ID = 2**31 - 1
 READ_ONLY_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 

@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import base64
 import hashlib
+from typing import Any
 
-from flask import Flask, Response, current_app
+from flask import Flask, Response, abort, current_app, request
+
+from eventapp.database import MAX_ID
 
 # Inline event handlers the templates use; each is allowed by its hash alone.
 INLINE_HANDLERS = ("window.print()",)
@@ -53,5 +56,32 @@ def add_security_headers(response: Response) -> Response:
     return response
 
 
+def _has_nul(value: Any) -> bool:
+    if isinstance(value, str):
+        return "\x00" in value
+    if isinstance(value, dict):
+        return any(_has_nul(k) or _has_nul(v) for k, v in value.items())
+    if isinstance(value, list):
+        return any(_has_nul(v) for v in value)
+    return False
+
+
+def refuse_nul_bytes() -> None:
+    """No text here may hold NUL; PostgreSQL cannot store it, so refuse it before any query."""
+    values = [request.path, *request.args.keys(), *request.args.values()]
+    values += request.headers.values()
+    if request.method not in {"GET", "HEAD", "OPTIONS"}:
+        if request.is_json:
+            values.append(request.get_json(silent=True))
+        else:
+            values += [*request.form.keys(), *request.form.values()]
+    if any(_has_nul(v) for v in values):
+        abort(400)
+    # ``<int:...>`` takes any number of digits; ids no column can hold name nothing.
+    if any(isinstance(v, int) and v > MAX_ID for v in (request.view_args or {}).values()):
+        abort(404)
+
+
 def init_app(app: Flask) -> None:
+    app.before_request(refuse_nul_bytes)
     app.after_request(add_security_headers)

@@ -18,13 +18,16 @@ from eventapp.models import Event, Registration, RegistrationStatus, Role
 
 DEFAULT_PER_PAGE = 50
 MAX_PER_PAGE = 200
+# Far beyond any real list, and small enough that the row offset fits every database.
+MAX_PAGE = 1_000_000
 
 
-def _positive_int(name: str, default: int, maximum: int | None = None) -> int | None:
+def _positive_int(name: str, default: int, maximum: int) -> int | None:
     raw = request.args.get(name)
     if raw is None or raw == "":
         return default
-    if not raw.isdigit() or int(raw) < 1 or (maximum is not None and int(raw) > maximum):
+    # isascii: str.isdigit() also accepts digits like "²" that int() refuses.
+    if not (raw.isascii() and raw.isdigit()) or len(raw) > 9 or not 1 <= int(raw) <= maximum:
         return None
     return int(raw)
 
@@ -35,13 +38,13 @@ def list_registrations(slug: str):
     event = db.session.execute(db.select(Event).where(Event.slug == slug)).scalar_one_or_none()
     if event is None:
         return json_error(404, "event_not_found", "There is no event at this address.")
-    page = _positive_int("page", 1)
+    page = _positive_int("page", 1, MAX_PAGE)
     per_page = _positive_int("per_page", DEFAULT_PER_PAGE, MAX_PER_PAGE)
     if page is None or per_page is None:
         return json_error(
             422,
             "invalid_page",
-            f"page and per_page must be whole numbers ≥ 1, per_page ≤ {MAX_PER_PAGE}.",
+            f"page must be a whole number from 1 to {MAX_PAGE}, per_page from 1 to {MAX_PER_PAGE}.",
         )
     query = (
         db.select(Registration)
@@ -104,7 +107,7 @@ OPENAPI_PATHS: dict[str, Any] = {
             "security": [{"bearerAuth": []}],
             "parameters": [
                 SLUG_PARAMETER,
-                _page_parameter("page", "Page number, from 1."),
+                _page_parameter("page", "Page number, from 1.", MAX_PAGE),
                 _page_parameter("per_page", "Registrations per page.", MAX_PER_PAGE),
                 {
                     "name": "status",

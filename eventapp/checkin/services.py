@@ -24,6 +24,7 @@ from eventapp.checkin.queries import (  # re-exported: the services are the feat
     search_registrations,
     staff_names,
 )
+from eventapp.database import MAX_ID
 from eventapp.extensions import db
 from eventapp.models import (
     ENTRANCE,
@@ -103,8 +104,11 @@ def resolve_list(event: Event, list_ref: Any) -> tuple[str, Session | None]:
     if list_ref is None or list_ref == "" or list_ref == ENTRANCE:
         return ENTRANCE, None
     text = str(list_ref).removeprefix("session:")
-    if isinstance(list_ref, bool) or not text.isdigit() or len(text) > 12:
+    # isascii: str.isdigit() also accepts digits like '²' that int() refuses.
+    if isinstance(list_ref, bool) or not (text.isascii() and text.isdigit()) or len(text) > 12:
         raise CheckInError(422, "invalid_list", 'The list must be "entrance" or a session id.')
+    if int(text) > MAX_ID:
+        raise CheckInError(422, "invalid_list", "This event has no session with that id.")
     session = db.session.get(Session, int(text))
     if session is None or session.event_id != event.id:
         raise CheckInError(422, "invalid_list", "This event has no session with that id.")

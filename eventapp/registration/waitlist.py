@@ -14,6 +14,7 @@ from typing import Any
 from flask_babel import gettext as _
 from sqlalchemy import select
 
+from eventapp.database import MAX_ID
 from eventapp.extensions import db
 from eventapp.models import (
     ChoiceStatus,
@@ -74,6 +75,12 @@ def chosen_sessions(event: Event, session_ids: Iterable[int], *, keep: set[int])
         raise InvalidRegistration(_("Each workshop can be chosen only once."), field="session_ids")
     if not ids:
         return []
+    # An id no column can hold would make the query fail instead of finding nothing.
+    if not all(0 < i <= MAX_ID for i in ids):
+        raise InvalidRegistration(
+            _("Please choose only workshops of this event that take place."),
+            field="session_ids",
+        )
     sessions = (
         db.session.execute(
             select(Session).where(Session.id.in_(ids)).order_by(Session.id).with_for_update()
