@@ -118,7 +118,7 @@ def touch_token(token: ApiToken) -> None:
 
 def find_token(reference: str) -> ApiToken | None:
     """A token by its id or by its shown prefix (as ``tokens list`` prints them)."""
-    if reference.isdigit():
+    if reference.isascii() and reference.isdigit():
         return db.session.get(ApiToken, int(reference))
     matches = (
         db.session.execute(db.select(ApiToken).where(ApiToken.prefix == reference[:12]))

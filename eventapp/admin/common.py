@@ -2,13 +2,27 @@
 
 from __future__ import annotations
 
-from flask import flash
+from flask import abort, flash, request
 from flask_login import current_user
 from flask_wtf import FlaskForm
 
 from eventapp.admin.services import AdminError
 from eventapp.extensions import db
 from eventapp.models import User
+
+# Far beyond any real list, and small enough that the row offset fits every database.
+MAX_PAGE = 100_000
+
+
+def page_number() -> int:
+    """``?page=`` for ``db.paginate``: not a number means the first page, as there."""
+    raw = request.args.get("page", "")
+    # isascii: str.isdigit() also accepts digits like "²" that int() refuses.
+    if not (raw.isascii() and raw.isdigit()):
+        return 1
+    if len(raw) > 9 or int(raw) > MAX_PAGE:
+        abort(404)
+    return int(raw)
 
 
 def acting_user() -> User:

@@ -31,6 +31,7 @@ from wtforms.validators import (
     ValidationError,
 )
 
+from eventapp.database import MAX_ID
 from eventapp.models import (
     Event,
     EventKind,
@@ -207,23 +208,30 @@ class ConfirmForm(FlaskForm):
 class RetryForm(FlaskForm):
     """Without a message id: every failed message."""
 
-    message_id = IntegerField(validators=[Optional()])
+    message_id = IntegerField(validators=[Optional(), NumberRange(1, MAX_ID)])
 
 
 class MoveForm(FlaskForm):
     # Choices are only offered for display: the registration rules decide what is allowed.
+    # The range keeps ids that no column can hold away from the database.
     from_session_id = SelectField(
-        _l("From workshop"), coerce=int, validate_choice=False, validators=[InputRequired()]
+        _l("From workshop"),
+        coerce=int,
+        validate_choice=False,
+        validators=[InputRequired(), NumberRange(1, MAX_ID)],
     )
     to_session_id = SelectField(
-        _l("To workshop"), coerce=int, validate_choice=False, validators=[InputRequired()]
+        _l("To workshop"),
+        coerce=int,
+        validate_choice=False,
+        validators=[InputRequired(), NumberRange(1, MAX_ID)],
     )
 
 
 class PromoteForm(FlaskForm):
     """Without a session: to the event; with one: to that workshop's seat."""
 
-    session_id = IntegerField(validators=[Optional()])
+    session_id = IntegerField(validators=[Optional(), NumberRange(1, MAX_ID)])
 
 
 def _status_choices() -> list[SelectChoice]:

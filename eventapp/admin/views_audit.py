@@ -6,6 +6,7 @@ from flask import render_template, request
 from wtforms.fields.choices import SelectChoice
 
 from eventapp.admin import audit, bp
+from eventapp.admin.common import page_number
 from eventapp.admin.forms import AuditFilterForm
 from eventapp.extensions import db
 
@@ -18,6 +19,8 @@ def audit_log():
     types = audit.object_types()
     form.object_type.choices = [SelectChoice("", "—"), *(SelectChoice(t, t) for t in types)]
     object_type = form.object_type.data if form.validate() else None
-    page = db.paginate(audit.entries_query(object_type or None), per_page=PER_PAGE)
+    page = db.paginate(
+        audit.entries_query(object_type or None), page=page_number(), per_page=PER_PAGE
+    )
     args = {k: v for k, v in request.args.items() if k != "page"}
     return render_template("admin/audit.html", form=form, page=page, args=args)

@@ -7,7 +7,7 @@ from flask_babel import gettext as _
 
 from eventapp.admin import bp
 from eventapp.admin import bulk_mail as mailing
-from eventapp.admin.common import acting_user, refuse
+from eventapp.admin.common import acting_user, page_number, refuse
 from eventapp.admin.forms import ACTIVE, BulkMailForm, ConfirmForm, RetryForm
 from eventapp.admin.services import AdminError
 from eventapp.extensions import db
@@ -78,7 +78,7 @@ def registration_resend(registration_id: int):
 @bp.get("/outbox")
 def outbox():
     """How much mail waits, and the messages that failed, with a way to send them again."""
-    page = db.paginate(mail_services.failed_messages(), per_page=PER_PAGE)
+    page = db.paginate(mail_services.failed_messages(), page=page_number(), per_page=PER_PAGE)
     return render_template(
         "admin/outbox.html",
         counts=mail_services.outbox_counts(),

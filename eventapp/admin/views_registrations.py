@@ -8,7 +8,7 @@ from wtforms.fields.choices import SelectChoice
 
 from eventapp.admin import bp, registrations
 from eventapp.admin import registration_actions as actions
-from eventapp.admin.common import acting_user, refuse
+from eventapp.admin.common import acting_user, page_number, refuse
 from eventapp.admin.forms import (
     ConfirmForm,
     MoveForm,
@@ -31,7 +31,10 @@ def registration_list(event_id: int):
     form = RegistrationSearchForm(request.args).for_event(event)
     filters = form.filters() if form.validate() else {}
     page = db.paginate(
-        registrations.participants_query(event, **filters), per_page=PER_PAGE, max_per_page=200
+        registrations.participants_query(event, **filters),
+        page=page_number(),
+        per_page=PER_PAGE,
+        max_per_page=200,
     )
     args = {k: v for k, v in request.args.items() if k != "page"}
     return render_template("admin/registrations.html", event=event, form=form, page=page, args=args)

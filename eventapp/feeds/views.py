@@ -35,7 +35,7 @@ def _track_id() -> int | None:
     raw = request.args.get("track", "").strip()
     if not raw:
         return None
-    if not raw.isdigit():
+    if not (raw.isascii() and raw.isdigit()):
         abort(400, _("The track must be given by its number, e.g. ?track=3."))
     return int(raw)
 

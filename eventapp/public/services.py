@@ -69,7 +69,7 @@ def session_seats_left(sessions: list[Session]) -> dict[int, int | None]:
 
 def parse_track_filter(event: Event, raw: str | None) -> Track | None:
     """The event's track named by ``?track=``; anything else means "all tracks"."""
-    if not raw or not raw.isdigit():
+    if not raw or not (raw.isascii() and raw.isdigit()):
         return None
     return next((t for t in event.tracks if t.id == int(raw)), None)
 
