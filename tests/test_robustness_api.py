@@ -241,3 +241,27 @@ def test_known_edge_cases_of_the_api(client, populated):
     for method, path, body in cases:
         response = client.open(path, method=method, json=body, headers=headers)
         assert_no_server_error(response, {"path": path, "body": body})
+
+
+def test_nul_bytes_are_refused_as_malformed_and_store_nothing(client, populated):
+    from support import count
+
+    from eventapp.models import Registration
+
+    before = count(Registration)
+    body = {
+        "first_name": "Anna\x00",
+        "last_name": "Beispiel",
+        "email": "anna@example.org",
+        "consent_privacy": True,
+    }
+    response = client.post(f"/api/v1/events/{populated.event.slug}/registrations", json=body)
+    assert response.status_code == 400
+    assert response.get_json()["error"]["code"] == "bad_request"
+    assert count(Registration) == before
+    assert client.post("/login", data={"email": "a\x00@example.org"}).status_code == 400
+
+
+def test_ids_no_column_can_hold_are_simply_not_found(admin_client):
+    assert admin_client.get("/admin/events/2147483648/").status_code == 404
+    assert admin_client.get("/admin/registrations/99999999999999999999").status_code == 404

@@ -162,6 +162,9 @@ def test_login_next_cannot_leave_the_site(app, make_user, target):
     response = client.post(
         "/login", query_string={"next": target}, data={"email": user.email, "password": PASSWORD}
     )
+    if "\x00" in target:  # refused as malformed before the view
+        assert response.status_code == 400
+        return
     assert response.status_code == 302
     assert location_is_same_site(response), response.headers["Location"]
     # Once logged in, the GET shortcut takes the same care.
@@ -172,7 +175,9 @@ def test_login_next_cannot_leave_the_site(app, make_user, target):
 @pytest.mark.parametrize("target", OPEN_REDIRECTS)
 def test_language_switch_cannot_leave_the_site(client, target):
     response = client.post("/language", data={"lang": "en", "next": target})
-    assert response.status_code == 302
+    assert response.status_code == (400 if "\x00" in target else 302)
+    if response.status_code == 400:
+        return
     assert location_is_same_site(response), response.headers["Location"]
 
 
