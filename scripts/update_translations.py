@@ -46,7 +46,6 @@ def main() -> None:
             pybabel(
                 "update",
                 "-N",
-                "--no-location",
                 "-i",
                 str(TEMPLATE),
                 "-d",
@@ -56,18 +55,22 @@ def main() -> None:
             )
         else:
             pybabel("init", "-i", str(TEMPLATE), "-d", str(TRANSLATIONS), "-l", locale)
-    english = TRANSLATIONS / "en" / "LC_MESSAGES" / "messages.po"
-    with english.open("rb") as handle:
-        catalogue = read_po(handle, locale="en")
-    for message in catalogue:
-        if message.id:
-            message.string = message.id
-            message.flags.discard("fuzzy")
-    with english.open("wb") as handle:
-        write_po(handle, catalogue, no_location=True, sort_output=True, width=100)
-    obsolete = TRANSLATIONS / "de" / "LC_MESSAGES" / "messages.po"
-    missing = [m.id for m in read_po(obsolete.open("rb")) if m.id and not m.string]
-    print(f"{len(missing)} German translations missing")
+    # English repeats each id; German keeps what was translated. Both are written
+    # the same way so that diffs stay small.
+    for locale in ("de", "en"):
+        path = TRANSLATIONS / locale / "LC_MESSAGES" / "messages.po"
+        with path.open("rb") as handle:
+            catalogue = read_po(handle, locale=locale)
+        if locale == "en":
+            for message in catalogue:
+                if message.id:
+                    message.string = message.id
+                    message.flags.discard("fuzzy")
+        with path.open("wb") as handle:
+            write_po(handle, catalogue, no_location=True, sort_output=True, width=100)
+        if locale == "de":
+            missing = [m.id for m in catalogue if m.id and not m.string]
+            print(f"{len(missing)} German translations missing")
 
 
 if __name__ == "__main__":
