@@ -66,9 +66,12 @@ def _has_nul(value: Any) -> bool:
     return False
 
 
-def refuse_nul_bytes() -> None:
-    """No text here may hold NUL; PostgreSQL cannot store it, so refuse it before any query."""
-    values = [request.path, *request.args.keys(), *request.args.values()]
+def refuse_unstorable_input() -> None:
+    """Refuse what no database could store (NUL, ids beyond INTEGER) before any query sees it."""
+    # No resource has NUL in its name: such a path is simply not found.
+    if "\x00" in request.path:
+        abort(404)
+    values = [*request.args.keys(), *request.args.values()]
     values += request.headers.values()
     if request.method not in {"GET", "HEAD", "OPTIONS"}:
         if request.is_json:
@@ -83,5 +86,5 @@ def refuse_nul_bytes() -> None:
 
 
 def init_app(app: Flask) -> None:
-    app.before_request(refuse_nul_bytes)
+    app.before_request(refuse_unstorable_input)
     app.after_request(add_security_headers)
