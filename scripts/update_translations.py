@@ -46,6 +46,7 @@ def main() -> None:
             pybabel(
                 "update",
                 "-N",
+                "--ignore-obsolete",
                 "-i",
                 str(TEMPLATE),
                 "-d",
@@ -69,7 +70,11 @@ def main() -> None:
         with path.open("wb") as handle:
             write_po(handle, catalogue, no_location=True, sort_output=True, width=100)
         if locale == "de":
-            missing = [m.id for m in catalogue if m.id and not m.string]
+            missing = [
+                m.id
+                for m in catalogue
+                if m.id and not all(m.string if isinstance(m.string, tuple) else [m.string])
+            ]
             print(f"{len(missing)} German translations missing")
 
 

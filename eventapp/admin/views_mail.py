@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from flask import flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
+from flask_babel import ngettext
 
 from eventapp.admin import bp
 from eventapp.admin import bulk_mail as mailing
@@ -51,7 +52,14 @@ def bulk_mail(event_id: int):
                 refuse(None, exc)
             else:
                 db.session.commit()
-                flash(_("The message was queued for %(n)d participants.", n=count), "success")
+                flash(
+                    ngettext(
+                        "The message was queued for %(num)d participant.",
+                        "The message was queued for %(num)d participants.",
+                        count,
+                    ),
+                    "success",
+                )
                 return redirect(url_for("admin.event_dashboard", event_id=event.id))
         preview = mailing.preview(event, filters, form.subject.data, form.body.data)
         form.previewed.data = preview.fingerprint
@@ -95,5 +103,10 @@ def outbox_retry():
     if form.validate_on_submit():
         count = mailing.retry(acting_user(), form.message_id.data)
         db.session.commit()
-        flash(_("%(n)d messages will be sent again.", n=count), "success")
+        flash(
+            ngettext(
+                "%(num)d message will be sent again.", "%(num)d messages will be sent again.", count
+            ),
+            "success",
+        )
     return redirect(url_for("admin.outbox"))
