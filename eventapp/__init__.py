@@ -26,6 +26,9 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     app.config.from_mapping(settings.from_environment(app.instance_path))
     if config:
         app.config.from_mapping(config)
+    if "SESSION_COOKIE_SECURE" not in (config or {}):
+        # Cookies go over HTTPS only where the site is served over HTTPS.
+        app.config["SESSION_COOKIE_SECURE"] = app.config["PUBLIC_BASE_URL"].startswith("https://")
 
     register_extensions(app)
     register_blueprints(app)

@@ -86,7 +86,6 @@ def from_environment(instance_path: str) -> dict[str, Any]:
         "PRIVACY_NOTICE_VERSION": "2026-11",
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",
-        "SESSION_COOKIE_SECURE": env("PUBLIC_BASE_URL", "").startswith("https://"),
         "WTF_CSRF_TIME_LIMIT": None,
     }
     # Flask-Mail's own default (suppress while testing) holds unless set here.

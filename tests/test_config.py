@@ -59,7 +59,6 @@ def test_environment_overrides(tmp_path, monkeypatch):
     assert settings["RATELIMIT_ENABLED"] is False
     assert settings["PUBLIC_BASE_URL"] == "https://kongress.example.org"
     assert settings["MAIL_PORT"] == 2525
-    assert settings["SESSION_COOKIE_SECURE"] is True
 
 
 @pytest.mark.parametrize(
@@ -73,3 +72,11 @@ def test_environment_overrides(tmp_path, monkeypatch):
 )
 def test_database_urls_use_psycopg_3_for_postgresql(raw, expected):
     assert database_url(raw, "/unused") == expected
+
+
+def test_session_cookies_are_secure_exactly_when_the_site_is_https(app):
+    base = {k: v for k, v in app.config.items() if k != "SESSION_COOKIE_SECURE"}
+    secure = create_app({**base, "PUBLIC_BASE_URL": "https://kongress.example.org"})
+    plain = create_app({**base, "PUBLIC_BASE_URL": "http://127.0.0.1:5000"})
+    assert secure.config["SESSION_COOKIE_SECURE"] is True
+    assert plain.config["SESSION_COOKIE_SECURE"] is False

@@ -96,11 +96,10 @@ class TestSessionCookie:
         assert "SameSite=Lax" in cookie
         assert "Secure" not in cookie  # the test site is plain http
 
-    def test_session_cookie_is_secure_on_an_https_site(self, monkeypatch, make_user, make_app):
+    def test_session_cookie_is_secure_on_an_https_site(self, make_user, make_app):
         email = make_user().email
         db.session.commit()  # end the read, so that the other app can write
-        monkeypatch.setenv("PUBLIC_BASE_URL", "https://events.example.org")
-        secure_app = make_app()
+        secure_app = make_app(PUBLIC_BASE_URL="https://events.example.org")
         cookie = self.cookie_header(secure_app.test_client(), email)
         assert "Secure" in cookie
 
