@@ -18,8 +18,8 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Email, Length, Optional
 
 from eventapp.models import Registration, Sector, Session
+from eventapp.registration.applicant import MAX_LENGTHS, RegistrationInput
 from eventapp.registration.errors import RegistrationError
-from eventapp.registration.services import MAX_LENGTHS, RegistrationInput
 
 SECTOR_LABELS = {
     Sector.MUNICIPALITY: _l("Municipality or district"),

@@ -9,7 +9,6 @@ Functions flush but never commit: the caller commits once.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
 from datetime import datetime
 
 from flask import current_app
@@ -23,9 +22,14 @@ from eventapp.models import (
     Event,
     Registration,
     RegistrationStatus,
-    Sector,
     SessionChoice,
     utcnow,
+)
+from eventapp.registration.applicant import (
+    DIETARY_PREFERENCES,
+    RegistrationInput,
+    normalize_email,
+    validate_applicant,
 )
 from eventapp.registration.availability import (
     choosable_workshops,
@@ -58,9 +62,9 @@ from eventapp.registration.waitlist import (
     record_change,
 )
 
-DIETARY_PREFERENCES = ("", "vegetarian", "vegan", "gluten_free", "lactose_free")
 # Reads live in ``availability``; listed here so callers find every rule in one module.
 __all__ = [
+    "DIETARY_PREFERENCES",
     "RegistrationInput",
     "cancel_registration",
     "change_workshops",
@@ -81,58 +85,6 @@ __all__ = [
     "workshop_positions",
     "workshop_slots",
 ]
-
-MAX_LENGTHS = {
-    "first_name": 100,
-    "last_name": 100,
-    "email": 254,
-    "organisation": 200,
-    "municipality": 120,
-    "accessibility_needs": 1000,
-}
-
-
-@dataclass
-class RegistrationInput:
-    """What a person enters to register; validated again here whatever the channel."""
-
-    first_name: str
-    last_name: str
-    email: str
-    consent_privacy: bool
-    organisation: str = ""
-    sector: Sector | None = None
-    municipality: str = ""
-    accessibility_needs: str = ""
-    dietary_preference: str = ""
-    photo_consent: bool = False
-
-
-def normalize_email(email: str) -> str:
-    """The form in which two addresses count as the same person."""
-    return email.strip().lower()
-
-
-def validate_applicant(applicant: RegistrationInput) -> dict[str, str]:
-    """Field name → message for each rule the input breaks; empty when it is fine."""
-    errors: dict[str, str] = {}
-    for name in ("first_name", "last_name", "email"):
-        if not getattr(applicant, name).strip():
-            errors[name] = _("This field is required.")
-    for name, limit in MAX_LENGTHS.items():
-        if len(getattr(applicant, name) or "") > limit:
-            errors[name] = _("At most %(n)d characters, please.", n=limit)
-    email = applicant.email.strip()
-    if "email" not in errors and ("@" not in email or " " in email):
-        errors["email"] = _("Please enter a valid email address.")
-    if applicant.sector is not None and not isinstance(applicant.sector, Sector):
-        errors["sector"] = _("Please choose one of the listed sectors.")
-    if applicant.dietary_preference not in DIETARY_PREFERENCES:
-        errors["dietary_preference"] = _("Please choose one of the listed options.")
-    if applicant.consent_privacy is not True:
-        errors["consent_privacy"] = _("Please agree to the privacy notice to register.")
-    return errors
-
 
 # --- changes ---------------------------------------------------------------------------
 
