@@ -6,6 +6,7 @@ import os
 from typing import Any
 
 from flask import Flask
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from eventapp import config as settings
 from eventapp import extensions as ext
@@ -22,13 +23,20 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         instance_relative_config=True,
         template_folder=os.path.join(PROJECT_ROOT, "templates"),
     )
-    os.makedirs(app.instance_path, exist_ok=True)
+    # The instance folder holds the key and the SQLite database: for the owner only.
+    os.makedirs(app.instance_path, mode=0o700, exist_ok=True)
     app.config.from_mapping(settings.from_environment(app.instance_path))
     if config:
         app.config.from_mapping(config)
     if "SESSION_COOKIE_SECURE" not in (config or {}):
         # Cookies go over HTTPS only where the site is served over HTTPS.
         app.config["SESSION_COOKIE_SECURE"] = app.config["PUBLIC_BASE_URL"].startswith("https://")
+
+    if app.config.get("TRUSTED_PROXY_COUNT"):
+        # Behind nginx the peer is the proxy; the client is in X-Forwarded-For. Without
+        # proxies those headers come from the client itself and must not be believed.
+        count = app.config["TRUSTED_PROXY_COUNT"]
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=count, x_proto=count, x_host=count)
 
     register_extensions(app)
     register_blueprints(app)

@@ -2,10 +2,18 @@
 
 from __future__ import annotations
 
+import contextlib
+import math
 import os
 import secrets
+import tempfile
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
+
+DEFAULT_MAX_REQUEST_BYTES = 1024 * 1024
+# Shorter keys can be guessed offline from one signed session cookie.
+MIN_SECRET_KEY_LENGTH = 32
 
 
 class ConfigurationError(RuntimeError):
@@ -19,6 +27,28 @@ def _flag(name: str, default: bool) -> bool:
     return value.strip().lower() in {"1", "true", "yes", "on"}
 
 
+def trusted_proxy_count(raw: str | None) -> int:
+    """``TRUSTED_PROXY_COUNT``: how many proxies in front may set ``X-Forwarded-*``."""
+    try:
+        count = int(raw or "0")
+    except ValueError:
+        count = -1
+    if count < 0:
+        raise ConfigurationError("TRUSTED_PROXY_COUNT must be a whole number, 0 or more.")
+    return count
+
+
+def staff_session_lifetime(raw: str | None) -> timedelta:
+    """``STAFF_SESSION_HOURS``: how long an organizer stays logged in without any request."""
+    try:
+        hours = float(raw or "12")
+    except ValueError:
+        hours = 0.0
+    if not (math.isfinite(hours) and hours > 0):
+        raise ConfigurationError("STAFF_SESSION_HOURS must be a number of hours greater than 0.")
+    return timedelta(hours=hours)
+
+
 def database_url(raw: str | None, instance_path: str) -> str:
     """The SQLAlchemy URL, defaulting to SQLite in ``instance/``; PostgreSQL uses psycopg 3."""
     if not raw:
@@ -29,26 +59,57 @@ def database_url(raw: str | None, instance_path: str) -> str:
     return raw
 
 
+def max_request_bytes(raw: str | None) -> int:
+    """``MAX_REQUEST_BYTES``: the largest request body accepted; larger ones get 413."""
+    try:
+        size = int(raw or DEFAULT_MAX_REQUEST_BYTES)
+    except ValueError:
+        size = 0
+    if size < 1:
+        raise ConfigurationError("MAX_REQUEST_BYTES must be a whole number of bytes, 1 or more.")
+    return size
+
+
 def secret_key(instance_path: str) -> str:
     """``SECRET_KEY`` from the environment, else one generated once into ``instance/``."""
     key = os.environ.get("SECRET_KEY")
+    production = os.environ.get("EVENTAPP_ENV") == "production"
     if key:
+        if production and len(key) < MIN_SECRET_KEY_LENGTH:
+            raise ConfigurationError(
+                f"SECRET_KEY must be at least {MIN_SECRET_KEY_LENGTH} characters long "
+                "when EVENTAPP_ENV=production."
+            )
         return key
-    if os.environ.get("EVENTAPP_ENV") == "production":
+    if production:
         raise ConfigurationError("SECRET_KEY must be set when EVENTAPP_ENV=production.")
     path = Path(instance_path) / "secret_key"
-    if path.exists():
-        return path.read_text().strip()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    key = secrets.token_urlsafe(48)
-    # Create it private from the start; another worker may have won the race.
-    try:
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    except FileExistsError:
-        return path.read_text().strip()
-    with os.fdopen(fd, "w") as handle:
-        handle.write(key)
+    if not path.exists():
+        _write_secret_key_once(path)
+    key = path.read_text().strip()
+    if not key:
+        raise ConfigurationError(f"{path} is empty: delete it to have a new key generated.")
     return key
+
+
+def _write_secret_key_once(path: Path) -> None:
+    """Write a new key unless another process got there first; the key appears only whole.
+
+    Workers start at the same time. The key is written to a private temporary file
+    and then linked to its name, which fails if another worker's key is already
+    there, so no worker ever reads a half-written or empty key.
+    """
+    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+    fd, temporary = tempfile.mkstemp(dir=path.parent, prefix=".secret_key-")  # mode 0600
+    try:
+        with os.fdopen(fd, "w") as handle:
+            handle.write(secrets.token_urlsafe(48))
+            handle.flush()
+            with contextlib.suppress(FileExistsError):
+                os.link(temporary, path)
+                os.fsync(handle.fileno())  # only the worker whose key won waits for the disk
+    finally:
+        os.unlink(temporary)
 
 
 def from_environment(instance_path: str) -> dict[str, Any]:
@@ -59,6 +120,7 @@ def from_environment(instance_path: str) -> dict[str, Any]:
         "SECRET_KEY": secret_key(instance_path),
         "SQLALCHEMY_DATABASE_URI": database_url(env("DATABASE_URL"), instance_path),
         "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
+        "MAX_CONTENT_LENGTH": max_request_bytes(env("MAX_REQUEST_BYTES")),
         "PUBLIC_BASE_URL": env("PUBLIC_BASE_URL", "http://127.0.0.1:5000").rstrip("/"),
         "MAIL_SERVER": env("MAIL_SERVER", "localhost"),
         "MAIL_PORT": int(env("MAIL_PORT", "25")),
@@ -71,6 +133,9 @@ def from_environment(instance_path: str) -> dict[str, Any]:
         ),
         "MAIL_REPLY_TO": env("MAIL_REPLY_TO"),
         "MAIL_SEND_INLINE": _flag("MAIL_SEND_INLINE", True),
+        # The mail server delivers to non-ASCII local parts (SMTPUTF8); off: such
+        # addresses are refused at registration, since no ticket could reach them.
+        "MAIL_SMTPUTF8": _flag("MAIL_SMTPUTF8", False),
         "MAIL_MAX_ATTEMPTS": int(env("MAIL_MAX_ATTEMPTS", "8")),
         "MAIL_RETRY_BASE_SECONDS": int(env("MAIL_RETRY_BASE_SECONDS", "60")),
         "MAIL_RETRY_MAX_SECONDS": int(env("MAIL_RETRY_MAX_SECONDS", "21600")),
@@ -80,12 +145,17 @@ def from_environment(instance_path: str) -> dict[str, Any]:
         "RATELIMIT_ENABLED": _flag("RATELIMIT_ENABLED", True),
         "RATELIMIT_HEADERS_ENABLED": True,
         "REGISTRATION_RATE_LIMIT": env("REGISTRATION_RATE_LIMIT", "20 per minute"),
+        "TRUSTED_PROXY_COUNT": trusted_proxy_count(env("TRUSTED_PROXY_COUNT")),
         "BABEL_DEFAULT_LOCALE": "de",
         "BABEL_DEFAULT_TIMEZONE": "Europe/Berlin",
         "LANGUAGES": ("de", "en"),
         "PRIVACY_NOTICE_VERSION": "2026-11",
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",
+        # Flask refuses a session cookie signed longer ago than this, and signs it anew
+        # on each request: staff sessions end after so long without activity.
+        "PERMANENT_SESSION_LIFETIME": staff_session_lifetime(env("STAFF_SESSION_HOURS")),
+        "SESSION_REFRESH_EACH_REQUEST": True,
         "WTF_CSRF_TIME_LIMIT": None,
     }
     # Flask-Mail's own default (suppress while testing) holds unless set here.

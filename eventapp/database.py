@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import os
+import stat
+
 from flask import has_request_context, request
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
@@ -11,6 +14,22 @@ SQLITE_BUSY_TIMEOUT_MS = 15_000
 # make PostgreSQL fail the query instead of finding nothing.
 MAX_ID = 2**31 - 1
 READ_ONLY_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
+def keep_private(database: str) -> None:
+    """Make a SQLite database and its journal files readable by their owner only.
+
+    SQLite creates them with the process umask (usually world-readable), and they
+    hold every participant's personal data.
+    """
+    for path in (database, f"{database}-wal", f"{database}-shm", f"{database}-journal"):
+        try:
+            mode = stat.S_IMODE(os.stat(path).st_mode)
+            if mode & 0o077:
+                os.chmod(path, mode & 0o700)
+        # A journal file may not exist yet; another user's file keeps its owner's choice.
+        except (FileNotFoundError, PermissionError):
+            continue
 
 
 def configure_sqlite(engine: Engine) -> None:
@@ -33,6 +52,8 @@ def configure_sqlite(engine: Engine) -> None:
         cursor.execute(f"PRAGMA busy_timeout = {SQLITE_BUSY_TIMEOUT_MS}")
         cursor.execute("PRAGMA foreign_keys = ON")
         if engine.url.database not in (None, "", ":memory:"):
+            # Before WAL mode creates its files: SQLite gives them the database's mode.
+            keep_private(engine.url.database)
             cursor.execute("PRAGMA journal_mode = WAL")
             cursor.execute("PRAGMA synchronous = NORMAL")
         cursor.close()

@@ -2,12 +2,24 @@
 
 from __future__ import annotations
 
-from flask import Flask, Response, current_app, jsonify, render_template, request
+import contextlib
+import math
+import time
+from datetime import timedelta
+
+from flask import Flask, Response, current_app, g, jsonify, render_template, request
+from flask_babel import format_timedelta
 from flask_babel import gettext as _
+from flask_limiter import RateLimitExceeded
 from flask_wtf.csrf import CSRFError
+from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 from werkzeug.exceptions import HTTPException, InternalServerError
 
+from eventapp.extensions import db, limiter, login_manager
+
 API_PREFIX = "/api/"
+RETRY_AFTER_SECONDS = 30
 
 
 def wants_json() -> bool:
@@ -41,6 +53,22 @@ def _page_text(status: int) -> tuple[str, str]:
     return texts.get(status, (_("Error"), _("The request could not be completed.")))
 
 
+def rate_limit_wait() -> str:
+    """How long the breached rate limit of this request blocks, e.g. "5 minutes", localised."""
+    resets = [limit.window.reset_time for limit in limiter.current_limits if limit.breached]
+    seconds = max(resets, default=0) - time.time()
+    # Whole minutes, rounded up; hours only from two on ("90 minutes", not "2 hours").
+    minutes = timedelta(minutes=max(1, math.ceil(seconds / 60)))
+    return format_timedelta(minutes, granularity="minute", threshold=2)
+
+
+def _rate_limit_text(exc: RateLimitExceeded) -> str:
+    """The limit's own message; Flask-Limiter's default one ("10 per 1 minute") is no text."""
+    if exc.limit.error_message:
+        return exc.description or ""
+    return _("Please wait %(wait)s and try again.", wait=rate_limit_wait())
+
+
 def _server_error_text() -> str:
     return _("Something went wrong on our side. Please try again in a moment.")
 
@@ -54,7 +82,49 @@ def _render_error_page(template: str, status: int, **context):
         return Response(f"Error {status}", status=status, mimetype="text/plain")
 
 
+def database_is_unavailable(exc: BaseException | None) -> bool:
+    """The database is down, restarting, locked for longer than the busy timeout, or every
+    pooled connection is taken: the request may well succeed a little later."""
+    if isinstance(exc, PoolTimeoutError):
+        return True
+    # SQLite reports mistakes in the SQL (no such table, a syntax error) as an
+    # OperationalError too, with the generic code: those are bugs, not an outage.
+    return isinstance(exc, OperationalError) and (
+        getattr(exc.orig, "sqlite_errorname", None) != "SQLITE_ERROR"
+    )
+
+
+def database_unavailable_response(exc: Exception):
+    """503 with Retry-After, as ``/healthz`` answers, and one log line instead of a traceback."""
+    if not database_is_unavailable(exc):
+        raise exc  # a bug: the usual 500, with its traceback in the log
+    reason = str(getattr(exc, "orig", None) or exc).strip().splitlines()
+    current_app.logger.error(
+        "database unavailable (%s): %s", type(exc).__name__, reason[0] if reason else ""
+    )
+    with contextlib.suppress(Exception):  # the connection may be gone already
+        db.session.rollback()
+    # The page must not ask the unreachable database who is logged in (Flask-Login
+    # keeps the request's user in ``g._login_user``).
+    if "_login_user" not in g:
+        g._login_user = login_manager.anonymous_user()
+    message = _("The service is temporarily unavailable. Please try again in a few minutes.")
+    if wants_json():
+        response = json_error(503, "service_unavailable", message)
+    else:
+        response = current_app.make_response(
+            _render_error_page(
+                "errors/error.html", 503, title=_("Temporarily unavailable"), message=message
+            )
+        )
+    response.headers["Retry-After"] = str(RETRY_AFTER_SECONDS)
+    return response
+
+
 def register_error_handlers(app: Flask) -> None:
+    for exc_class in (OperationalError, PoolTimeoutError):
+        app.register_error_handler(exc_class, database_unavailable_response)
+
     @app.errorhandler(CSRFError)
     def csrf_error(exc: CSRFError):
         message = _("The form has expired or was not sent from this site. Please try again.")
@@ -67,7 +137,12 @@ def register_error_handlers(app: Flask) -> None:
     @app.errorhandler(HTTPException)
     def http_error(exc: HTTPException):
         if wants_json():
-            response = json_error(exc.code or 500, _code_for(exc), exc.description or "")
+            message = (
+                _rate_limit_text(exc)
+                if isinstance(exc, RateLimitExceeded)
+                else exc.description or ""
+            )
+            response = json_error(exc.code or 500, _code_for(exc), message)
             for header in ("Retry-After", "Allow"):
                 if exc.get_response().headers.get(header):
                     response.headers[header] = exc.get_response().headers[header]
@@ -79,7 +154,9 @@ def register_error_handlers(app: Flask) -> None:
             return _render_error_page("errors/500.html", status, message=_server_error_text())
         title, message = _page_text(status)
         # A view's own explanation (abort(403, "...")) beats the generic one.
-        if exc.description and exc.description != type(exc).description:
+        if isinstance(exc, RateLimitExceeded):
+            message = _rate_limit_text(exc)
+        elif exc.description and exc.description != type(exc).description:
             message = exc.description
         response = _render_error_page("errors/error.html", status, title=title, message=message)
         response = app.make_response(response)
@@ -90,6 +167,9 @@ def register_error_handlers(app: Flask) -> None:
 
     @app.errorhandler(InternalServerError)
     def server_error(exc: InternalServerError):
+        # Raised where no handler above could catch it, e.g. in an after_request function.
+        if database_is_unavailable(exc.original_exception):
+            return database_unavailable_response(exc.original_exception)
         message = _server_error_text()
         if wants_json():
             return json_error(500, "internal_error", message)

@@ -7,6 +7,7 @@ import io
 from datetime import UTC, datetime
 
 import pytest
+from clock import CONGRESS_YEAR
 from openpyxl import load_workbook
 from pypdf import PdfReader
 from support import workshop
@@ -38,7 +39,7 @@ def congress(make_programme, make_registration, make_user):
         last_name="Größe",
         organisation="Stadt Bürstadt – Amt für Soziales",
         sector=Sector.MUNICIPALITY,
-        created_at=datetime(2027, 5, 1, 10, 0, tzinfo=UTC),
+        created_at=datetime(CONGRESS_YEAR, 5, 1, 10, 0, tzinfo=UTC),
     )
     aylin = make_registration(
         event, first_name="Aylin", last_name="Şahin", organisation='=HYPERLINK("http://x")'
@@ -57,14 +58,14 @@ def congress(make_programme, make_registration, make_user):
                 registration=joerg,
                 list_key=ENTRANCE,
                 user=door,
-                checked_in_at=datetime(2027, 5, 16, 7, 5, tzinfo=UTC),
+                checked_in_at=datetime(CONGRESS_YEAR, 5, 16, 7, 5, tzinfo=UTC),
             )
         )
         db.session.add(
             CheckIn(
                 registration=joerg,
                 list_key=f"session:{workshop_a.id}",
-                checked_in_at=datetime(2027, 5, 16, 9, 2, tzinfo=UTC),
+                checked_in_at=datetime(CONGRESS_YEAR, 5, 16, 9, 2, tzinfo=UTC),
             )
         )
     db.session.commit()
@@ -102,8 +103,8 @@ def test_registrations_csv_keeps_umlauts_and_uses_the_event_time_zone(admin_clie
     assert joerg_row[0] == str(joerg.id)
     assert "Jörg" in joerg_row and "Stadt Bürstadt – Amt für Soziales" in joerg_row
     assert "Werkstatt A: Teilhabe" in joerg_row
-    assert "2027-05-01 12:00" in joerg_row  # 10:00 UTC is 12:00 in Bürstadt
-    assert "2027-05-16 09:05" in joerg_row  # entrance check-in
+    assert f"{CONGRESS_YEAR}-05-01 12:00" in joerg_row  # 10:00 UTC is 12:00 in Bürstadt
+    assert f"{CONGRESS_YEAR}-05-16 09:05" in joerg_row  # entrance check-in
     assert "Şahin" in row
 
 
@@ -130,7 +131,7 @@ def test_registrations_xlsx_reads_back_with_umlauts_and_local_times(admin_client
     assert len(rows) == 5
     joerg_row = next(row for row in rows if "Größe" in row)
     assert "Stadt Bürstadt – Amt für Soziales" in joerg_row
-    assert datetime(2027, 5, 1, 12, 0) in joerg_row
+    assert datetime(CONGRESS_YEAR, 5, 1, 12, 0) in joerg_row
     assert sheet["A1"].font.bold
 
 
@@ -141,7 +142,7 @@ def test_attendance_list_has_the_confirmed_seats_of_confirmed_people(admin_clien
     rows = read_csv(response) if fmt == "csv" else read_xlsx(response)[1]
     # Jörg holds a seat; Aylin only waits; the waitlisted registration has no event seat.
     assert [row[0] for row in rows[1:]] == ["Größe"]
-    assert rows[1][4] in ("2027-05-16 11:02", datetime(2027, 5, 16, 11, 2))
+    assert rows[1][4] in (f"{CONGRESS_YEAR}-05-16 11:02", datetime(CONGRESS_YEAR, 5, 16, 11, 2))
 
 
 @pytest.mark.parametrize("fmt", ["csv", "xlsx"])
@@ -152,7 +153,10 @@ def test_checkin_list_has_every_confirmed_person_and_who_let_them_in(admin_clien
     people = {row[0]: row for row in rows[1:]}
     assert set(people) == {"Größe", "Şahin"}
     assert people["Größe"][5] == "Türsteherin Jana"
-    assert people["Größe"][4] in ("2027-05-16 09:05", datetime(2027, 5, 16, 9, 5))
+    assert people["Größe"][4] in (
+        f"{CONGRESS_YEAR}-05-16 09:05",
+        datetime(CONGRESS_YEAR, 5, 16, 9, 5),
+    )
     assert people["Şahin"][4] in ("", None)
 
 
@@ -194,3 +198,64 @@ def test_exports_page_links_every_list(admin_client, congress):
 def test_unknown_export_format_is_404(admin_client, congress):
     event, *_ = congress
     assert admin_client.get(f"/admin/events/{event.id}/registrations.pdf").status_code == 404
+
+
+# --- CSV for German Excel: a value stays one cell, whichever separator splits it ----------
+
+FORMULA_CHARS = ("=", "+", "-", "@", "\t", "\r")
+
+
+@pytest.fixture
+def tricky(make_event, make_registration):
+    """A registration whose text holds both separators, quotes, a line break and formulas."""
+    event = make_event()
+    make_registration(
+        event,
+        first_name='Anna "Nana", die Erste',
+        last_name="Beispiel",
+        organisation="ACME;=1+1;x",
+        municipality='Bürstadt,=HYPERLINK("http://x");-2',
+        accessibility_needs="Rollstuhl\n@SUM(A1)",
+    )
+    return event
+
+
+@pytest.mark.parametrize(("sep", "own", "other"), [("comma", ",", ";"), ("semicolon", ";", ",")])
+def test_no_csv_cell_starts_a_formula_whichever_separator_excel_splits_on(
+    admin_client, tricky, sep, own, other
+):
+    response = admin_client.get(f"/admin/events/{tricky.id}/registrations.csv?sep={sep}")
+    text = response.get_data().decode("utf-8-sig")
+
+    # As written, and as Excel set to the other separator reads the same file.
+    for delimiter in (own, other):
+        cells = [cell for row in csv.reader(io.StringIO(text), delimiter=delimiter) for cell in row]
+        starts = [cell for cell in cells if cell.startswith(FORMULA_CHARS)]
+        assert not starts, (delimiter, starts)
+
+
+def test_the_semicolon_csv_keeps_a_value_with_semicolons_as_one_cell(admin_client, tricky):
+    response = admin_client.get(f"/admin/events/{tricky.id}/registrations.csv?sep=semicolon")
+    rows = read_csv(response, delimiter=";")
+    person = next(row for row in rows[1:] if "Beispiel" in row)
+
+    assert len(person) == len(rows[0])
+    assert "ACME;=1+1;x" in person
+    assert 'Anna "Nana", die Erste' in person
+    assert "Rollstuhl\n'@SUM(A1)" in person  # a line break may start a cell elsewhere
+
+
+def test_the_comma_csv_keeps_a_value_with_commas_as_one_cell(admin_client, tricky):
+    rows = read_csv(admin_client.get(f"/admin/events/{tricky.id}/registrations.csv"))
+    person = next(row for row in rows[1:] if "Beispiel" in row)
+
+    assert len(person) == len(rows[0])
+    assert 'Anna "Nana", die Erste' in person
+    assert "ACME;'=1+1;x" in person
+
+
+@pytest.mark.parametrize("sep", ["comma", "semicolon"])
+def test_csv_content_type_names_one_charset(admin_client, tricky, sep):
+    response = admin_client.get(f"/admin/events/{tricky.id}/registrations.csv?sep={sep}")
+
+    assert response.headers["Content-Type"] == "text/csv; charset=utf-8"

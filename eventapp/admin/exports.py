@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -18,10 +19,23 @@ from eventapp.models import Event, RegistrationStatus, Session
 
 BOM = "\ufeff"
 DELIMITERS = {"comma": ",", "semicolon": ";"}
-# A cell starting with one of these is run as a formula by spreadsheet programs.
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 XLSX_TIME_FORMAT = "yyyy-mm-dd hh:mm"
 SHEET_TITLE_MAX = 31
+
+
+def _formula_cells(other_separator: str) -> re.Pattern[str]:
+    """Where a spreadsheet program may start a cell inside a value of a CSV file.
+
+    A cell starting with = + - @ (or a tab or CR before them) is run as a formula.
+    Quoting keeps a value with the file's own separator in one cell. But German
+    Excel splits a comma file on ";" (and English Excel a semicolon file on ","),
+    and there a quote inside a line no longer holds a cell together: a new cell
+    begins after the other separator, after a quote or after a line break.
+    """
+    return re.compile(rf'(?:^|(?<=[{other_separator}"\r\n]))(?=[=+\-@\t\r])')
+
+
+FORMULA_CELLS = {",": _formula_cells(";"), ";": _formula_cells(",")}
 
 
 @dataclass
@@ -156,27 +170,32 @@ def checkin_table(event: Event) -> Table:
     return table
 
 
-def _defuse(value: Any) -> Any:
+def _defuse(value: Any, delimiter: str) -> Any:
     """Keep participant text from being run as a spreadsheet formula (CSV injection)."""
-    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
-        return "'" + value
+    if isinstance(value, str):
+        return FORMULA_CELLS[delimiter].sub("'", value)
     return value
 
 
-def _csv_cell(value: Any) -> Any:
+def _csv_cell(value: Any, delimiter: str) -> Any:
     if isinstance(value, datetime):
         return value.strftime("%Y-%m-%d %H:%M")
     if value is None:
         return ""
-    return _defuse(value)
+    return _defuse(value, delimiter)
 
 
 def to_csv(table: Table, separator: str = "comma") -> bytes:
-    """UTF-8 with a byte-order mark, so Excel shows umlauts; ``semicolon`` for German Excel."""
+    """UTF-8 with a byte-order mark, so Excel shows umlauts; ``semicolon`` for German Excel.
+
+    Every cell is quoted: one with either separator, a quote or a line break stays
+    one cell whichever separator the spreadsheet program splits on.
+    """
+    delimiter = DELIMITERS.get(separator, ",")
     buffer = io.StringIO()
-    writer = csv.writer(buffer, delimiter=DELIMITERS.get(separator, ","), lineterminator="\r\n")
+    writer = csv.writer(buffer, delimiter=delimiter, lineterminator="\r\n", quoting=csv.QUOTE_ALL)
     writer.writerow(table.header)
-    writer.writerows([_csv_cell(value) for value in row] for row in table.rows)
+    writer.writerows([_csv_cell(value, delimiter) for value in row] for row in table.rows)
     return (BOM + buffer.getvalue()).encode("utf-8")
 
 

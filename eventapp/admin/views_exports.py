@@ -8,7 +8,7 @@ from eventapp.admin import badges, bp, exports, registrations
 from eventapp.extensions import db
 from eventapp.models import Event, Session
 
-CSV_TYPE = "text/csv; charset=utf-8"
+CSV_TYPE = "text/csv"  # the response adds "; charset=utf-8" to text types
 XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 FORMAT = "<any(csv, xlsx):fmt>"
 
