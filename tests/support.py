@@ -39,11 +39,16 @@ def login(client, user) -> None:
 
 
 def login_with_csrf(client, user) -> str:
-    """Log ``user`` in with the token the login page gives; returns that token."""
+    """Log ``user`` in with the token the login page gives; returns a token of the new session.
+
+    The login page's own token stops working at login (the session starts anew).
+    """
     token = csrf_token_in(client.get("/login").get_data(as_text=True))
     data = {"email": user.email, "password": PASSWORD, "csrf_token": token}
     assert client.post("/login", data=data).status_code == 302
-    return token
+    # A context of its own: the test app's shared ``g`` would keep the page's language.
+    with client.application.app_context():
+        return csrf_token_in(client.get("/logout").get_data(as_text=True))
 
 
 def bearer(token: str) -> dict[str, str]:
@@ -150,11 +155,15 @@ def free_port() -> int:
 
 
 class SmtpSink:
-    """What an aiosmtpd server on loopback received; addresses in ``reject`` get a 550."""
+    """What an aiosmtpd server on loopback received; addresses in ``reject`` get a 550.
 
-    def __init__(self, port: int) -> None:
+    ``smtputf8``: the server offers SMTPUTF8 (non-ASCII addresses) in its EHLO answer.
+    """
+
+    def __init__(self, port: int, *, smtputf8: bool = False) -> None:
         self.host = "127.0.0.1"
         self.port = port
+        self.smtputf8 = smtputf8
         self.envelopes: list[Any] = []
         self.reject: set[str] = set()
         self._controller: Any = None
@@ -183,7 +192,9 @@ class SmtpSink:
         from aiosmtpd.controller import Controller
 
         # aiosmtpd binds to ::1 unless told otherwise and cannot take port 0.
-        self._controller = Controller(self, hostname=self.host, port=self.port)
+        self._controller = Controller(
+            self, hostname=self.host, port=self.port, enable_SMTPUTF8=self.smtputf8
+        )
         self._controller.start()
 
     def stop(self) -> None:

@@ -195,7 +195,7 @@ class TestLoginLimit:
     def config_overrides(self):
         return {"RATELIMIT_ENABLED": True, "RATELIMIT_STORAGE_URI": "memory://"}
 
-    def test_guesses_from_many_addresses_at_one_account_are_limited(self, app, make_user):
+    def test_guesses_from_many_addresses_do_not_lock_the_owner_out(self, app, make_user):
         user = make_user()
         statuses = []
         for n in range(21):
@@ -207,15 +207,15 @@ class TestLoginLimit:
                     environ_base={"REMOTE_ADDR": f"198.51.100.{n + 1}"},
                 ).status_code
             )
-        assert statuses[:20] == [401] * 20
-        assert statuses[20] == 429
-        # Even the right password waits now.
+        assert statuses == [401] * 21
+        # The right password from another address gets in: guesses are counted per address.
+        # (tests/test_hardening_sessions.py shows how the guessers are slowed down.)
         response = app.test_client().post(
             "/login",
             data={"email": user.email, "password": PASSWORD},
             environ_base={"REMOTE_ADDR": "203.0.113.9"},
         )
-        assert response.status_code == 429
+        assert response.status_code == 302
 
     def test_guesses_at_many_accounts_from_one_address_are_limited(self, app, make_user):
         client = app.test_client()

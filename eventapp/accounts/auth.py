@@ -6,9 +6,9 @@ from collections.abc import Callable
 from functools import wraps
 from typing import Any
 
-from flask import abort, current_app, g, request
+from flask import abort, current_app, g, request, session
 from flask_babel import lazy_gettext as _l
-from flask_login import current_user
+from flask_login import current_user, login_user, logout_user
 from flask_wtf.csrf import validate_csrf
 from wtforms import ValidationError
 
@@ -19,6 +19,8 @@ from eventapp.models import Role, User
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 CSRF_HEADERS = ("X-CSRFToken", "X-CSRF-Token")
+# What a visitor's session keeps across logging in and out: the language choice, nothing else.
+KEPT_ACROSS_LOGIN = ("lang",)
 
 login_manager.login_view = "accounts.login"
 login_manager.login_message = _l("Please log in to see this page.")
@@ -26,12 +28,48 @@ login_manager.login_message_category = "info"
 
 
 @login_manager.user_loader
-def load_user(user_id: str) -> User | None:
-    """The user of the session cookie; an unparsable id is simply nobody."""
-    try:
-        return db.session.get(User, int(user_id))
-    except (TypeError, ValueError):
+def load_user(session_id: str) -> User | None:
+    """The user whose current session id the cookie names, else nobody.
+
+    The id changes on logout, a new password and deactivation, which ends older cookies.
+    (An inactive user is not authenticated either: Flask-Login asks ``is_active``.)
+    """
+    if not isinstance(session_id, str) or not 0 < len(session_id) <= 64:
         return None
+    return db.session.execute(
+        db.select(User).where(User.session_id == session_id)
+    ).scalar_one_or_none()
+
+
+def _fresh_session() -> None:
+    """Empty the session but for the language: a new CSRF secret, nothing planted before."""
+    kept = {key: session[key] for key in KEPT_ACROSS_LOGIN if key in session}
+    session.clear()
+    session.update(kept)
+    # Flask-WTF caches this request's token on ``g``; it was signed for the old secret.
+    g.pop(current_app.config.get("WTF_CSRF_FIELD_NAME", "csrf_token"), None)
+
+
+def start_staff_session(user: User) -> None:
+    """Log ``user`` in with a new session that ends after ``PERMANENT_SESSION_LIFETIME`` idle.
+
+    A token or anything else from before the login (maybe given by an attacker) is gone.
+    """
+    _fresh_session()
+    login_user(user)
+    # Permanent sessions are signed anew on each request (SESSION_REFRESH_EACH_REQUEST),
+    # and Flask refuses a cookie signed longer ago than the lifetime: a sliding window
+    # checked on the server, whatever the browser keeps.
+    session.permanent = True
+
+
+def end_staff_session() -> None:
+    """Log the current user out on every device; the caller commits."""
+    if current_user.is_authenticated:
+        services.end_sessions(current_user._get_current_object())
+    _fresh_session()
+    # After the clearing: Flask-Login notes here whether a remember cookie must be deleted.
+    logout_user()
 
 
 def _roles(roles: tuple[Role | str, ...]) -> tuple[Role, ...]:

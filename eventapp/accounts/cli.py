@@ -6,6 +6,7 @@ import sys
 
 import click
 from flask.cli import AppGroup
+from flask_babel import force_locale
 
 from eventapp.accounts import services
 from eventapp.extensions import db
@@ -38,8 +39,11 @@ def _password(from_stdin: bool) -> str:
 @click.option("--password-stdin", is_flag=True, help="Read the password from standard input.")
 def create_user(email: str, role: str, name: str, password_stdin: bool) -> None:
     """Create an organizer account."""
+    password = _password(password_stdin)
     try:
-        user = services.create_user(email, _password(password_stdin), role, name=name)
+        # The services' messages are translated for pages; this tool speaks English.
+        with force_locale("en"):
+            user = services.create_user(email, password, role, name=name)
     except services.AccountError as exc:
         raise click.ClickException(str(exc)) from exc
     db.session.commit()
@@ -50,22 +54,24 @@ def create_user(email: str, role: str, name: str, password_stdin: bool) -> None:
 @click.argument("email")
 @click.option("--password-stdin", is_flag=True, help="Read the password from standard input.")
 def set_password(email: str, password_stdin: bool) -> None:
-    """Give an account a new password."""
+    """Give an account a new password; it is logged out everywhere."""
     user = _user_or_fail(email)
+    password = _password(password_stdin)
     try:
-        services.set_password(user, _password(password_stdin))
+        with force_locale("en"):
+            services.set_password(user, password)
     except services.AccountError as exc:
         raise click.ClickException(str(exc)) from exc
     db.session.commit()
-    click.echo(f"Password of {user.email} changed.")
+    click.echo(f"Password of {user.email} changed; its sessions have ended.")
 
 
 @users_cli.command("deactivate")
 @click.argument("email")
 def deactivate_user(email: str) -> None:
-    """Lock an account out: it can no longer log in, and its tokens stop working."""
+    """Lock an account out: it can no longer log in, its sessions end, its tokens stop working."""
     user = _user_or_fail(email)
-    user.active = False
+    services.deactivate_user(user)
     db.session.commit()
     click.echo(f"Deactivated {user.email}.")
 

@@ -3,13 +3,18 @@
 from __future__ import annotations
 
 import hashlib
+import re
 import secrets
 from datetime import timedelta
 
+from flask_babel import gettext as _
 from werkzeug.security import check_password_hash, generate_password_hash
+from zxcvbn import zxcvbn
 
 from eventapp.extensions import db
 from eventapp.models import ApiToken, Role, User, utcnow
+from eventapp.models.accounts import new_session_id
+from eventapp.text import email_key
 
 TOKEN_PREFIX = "ea_"  # noqa: S105  (marks the string as ours in logs, not a secret)
 # Only the prefix is kept in clear text, so a listing can name a token without revealing it.
@@ -20,14 +25,24 @@ LAST_USED_RESOLUTION = timedelta(minutes=1)
 # Checked against when the email is unknown, so that timing does not reveal which emails exist.
 _DUMMY_HASH = generate_password_hash("not a real password")
 
+MIN_PASSWORD_LENGTH = 12
+# The login form takes no more, so a longer password could never be used.
+MAX_PASSWORD_LENGTH = 200
+# zxcvbn's scale: 3 means about 10^8 guesses or more ("safely unguessable" online, and
+# slow offline against scrypt). Below that are the common passwords, keyboard walks
+# (qwertzuiop12), words with years (hallo1234567) and the like.
+MIN_PASSWORD_SCORE = 3
+# zxcvbn refuses longer input (its matching grows fast); the first 72 characters decide.
+_ZXCVBN_MAX_LENGTH = 72
+
 
 class AccountError(ValueError):
     """An account operation that cannot be done, with a message for the operator."""
 
 
 def normalize_email(email: str) -> str:
-    """The form in which emails are stored and compared."""
-    return email.strip().lower()
+    """The form in which emails are stored and compared (the rule registrations use)."""
+    return email_key(email)
 
 
 def user_by_email(email: str) -> User | None:
@@ -37,13 +52,35 @@ def user_by_email(email: str) -> User | None:
     ).scalar_one_or_none()
 
 
+def check_password_strength(password: str, *personal: str) -> None:
+    """Raise AccountError unless ``password`` is long and not among the easily guessed ones.
+
+    ``personal`` are the account's own words (email, name), which make weak passwords too.
+    """
+    if len(password) < MIN_PASSWORD_LENGTH:
+        raise AccountError(
+            _("The password must have at least %(num)d characters.", num=MIN_PASSWORD_LENGTH)
+        )
+    if len(password) > MAX_PASSWORD_LENGTH:
+        raise AccountError(
+            _("The password may have at most %(num)d characters.", num=MAX_PASSWORD_LENGTH)
+        )
+    hints = [word for value in personal for word in re.split(r"[\W_]+", value.lower()) if word]
+    if zxcvbn(password[:_ZXCVBN_MAX_LENGTH], user_inputs=hints)["score"] < MIN_PASSWORD_SCORE:
+        raise AccountError(
+            _(
+                "This password is too common or too easy to guess. Please choose another one,"
+                " for example several words that do not belong together."
+            )
+        )
+
+
 def create_user(email: str, password: str, role: Role | str, name: str = "") -> User:
     """A new organizer account with a hashed password; the caller commits."""
     email = normalize_email(email)
     if "@" not in email:
         raise AccountError(f"Not an email address: {email!r}")
-    if len(password) < 8:
-        raise AccountError("The password must have at least 8 characters.")
+    check_password_strength(password, email, name)
     if user_by_email(email) is not None:
         raise AccountError(f"An account for {email} exists already.")
     user = User(
@@ -55,10 +92,24 @@ def create_user(email: str, password: str, role: Role | str, name: str = "") -> 
 
 
 def set_password(user: User, password: str) -> None:
-    """Replace the user's password; the caller commits."""
-    if len(password) < 8:
-        raise AccountError("The password must have at least 8 characters.")
+    """Replace the user's password and end all their sessions; the caller commits."""
+    check_password_strength(password, user.email, user.name)
     user.password_hash = generate_password_hash(password)
+    end_sessions(user)
+
+
+def end_sessions(user: User) -> None:
+    """Log the user out everywhere: cookies that name the old session id stop working.
+
+    The caller commits.
+    """
+    user.session_id = new_session_id()
+
+
+def deactivate_user(user: User) -> None:
+    """Lock the account out: no login, session or API token works any more; the caller commits."""
+    user.active = False
+    end_sessions(user)
 
 
 def authenticate(email: str, password: str) -> User | None:

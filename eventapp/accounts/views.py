@@ -6,18 +6,13 @@ from urllib.parse import urlsplit
 
 from flask import current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
-from flask_login import current_user, login_user, logout_user
+from flask_login import current_user
 
-from eventapp.accounts import bp, services
-from eventapp.accounts.auth import load_user  # noqa: F401  (registers the user loader)
+from eventapp.accounts import bp, services, throttle
+from eventapp.accounts.auth import end_staff_session, start_staff_session
 from eventapp.accounts.forms import LoginForm, LogoutForm
-from eventapp.extensions import db, limiter
+from eventapp.extensions import db
 from eventapp.models import Role
-
-
-def _login_email_key() -> str:
-    # A second limit per account, so that spreading guesses over many addresses does not help.
-    return "login:" + services.normalize_email(request.form.get("email", ""))[:254]
 
 
 def _safe_next(target: str | None) -> str | None:
@@ -39,8 +34,7 @@ def _home_for(role: Role) -> str:
 
 
 @bp.route("/login", methods=["GET", "POST"])
-@limiter.limit("10 per minute", methods=["POST"])
-@limiter.limit("20 per hour", methods=["POST"], key_func=_login_email_key)
+@throttle.login_limits
 def login():
     """Organizer login with email and password."""
     form = LoginForm()
@@ -53,8 +47,9 @@ def login():
         if user is not None:
             services.record_login(user)
             db.session.commit()
-            login_user(user)
+            start_staff_session(user)
             return redirect(next_url or _home_for(user.role))
+        throttle.record_wrong_password()
         form.password.errors.append(_("Email or password is wrong."))
         status = 401
     elif request.method == "POST":
@@ -69,7 +64,8 @@ def logout():
     if request.method == "POST":
         if not form.validate_on_submit():
             return render_template("accounts/logout.html", form=form), 400
-        logout_user()
+        end_staff_session()
+        db.session.commit()
         flash(_("You have been logged out."), "info")
         return redirect(url_for("accounts.login"))
     if not current_user.is_authenticated:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import enum
+import secrets
 from datetime import datetime
 
 from flask_login import UserMixin
@@ -18,6 +19,11 @@ class Role(enum.StrEnum):
     CHECKIN = "checkin"
 
 
+def new_session_id() -> str:
+    """A random, unguessable id for a user's sessions (256 bits, URL-safe)."""
+    return secrets.token_urlsafe(32)
+
+
 class User(UserMixin, Base):
     """An organizer: office staff (admin) or door staff (checkin)."""
 
@@ -31,6 +37,9 @@ class User(UserMixin, Base):
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # What the session cookie names the user by, instead of the id: giving it a new value
+    # (logout, new password, deactivation) ends every session of the user on the server side.
+    session_id: Mapped[str] = mapped_column(String(64), unique=True, default=new_session_id)
 
     tokens: Mapped[list[ApiToken]] = relationship(
         back_populates="user", cascade="all, delete-orphan"
@@ -39,6 +48,10 @@ class User(UserMixin, Base):
     @property
     def is_active(self) -> bool:  # Flask-Login refuses inactive users
         return self.active
+
+    def get_id(self) -> str:
+        """Flask-Login keeps this in the session: the revocable session id, not the user id."""
+        return self.session_id
 
     @property
     def is_admin(self) -> bool:
