@@ -13,6 +13,7 @@ from eventapp.admin import audit, registrations
 from eventapp.admin.services import AdminError
 from eventapp.mail import services as mail_services
 from eventapp.models import Event, OutboxMessage, Registration, RegistrationStatus, User
+from eventapp.registration.applicant import text_problem
 
 PREVIEW_NAMES = 10
 
@@ -60,6 +61,10 @@ def send(
     user: User, event: Event, filters: dict[str, Any], subject: str, body: str, previewed: str
 ) -> int:
     """Queue the message for every recipient; refused unless exactly this was previewed."""
+    # A line break in the subject would make every one of these mails fail to build.
+    problem = text_problem(subject) or text_problem(body, multiline=True)
+    if problem:
+        raise AdminError(problem)
     people = recipients(event, filters)
     if previewed != fingerprint(people, subject, body):
         raise AdminError(

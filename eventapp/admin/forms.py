@@ -40,7 +40,7 @@ from eventapp.models import (
     Sector,
     SessionKind,
 )
-from eventapp.registration.forms import SECTOR_LABELS
+from eventapp.registration.forms import MULTILINE, ONE_LINE, SECTOR_LABELS
 
 LOCAL_FORMATS = ["%Y-%m-%dT%H:%M", "%Y-%m-%dT%H:%M:%S"]
 SLUG_PATTERN = r"^[a-z0-9]+(?:-[a-z0-9]+)*$"
@@ -75,7 +75,7 @@ class EventForm(FlaskForm):
         ],
         validators=[InputRequired()],
     )
-    title = StringField(_l("Title"), validators=[DataRequired(), Length(max=200)])
+    title = StringField(_l("Title"), validators=[DataRequired(), Length(max=200), ONE_LINE])
     slug = StringField(
         _l("Address (slug)"),
         validators=[
@@ -84,17 +84,23 @@ class EventForm(FlaskForm):
             Regexp(SLUG_PATTERN, message=_l("Lower-case letters, digits and hyphens only.")),
         ],
     )
-    summary = TextAreaField(_l("Summary"), validators=[Optional(), Length(max=2000)])
-    description = TextAreaField(_l("Description"), validators=[Optional(), Length(max=20000)])
+    summary = TextAreaField(_l("Summary"), validators=[Optional(), Length(max=2000), MULTILINE])
+    description = TextAreaField(
+        _l("Description"), validators=[Optional(), Length(max=20000), MULTILINE]
+    )
     timezone = StringField(
         _l("Time zone"), default="Europe/Berlin", validators=[DataRequired(), valid_timezone]
     )
     starts_at = DateTimeLocalField(_l("Starts"), format=LOCAL_FORMATS, validators=[DataRequired()])
     ends_at = DateTimeLocalField(_l("Ends"), format=LOCAL_FORMATS, validators=[DataRequired()])
-    venue = StringField(_l("Venue"), validators=[Optional(), Length(max=200)])
-    address = StringField(_l("Address"), validators=[Optional(), Length(max=300)])
-    municipality = StringField(_l("Municipality"), validators=[Optional(), Length(max=120)])
-    meeting_point = StringField(_l("Meeting point"), validators=[Optional(), Length(max=300)])
+    venue = StringField(_l("Venue"), validators=[Optional(), Length(max=200), ONE_LINE])
+    address = StringField(_l("Address"), validators=[Optional(), Length(max=300), ONE_LINE])
+    municipality = StringField(
+        _l("Municipality"), validators=[Optional(), Length(max=120), ONE_LINE]
+    )
+    meeting_point = StringField(
+        _l("Meeting point"), validators=[Optional(), Length(max=300), ONE_LINE]
+    )
     latitude = DecimalField(_l("Latitude"), places=6, validators=[Optional(), NumberRange(-90, 90)])
     longitude = DecimalField(
         _l("Longitude"), places=6, validators=[Optional(), NumberRange(-180, 180)]
@@ -124,7 +130,7 @@ class EventStatusForm(FlaskForm):
 
 
 class SessionForm(FlaskForm):
-    title = StringField(_l("Title"), validators=[DataRequired(), Length(max=200)])
+    title = StringField(_l("Title"), validators=[DataRequired(), Length(max=200), ONE_LINE])
     kind = SelectField(
         _l("Kind"),
         choices=[
@@ -136,7 +142,7 @@ class SessionForm(FlaskForm):
         ],
         validators=[InputRequired()],
     )
-    abstract = TextAreaField(_l("Abstract"), validators=[Optional(), Length(max=20000)])
+    abstract = TextAreaField(_l("Abstract"), validators=[Optional(), Length(max=20000), MULTILINE])
     starts_at = DateTimeLocalField(_l("Starts"), format=LOCAL_FORMATS, validators=[DataRequired()])
     ends_at = DateTimeLocalField(_l("Ends"), format=LOCAL_FORMATS, validators=[DataRequired()])
     track_id = SelectField(_l("Track"), coerce=optional_int, validators=[Optional()])
@@ -164,7 +170,7 @@ class SessionForm(FlaskForm):
 
 
 class TrackForm(FlaskForm):
-    name = StringField(_l("Name"), validators=[DataRequired(), Length(max=120)])
+    name = StringField(_l("Name"), validators=[DataRequired(), Length(max=120), ONE_LINE])
     colour = ColorField(
         _l("Colour"),
         default="#33658a",
@@ -177,7 +183,7 @@ class TrackForm(FlaskForm):
 
 
 class RoomForm(FlaskForm):
-    name = StringField(_l("Name"), validators=[DataRequired(), Length(max=120)])
+    name = StringField(_l("Name"), validators=[DataRequired(), Length(max=120), ONE_LINE])
     capacity = IntegerField(
         _l("Capacity"), validators=[Optional(), NumberRange(min=1, max=100_000)]
     )
@@ -185,10 +191,12 @@ class RoomForm(FlaskForm):
 
 
 class SpeakerForm(FlaskForm):
-    name = StringField(_l("Name"), validators=[DataRequired(), Length(max=160)])
-    organisation = StringField(_l("Organisation"), validators=[Optional(), Length(max=200)])
-    role_title = StringField(_l("Role"), validators=[Optional(), Length(max=200)])
-    bio = TextAreaField(_l("Biography"), validators=[Optional(), Length(max=5000)])
+    name = StringField(_l("Name"), validators=[DataRequired(), Length(max=160), ONE_LINE])
+    organisation = StringField(
+        _l("Organisation"), validators=[Optional(), Length(max=200), ONE_LINE]
+    )
+    role_title = StringField(_l("Role"), validators=[Optional(), Length(max=200), ONE_LINE])
+    bio = TextAreaField(_l("Biography"), validators=[Optional(), Length(max=5000), MULTILINE])
 
 
 def catalogue_values(form: FlaskForm) -> dict[str, Any]:
@@ -283,8 +291,8 @@ class RegistrationSearchForm(ParticipantFilterForm):
 
 class BulkMailForm(ParticipantFilterForm):
     status = SelectField(_l("Status"), default=ACTIVE, validators=[Optional()])
-    subject = StringField(_l("Subject"), validators=[DataRequired(), Length(max=200)])
-    body = TextAreaField(_l("Message"), validators=[DataRequired(), Length(max=20000)])
+    subject = StringField(_l("Subject"), validators=[DataRequired(), Length(max=200), ONE_LINE])
+    body = TextAreaField(_l("Message"), validators=[DataRequired(), Length(max=20000), MULTILINE])
     previewed = HiddenField()  # the preview's fingerprint: no sending without a preview
 
 

@@ -14,6 +14,7 @@ from icalendar import Event as VEvent
 
 from eventapp.feeds.timezones import vtimezone
 from eventapp.models import Event, EventKind, Session
+from eventapp.text import one_line, plain_text
 from eventapp.urls import public_url
 
 PRODID = "-//Zukunftsbündnis Sozialer Zusammenhalt//eventapp//DE"
@@ -70,6 +71,20 @@ def _when(event: Event, moment: datetime) -> datetime:
     return local
 
 
+def _add_texts(
+    entry: VEvent, summary: str, description: list[str], location: tuple[str, ...]
+) -> None:
+    """SUMMARY, DESCRIPTION and LOCATION of an entry, whatever the stored text holds.
+
+    Line breaks are refused in titles now, but older rows may have them; control
+    characters are not allowed in iCalendar text at all (RFC 5545, 3.3.11).
+    """
+    entry.add("summary", one_line(summary))
+    entry.add("description", plain_text("\n\n".join(p for p in description if p)))
+    places = [one_line(p) for p in location]
+    entry.add("location", ", ".join(p for p in places if p))
+
+
 def _geo(event: Event, entry: VEvent) -> None:
     if event.latitude is not None and event.longitude is not None:
         entry.add("geo", (float(event.latitude), float(event.longitude)))
@@ -93,13 +108,11 @@ def session_entry(session: Session, event: Event, state: EntryState) -> VEvent:
     entry.add("sequence", session.sequence + state.rank)
     entry.add("dtstart", _when(event, session.starts_at))
     entry.add("dtend", _when(event, session.ends_at))
-    entry.add("summary", state.summary)
-    entry.add("description", "\n\n".join(p for p in parts if p))
-    entry.add("location", ", ".join(p for p in place if p))
+    _add_texts(entry, state.summary, parts, place)
     _geo(event, entry)
     entry.add("url", url)
     if session.track is not None:
-        entry.add("categories", [session.track.name])
+        entry.add("categories", [one_line(session.track.name)])
     entry.add("status", state.status)
     return entry
 
@@ -120,9 +133,7 @@ def event_entry(event: Event, state: EntryState) -> VEvent:
     entry.add("sequence", _event_revision(event) + state.rank)
     entry.add("dtstart", _when(event, event.starts_at))
     entry.add("dtend", _when(event, event.ends_at))
-    entry.add("summary", state.summary)
-    entry.add("description", "\n\n".join(p for p in parts if p))
-    entry.add("location", ", ".join(p for p in place if p))
+    _add_texts(entry, state.summary, parts, place)
     _geo(event, entry)
     entry.add("url", url)
     entry.add("categories", [kind])
@@ -133,6 +144,7 @@ def event_entry(event: Event, state: EntryState) -> VEvent:
 def new_calendar(
     name: str, timezone: str, tzids: Iterable[str], year: int, page_url: str, feed_url: str
 ) -> Calendar:
+    name = one_line(name)
     calendar = Calendar()
     calendar.add("prodid", PRODID)
     calendar.add("version", "2.0")

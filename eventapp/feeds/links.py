@@ -8,6 +8,7 @@ from urllib.parse import quote, urlencode
 from flask_babel import gettext as _
 
 from eventapp.models import Event, Registration, Session
+from eventapp.text import one_line
 from eventapp.urls import public_url
 
 GOOGLE_RENDER = "https://calendar.google.com/calendar/render"
@@ -75,7 +76,7 @@ def google_calendar_url(session: Session, event: Event) -> str:
         title = _("Cancelled: %(title)s", title=title)
     params = {
         "action": "TEMPLATE",
-        "text": title,
+        "text": one_line(title),
         "dates": f"{session.starts_at.strftime(UTC_STAMP)}/{session.ends_at.strftime(UTC_STAMP)}",
         "details": details,
         "location": ", ".join(p for p in place if p),

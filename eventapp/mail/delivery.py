@@ -13,7 +13,11 @@ this is rare (a crash inside a window of milliseconds) and harmless.
 Failures are retried with exponential backoff (``MAIL_RETRY_BASE_SECONDS`` ×
 2^(attempts−1), capped at ``MAIL_RETRY_MAX_SECONDS``); after
 ``MAIL_MAX_ATTEMPTS`` the message is marked failed and stays listed for
-organizers until they retry it. A permanent rejection (SMTP 5xx) fails at once.
+organizers until they retry it. A permanent rejection (SMTP 5xx) fails at once,
+and so does an address that cannot be delivered at all: not a valid address, or one
+with non-ASCII characters before the @ for a server that does not offer SMTPUTF8.
+The envelope names the domain IDNA-encoded; SMTPUTF8 is used only when needed and
+offered (``smtplib.SMTP.send_message`` asks the server's EHLO answer).
 """
 
 from __future__ import annotations
@@ -33,6 +37,8 @@ from flask import current_app
 from sqlalchemy import or_, select, update
 
 from eventapp.extensions import db
+from eventapp.mail.addresses import UndeliverableAddress
+from eventapp.mail.addresses import recipient as checked_recipient
 from eventapp.mail.messages import build_email
 from eventapp.models import OutboxMessage, OutboxStatus
 from eventapp.models.base import utcnow
@@ -153,6 +159,7 @@ class SmtpConnection:
         if self.suppressed:
             log.info("mail suppressed (MAIL_SUPPRESS_SEND): %s", email["Subject"])
             return
+        address = checked_recipient(recipient)
         if self.broken is not None:
             # The server could not be reached in this run; do not wait for it again.
             raise self.broken
@@ -164,10 +171,22 @@ class SmtpConnection:
                 raise
         sender = parseaddr(str(email["From"]))[1]
         try:
-            self.host.send_message(email, from_addr=sender, to_addrs=[recipient])
+            if not address.ascii_local_part:
+                self._require_smtputf8(recipient)
+            self.host.send_message(email, from_addr=sender, to_addrs=[address.envelope])
         except smtplib.SMTPServerDisconnected:
             self.host = None
             raise
+
+    def _require_smtputf8(self, recipient: str) -> None:
+        assert self.host is not None
+        self.host.ehlo_or_helo_if_needed()
+        if not self.host.has_extn("smtputf8"):
+            raise UndeliverableAddress(
+                f"{recipient} has non-ASCII characters before the @, which needs SMTPUTF8; "
+                "the mail server does not offer it (set MAIL_SMTPUTF8=0 to refuse such "
+                "addresses at registration)"
+            )
 
     def close(self) -> None:
         if self.host is not None:
@@ -177,7 +196,9 @@ class SmtpConnection:
 
 
 def _permanent(exc: Exception) -> bool:
-    """SMTP 5xx answers will not change by retrying (unknown mailbox, policy rejection)."""
+    """SMTP 5xx answers and undeliverable addresses will not change by retrying."""
+    if isinstance(exc, UndeliverableAddress):
+        return True
     if isinstance(exc, smtplib.SMTPRecipientsRefused):
         return all(500 <= code < 600 for code, _ in exc.recipients.values())
     if isinstance(exc, smtplib.SMTPResponseException):
@@ -248,7 +269,8 @@ def deliver_one(
     try:
         rendered = _render(message_id, worker)
     except Exception as exc:  # a rendering bug must not stop the other messages
-        log.exception("could not render mail %s", message_id)
+        if not isinstance(exc, UndeliverableAddress):
+            log.exception("could not render mail %s", message_id)
         status = _record_failure(message_id, worker, exc, now)
         _count(report, status)
         return
@@ -261,7 +283,7 @@ def deliver_one(
         return
     try:
         smtp.send(email, recipient)
-    except (OSError, smtplib.SMTPException) as exc:
+    except (OSError, smtplib.SMTPException, UndeliverableAddress) as exc:
         _count(report, _record_failure(message_id, worker, exc, now))
         return
     # A crash right here sends the message again later: at least once.

@@ -8,6 +8,7 @@ stay as it was (the old and new time of a moved session) is frozen in the payloa
 from __future__ import annotations
 
 from datetime import datetime
+from email import policy
 from email.message import EmailMessage
 from email.utils import format_datetime, formataddr, make_msgid
 from typing import Any
@@ -21,6 +22,7 @@ from flask_babel import gettext as _
 from eventapp import urls
 from eventapp.extensions import db
 from eventapp.feeds.services import registration_calendar
+from eventapp.mail.addresses import recipient, set_recipient
 from eventapp.mail.outbox import MessageKind
 from eventapp.models import (
     Event,
@@ -30,6 +32,7 @@ from eventapp.models import (
     Session,
 )
 from eventapp.models.base import utcnow
+from eventapp.text import one_line
 from eventapp.tickets.services import qr_png, ticket_pdf, ticket_valid
 
 # Messages that carry the ticket (QR inline, PDF) when the ticket is valid.
@@ -45,6 +48,8 @@ CALENDAR_KINDS = frozenset(
         MessageKind.PROGRAMME_CHANGED,
     }
 )
+# Headers set as folded text (the recipient) are written exactly so, not folded again.
+MAIL_POLICY = policy.default.clone(refold_source="none")
 
 
 # --- formatting in the participant's language and the event's time zone --------
@@ -190,6 +195,8 @@ def build_email(message: OutboxMessage) -> EmailMessage | None:
     if not applies(message, registration):
         return None
     assert registration is not None
+    # An address that is none fails here, before any work, and for good.
+    address = recipient(registration.email)
     kind = MessageKind(message.kind)
     domain = _message_domain()
     with force_locale(message.locale):
@@ -215,11 +222,12 @@ def build_email(message: OutboxMessage) -> EmailMessage | None:
         text = render_template(f"mail/{kind}.txt", **context)
         html = render_template(f"mail/{kind}.html", **context)
 
-    email = EmailMessage()
+    email = EmailMessage(policy=MAIL_POLICY)
     config = current_app.config
-    email["Subject"] = subject
+    # Titles stored before line breaks were refused must not break the header.
+    email["Subject"] = one_line(subject)
     email["From"] = _address(config["MAIL_DEFAULT_SENDER"])
-    email["To"] = formataddr((registration.name, registration.email))
+    set_recipient(email, registration.name, address)
     if config.get("MAIL_REPLY_TO"):
         email["Reply-To"] = _address(config["MAIL_REPLY_TO"])
     email["Date"] = format_datetime(utcnow())

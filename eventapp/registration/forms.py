@@ -15,10 +15,15 @@ from wtforms import (
     TextAreaField,
 )
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import DataRequired, Email, Length, Optional
+from wtforms.validators import DataRequired, Length, Optional, ValidationError
 
 from eventapp.models import Registration, Sector, Session
-from eventapp.registration.applicant import MAX_LENGTHS, RegistrationInput
+from eventapp.registration.applicant import (
+    MAX_LENGTHS,
+    RegistrationInput,
+    email_problem,
+    text_problem,
+)
 from eventapp.registration.errors import RegistrationError
 
 SECTOR_LABELS = {
@@ -37,6 +42,32 @@ DIETARY_LABELS = {
     "gluten_free": _l("Gluten-free"),
     "lactose_free": _l("Lactose-free"),
 }
+
+
+def no_control_characters(*, multiline: bool = False):
+    """A validator refusing control characters and direction overrides (and line breaks
+    unless ``multiline``): the same rule as the registration service's."""
+
+    def validator(_form: FlaskForm, field: Field) -> None:
+        problem = text_problem(field.data or "", multiline=multiline)
+        if problem:
+            raise ValidationError(problem)
+
+    return validator
+
+
+# What people type ends up in mail headers, calendar feeds and printed badges: names
+# and titles are one line, longer texts may break lines; neither takes control
+# characters or text direction overrides.
+ONE_LINE = no_control_characters()
+MULTILINE = no_control_characters(multiline=True)
+
+
+def deliverable_email(_form: FlaskForm, field: Field) -> None:
+    """The registration service's address rule: valid, and one our mail server can take."""
+    problem = email_problem(field.data or "")
+    if problem:
+        raise ValidationError(problem)
 
 
 class WorkshopFields:
@@ -75,26 +106,22 @@ class RegistrationForm(FlaskForm, WorkshopFields):
 
     first_name = StringField(
         _l("First name"),
-        validators=[DataRequired(), Length(max=MAX_LENGTHS["first_name"])],
+        validators=[DataRequired(), Length(max=MAX_LENGTHS["first_name"]), ONE_LINE],
         render_kw={"autocomplete": "given-name"},
     )
     last_name = StringField(
         _l("Last name"),
-        validators=[DataRequired(), Length(max=MAX_LENGTHS["last_name"])],
+        validators=[DataRequired(), Length(max=MAX_LENGTHS["last_name"]), ONE_LINE],
         render_kw={"autocomplete": "family-name"},
     )
     email = EmailField(
         _l("Email"),
-        validators=[
-            DataRequired(),
-            Email(check_deliverability=False, message=_l("Please enter a valid email address.")),
-            Length(max=MAX_LENGTHS["email"]),
-        ],
+        validators=[DataRequired(), Length(max=MAX_LENGTHS["email"]), deliverable_email],
         render_kw={"autocomplete": "email"},
     )
     organisation = StringField(
         _l("Organisation"),
-        validators=[Optional(), Length(max=MAX_LENGTHS["organisation"])],
+        validators=[Optional(), Length(max=MAX_LENGTHS["organisation"]), ONE_LINE],
         render_kw={"autocomplete": "organization"},
     )
     sector = SelectField(
@@ -106,11 +133,15 @@ class RegistrationForm(FlaskForm, WorkshopFields):
     )
     municipality = StringField(
         _l("Municipality"),
-        validators=[Optional(), Length(max=MAX_LENGTHS["municipality"])],
+        validators=[Optional(), Length(max=MAX_LENGTHS["municipality"]), ONE_LINE],
     )
     accessibility_needs = TextAreaField(
         _l("Accessibility needs"),
-        validators=[Optional(), Length(max=MAX_LENGTHS["accessibility_needs"])],
+        validators=[
+            Optional(),
+            Length(max=MAX_LENGTHS["accessibility_needs"]),
+            MULTILINE,
+        ],
     )
     dietary_preference = SelectField(
         _l("Dietary preference"),
