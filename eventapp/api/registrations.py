@@ -4,24 +4,22 @@ from __future__ import annotations
 
 from typing import Any
 
-from email_validator import EmailNotValidError, validate_email
 from flask import current_app, request
 from flask_babel import gettext as _
-from flask_limiter.util import get_remote_address
 
 from eventapp.api import bp
 from eventapp.api.events import SLUG_PARAMETER, public_event_or_404
 from eventapp.api.schemas import ID, NULLABLE_TIME, STRING, TIME, closed, iso, ref
 from eventapp.errors import json_error
-from eventapp.extensions import db, limiter
+from eventapp.extensions import db
 from eventapp.i18n import current_locale
 from eventapp.models import Registration, RegistrationStatus, Sector
-from eventapp.registration import services
+from eventapp.registration import idempotency, services
 from eventapp.registration.errors import RegistrationError
+from eventapp.registration.limits import registration_limit
 from eventapp.registration.services import DIETARY_PREFERENCES, RegistrationInput
 from eventapp.urls import calendar_url, manage_url, ticket_url
 
-DEFAULT_RATE_LIMIT = "20 per minute"
 OPTIONAL_TEXT = ("organisation", "municipality", "accessibility_needs")
 
 
@@ -57,14 +55,6 @@ def created_registration_json(registration: Registration) -> dict[str, Any]:
     }
 
 
-def _rate_limit() -> str:
-    return current_app.config.get("REGISTRATION_RATE_LIMIT") or DEFAULT_RATE_LIMIT
-
-
-def _rate_limit_message() -> str:
-    return _("Too many registrations from your address. Please wait a minute and try again.")
-
-
 def parse_registration(payload: Any) -> tuple[RegistrationInput, list[int], str | None]:
     """The applicant, workshop ids and locale from a JSON body; raises with field messages."""
     if not isinstance(payload, dict):
@@ -83,11 +73,7 @@ def parse_registration(payload: Any) -> tuple[RegistrationInput, list[int], str 
     first_name, last_name, email = text("first_name"), text("last_name"), text("email")
     organisation, municipality = text("organisation"), text("municipality")
     accessibility_needs = text("accessibility_needs")
-    if "email" not in errors and email.strip():
-        try:
-            validate_email(email.strip(), check_deliverability=False)
-        except EmailNotValidError:
-            errors["email"] = _("Please enter a valid email address.")
+    # The address rules (valid, deliverable, normal form) are the service's, below.
     sector = payload.get("sector")
     if sector not in (None, "", *(s.value for s in Sector)):
         errors["sector"] = _("Must be one of: %(values)s.", values=", ".join(Sector))
@@ -137,18 +123,34 @@ def _error_response(error: RegistrationError):
 
 
 @bp.post("/events/<slug>/registrations")
-@limiter.limit(_rate_limit, key_func=get_remote_address, error_message=_rate_limit_message)
+@registration_limit
 def create_registration(slug: str):
-    """Register for an event: 201 with the registration, 409 or 422 with the reason."""
+    """Register for an event: 201 with the registration, 409 or 422 with the reason.
+
+    With an ``Idempotency-Key`` the same key and body answer with the registration the
+    first request created; another body with that key is refused (422).
+    """
     event = public_event_or_404(slug)
+    payload = request.get_json(silent=True)
     try:
-        applicant, session_ids, locale = parse_registration(request.get_json(silent=True))
-        registration = services.register(event, applicant, session_ids, locale or current_locale())
+        key = idempotency.checked_key(request.headers.get(idempotency.HEADER))
+        claim = idempotency.claim(event, key, payload) if key is not None else None
+        replayed = claim is not None and claim.registration is not None
+        if replayed:
+            registration = claim.registration
+        else:
+            applicant, session_ids, locale = parse_registration(payload)
+            registration = services.register(
+                event, applicant, session_ids, locale or current_locale()
+            )
+            if claim is not None:
+                claim.registration = registration
     except RegistrationError as error:
         db.session.rollback()
         return _error_response(error)
     db.session.commit()
-    return created_registration_json(registration), 201
+    headers = {"Idempotent-Replayed": "true"} if replayed else {}
+    return created_registration_json(registration), 201, headers
 
 
 # --- OpenAPI -------------------------------------------------------------------------
@@ -221,7 +223,15 @@ OPENAPI_SCHEMAS: dict[str, Any] = {
                 "type": "object",
                 "required": ["code", "message"],
                 "properties": {
-                    "code": {"type": "string", "enum": ["invalid", "overlap"]},
+                    "code": {
+                        "type": "string",
+                        "enum": [
+                            "invalid",
+                            "overlap",
+                            "invalid_idempotency_key",
+                            "idempotency_key_reused",
+                        ],
+                    },
                     "message": STRING,
                     "fields": {
                         "type": "object",
@@ -239,6 +249,28 @@ def _json(schema: dict[str, Any], description: str) -> dict[str, Any]:
     return {"description": description, "content": {"application/json": {"schema": schema}}}
 
 
+IDEMPOTENCY_KEY_PARAMETER = {
+    "name": idempotency.HEADER,
+    "in": "header",
+    "required": False,
+    "description": (
+        "A random value (e.g. a UUID) chosen by the client for this registration. Sent again "
+        "with the same body, it answers 201 with the registration the first request created "
+        "(as it is now, e.g. `cancelled` since), so a retry after a lost answer is safe; with "
+        "another body, 422 `idempotency_key_reused`. Only a request that created a "
+        "registration binds its key: a refused one (409, 422) is decided afresh when retried. "
+        "Keys are kept per event for 24 hours. Whoever repeats key and body gets the answer "
+        "with its links, so the key must be unguessable."
+    ),
+    "schema": {
+        "type": "string",
+        "minLength": 1,
+        "maxLength": idempotency.MAX_KEY_LENGTH,
+        "pattern": "^[\\x21-\\x7e]([\\x20-\\x7e]*[\\x21-\\x7e])?$",
+    },
+}
+
+
 OPENAPI_PATHS = {
     "/events/{slug}/registrations": {
         "post": {
@@ -249,15 +281,24 @@ OPENAPI_PATHS = {
                 "Confirmed while seats are free; when the event is full the person is "
                 "waitlisted (or refused with 409 `full` if the event keeps no waiting list). "
                 "A full workshop waitlists the person for that workshop only. Rate-limited "
-                "per client address."
+                "per client address, together with the registration form."
             ),
-            "parameters": [SLUG_PARAMETER],
+            "parameters": [SLUG_PARAMETER, IDEMPOTENCY_KEY_PARAMETER],
             "requestBody": {
                 "required": True,
                 "content": {"application/json": {"schema": ref("RegistrationRequest")}},
             },
             "responses": {
-                "201": _json(ref("CreatedRegistration"), "Registered (confirmed or waitlisted)."),
+                "201": {
+                    **_json(ref("CreatedRegistration"), "Registered (confirmed or waitlisted)."),
+                    "headers": {
+                        "Idempotent-Replayed": {
+                            "description": "`true` when this answer repeats an earlier one "
+                            "for the same Idempotency-Key.",
+                            "schema": {"type": "string", "enum": ["true"]},
+                        }
+                    },
+                },
                 "404": {"$ref": "#/components/responses/NotFound"},
                 "409": _json(
                     ref("Error"),
@@ -267,7 +308,9 @@ OPENAPI_PATHS = {
                 ),
                 "422": _json(
                     ref("RegistrationValidationError"),
-                    "Invalid input (`invalid`, `overlap`); `fields` says what is wrong.",
+                    "Invalid input (`invalid`, `overlap`; `fields` says what is wrong), a "
+                    "malformed Idempotency-Key (`invalid_idempotency_key`) or a key already "
+                    "used with another body (`idempotency_key_reused`). Nothing was changed.",
                 ),
                 "429": {"$ref": "#/components/responses/TooManyRequests"},
             },

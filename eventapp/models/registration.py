@@ -160,10 +160,36 @@ class RegistrationChange(Base):
     registration: Mapped[Registration] = relationship(back_populates="changes")
 
 
+class RegistrationIdempotencyKey(Base):
+    """An API client's ``Idempotency-Key`` for an event, and the registration it created.
+
+    Only a request that created a registration keeps its key: a refused one changed
+    nothing, so its retry is decided afresh. The unique (event, key) pair is the truth
+    when two requests with one key arrive at once.
+    """
+
+    __tablename__ = "registration_idempotency_key"
+    __table_args__ = (UniqueConstraint("event_id", "key"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    event_id: Mapped[int] = mapped_column(ForeignKey("event.id", ondelete="CASCADE"))
+    key: Mapped[str] = mapped_column(String(200))
+    # SHA-256 of the request body as canonical JSON: the same key with another body is refused.
+    fingerprint: Mapped[str] = mapped_column(String(64))
+    # Empty only inside the transaction that claims the key, before the registration exists.
+    registration_id: Mapped[int | None] = mapped_column(
+        ForeignKey("registration.id", ondelete="CASCADE"), index=True
+    )
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
+
+    registration: Mapped[Registration | None] = relationship()
+
+
 __all__ = [
     "ChoiceStatus",
     "Registration",
     "RegistrationChange",
+    "RegistrationIdempotencyKey",
     "RegistrationStatus",
     "Sector",
     "SessionChoice",

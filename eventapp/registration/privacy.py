@@ -7,7 +7,7 @@ from typing import Any
 
 from flask_babel import format_datetime
 from flask_babel import gettext as _
-from sqlalchemy import select, update
+from sqlalchemy import delete, select, update
 
 from eventapp.extensions import db
 from eventapp.models import (
@@ -15,6 +15,7 @@ from eventapp.models import (
     OutboxMessage,
     Registration,
     RegistrationChange,
+    RegistrationIdempotencyKey,
     ScanLog,
     new_token,
     utcnow,
@@ -121,6 +122,12 @@ def purge_event(event: Event, after_days: int, now: datetime | None = None) -> i
         )
         db.session.execute(
             update(ScanLog).where(ScanLog.registration_id.in_(ids)).values(response={})
+        )
+        # An idempotency key's fingerprint is a hash of the personal data that was sent.
+        db.session.execute(
+            delete(RegistrationIdempotencyKey).where(
+                RegistrationIdempotencyKey.registration_id.in_(ids)
+            )
         )
     db.session.flush()
     return len(ids)

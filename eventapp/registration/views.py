@@ -28,6 +28,7 @@ from eventapp.registration.forms import (
     registration_form,
     workshop_form,
 )
+from eventapp.registration.limits import registration_limit
 from eventapp.urls import calendar_url, manage_url, ticket_url
 
 
@@ -72,6 +73,7 @@ def _links(registration: Registration) -> dict[str, str | None]:
 
 
 @bp.route("/events/<slug>/register", methods=["GET", "POST"])
+@registration_limit
 def register(slug: str):
     """The registration form; on success, on to the confirmation page."""
     event = _public_event(slug)
@@ -148,6 +150,7 @@ def _manage_page(registration: Registration, form, status: int = 200) -> Respons
             workshop_seats=_seat_info(event),
             current_choices={c.session_id: c.status.value for c in registration.choices},
             changes_open=services.registration_open(event),
+            cancel_problem=services.cancellation_problem(registration),
             links=_links(registration),
             sector_labels=SECTOR_LABELS,
             dietary_labels=DIETARY_LABELS,
@@ -206,6 +209,9 @@ def cancel(token: str):
             flash(_("Your registration has been cancelled."), "success")
         return redirect(url_for(".manage", token=registration.manage_token), 303)
     if not registration.is_active:
+        return redirect(url_for(".manage", token=registration.manage_token))
+    if (problem := services.cancellation_problem(registration)) is not None:
+        flash(problem.message, "info")
         return redirect(url_for(".manage", token=registration.manage_token))
     return _private(
         render_template(
