@@ -5,11 +5,11 @@ from __future__ import annotations
 import pytest
 from openapi_core import OpenAPI
 from openapi_core.contrib.werkzeug import WerkzeugOpenAPIRequest, WerkzeugOpenAPIResponse
-from support import api_headers
+from support import api_headers, login
 from werkzeug.test import EnvironBuilder
 from werkzeug.wrappers import Request
 
-from eventapp.models import RegistrationStatus, Role, SessionKind
+from eventapp.models import EventStatus, RegistrationStatus, Role, SessionKind
 
 
 @pytest.fixture
@@ -82,3 +82,29 @@ def test_every_checkin_answer_matches_the_document(
     response = client.get("/api/v1/events/kongress/checkin/status")
     assert response.status_code == 401
     assert_valid(openapi, response)
+
+
+def test_door_answers_match_the_document(
+    client, openapi, headers, make_user, make_event, make_registration
+):
+    """event_cancelled, the door's search without contact details, and a too short query."""
+    make_event(slug="abgesagt", status=EventStatus.CANCELLED)
+    event = make_event(slug="kongress")
+    guest = make_registration(event, first_name="Anna")
+    payload = {"code": "nope", "event": "abgesagt"}
+    response = client.post("/api/v1/checkin/redeem", json=payload, headers=headers)
+    assert response.json["status"] == "event_cancelled"
+    assert_valid(openapi, response, payload)
+    for query, status in (("anna", 200), ("a", 422)):
+        response = client.get(f"/api/v1/events/kongress/checkin/search?q={query}", headers=headers)
+        assert response.status_code == status
+        assert_valid(openapi, response)
+    admin = api_headers(make_user(Role.ADMIN))
+    response = client.get("/api/v1/events/kongress/checkin/search?q=anna", headers=admin)
+    assert response.json["results"][0]["ticket_code"] == guest.ticket_code
+    assert_valid(openapi, response)
+    login(client, make_user(Role.CHECKIN))
+    payload = {"registration_id": guest.id, "event": "kongress"}
+    response = client.post("/api/v1/checkin/redeem", json=payload)
+    assert response.json["status"] == "ok"
+    assert_valid(openapi, response, payload)

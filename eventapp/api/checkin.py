@@ -9,6 +9,7 @@ from flask import g, request
 from eventapp.accounts.auth import api_auth
 from eventapp.api import bp
 from eventapp.checkin import services
+from eventapp.database import MAX_ID
 from eventapp.errors import json_error
 from eventapp.extensions import db
 from eventapp.models import Role
@@ -27,35 +28,75 @@ def _device(body: dict[str, Any]) -> str:
     return str(device).strip()[:MAX_DEVICE_LENGTH]
 
 
-def _scan_input(body: dict[str, Any] | None):
-    """The common fields of redeem and annul, or the 422 answer that explains what is wrong."""
+def _signed_in_on_the_page() -> bool:
+    """The request comes from the scanner page (session cookie), not from a bearer token.
+
+    ``api_auth`` takes the token whenever an Authorization header is sent.
+    """
+    return not request.headers.get("Authorization")
+
+
+def _registration_id(body: dict[str, Any]):
+    """The ``registration_id`` of a redeem sent instead of a code, or the answer refusing it."""
+    registration_id = body.get("registration_id")
+    if "code" in body:
+        return None, json_error(422, "invalid_body", "Send either code or registration_id.")
+    if (
+        not isinstance(registration_id, int)
+        or isinstance(registration_id, bool)
+        or not 0 < registration_id <= MAX_ID
+    ):
+        return None, json_error(
+            422, "invalid_registration_id", "registration_id must be a registration's id."
+        )
+    # A name search hit on the scanner page is checked in by id; a leaked token must not
+    # be able to check in a whole event by counting ids.
+    if not _signed_in_on_the_page():
+        return None, json_error(
+            403, "forbidden", "Check-in by registration_id is only for the scanner page."
+        )
+    return registration_id, None
+
+
+def _scan_input(body: dict[str, Any] | None, *, allow_registration_id: bool = False):
+    """The common fields of redeem and annul, or the 422 answer that explains what is wrong.
+
+    The first field is the code, or with ``allow_registration_id`` a registration id.
+    """
     if body is None:
         return None, json_error(422, "invalid_body", "Send a JSON object.")
     code, slug, list_ref = body.get("code"), body.get("event"), body.get("list", "entrance")
-    if not isinstance(code, str) or not code.strip():
+    if allow_registration_id and "registration_id" in body:
+        code, error = _registration_id(body)
+        if error is not None:
+            return None, error
+    elif not isinstance(code, str) or not code.strip():
         return None, json_error(422, "invalid_code", "code must be a non-empty string.")
+    else:
+        code = code.strip()
     if not isinstance(slug, str) or not slug:
         return None, json_error(422, "invalid_event", "event must be an event slug.")
     if not isinstance(list_ref, str | int) or isinstance(list_ref, bool):
         return None, json_error(422, "invalid_list", 'list must be "entrance" or a session id.')
-    return (code.strip(), slug, list_ref), None
+    return (code, slug, list_ref), None
 
 
 @bp.post("/checkin/redeem")
 @api_auth(*STAFF)
 def checkin_redeem():
     body = _body()
-    fields, error = _scan_input(body)
+    fields, error = _scan_input(body, allow_registration_id=True)
     if error is not None:
         return error
     nonce = body.get("nonce")
     if nonce is not None and (not isinstance(nonce, str) or len(nonce) > 80):
         return json_error(422, "invalid_nonce", "nonce must be a string of at most 80 characters.")
-    code, slug, list_ref = fields
+    subject, slug, list_ref = fields
+    scanned = {"registration_id": subject} if isinstance(subject, int) else {"code": subject}
     try:
         answer = services.redeem_ticket(
             event_slug=slug,
-            code=code,
+            **scanned,
             list_ref=list_ref,
             user_id=g.api_user.id,
             device=_device(body),
@@ -109,7 +150,17 @@ def checkin_search(slug: str):
     except services.CheckInError as exc:
         return json_error(exc.status, exc.code, exc.message)
     query = request.args.get("q", "")[:200]
-    return {"query": query, "results": services.search_registrations(event, query)}
+    try:
+        results = services.search_registrations(
+            event, query, contact_details=g.api_user.has_role(Role.ADMIN)
+        )
+    except services.SearchTooShort:
+        return json_error(
+            422,
+            "query_too_short",
+            f"Type at least {services.SEARCH_MIN_LENGTH} characters of a name or organisation.",
+        )
+    return {"query": query, "results": results}
 
 
 # --- OpenAPI ---------------------------------------------------------------------
@@ -158,6 +209,34 @@ OPENAPI_SCHEMAS: dict[str, Any] = {
             "device": {"type": "string", "description": "Label of the scanning device."},
         },
         "required": ["code", "event"],
+    },
+    "RedeemRequest": {
+        "type": "object",
+        "properties": {
+            "code": {"type": "string", "description": "Exactly what the QR code holds."},
+            "registration_id": {
+                "type": "integer",
+                "minimum": 1,
+                "description": (
+                    "Instead of code: a registration of this event found by name search. "
+                    "Only for the scanner page (session login); with a bearer token 403."
+                ),
+            },
+            "event": {"type": "string", "description": "The event's slug."},
+            "list": _LIST,
+            "nonce": {
+                "type": "string",
+                "maxLength": 80,
+                "description": (
+                    "Repeating a request with the same nonce returns the first answer, if "
+                    "code (or registration_id), event and list are the same; otherwise the "
+                    "request counts as a new scan."
+                ),
+            },
+            "device": {"type": "string", "description": "Label of the scanning device."},
+        },
+        "required": ["event"],
+        "oneOf": [{"required": ["code"]}, {"required": ["registration_id"]}],
     },
     "CheckInPerson": _PERSON,
     "RedeemResult": {
@@ -228,15 +307,15 @@ OPENAPI_SCHEMAS: dict[str, Any] = {
                         **_PERSON["properties"],
                         "first_name": {"type": "string"},
                         "last_name": {"type": "string"},
-                        "email": {"type": "string"},
+                        "email": {"type": "string", "description": "Admins only."},
                         "status": {
                             "type": "string",
                             "enum": ["confirmed", "waitlisted", "cancelled"],
                         },
                         "checked_in_at": _ISO_OR_NULL,
-                        "ticket_code": {"type": "string"},
+                        "ticket_code": {"type": "string", "description": "Admins only."},
                     },
-                    "required": ["id", "name", "status", "checked_in_at", "ticket_code"],
+                    "required": ["id", "name", "status", "checked_in_at"],
                 },
             },
         },
@@ -252,11 +331,14 @@ OPENAPI_PATHS: dict[str, Any] = {
             "operationId": "redeemTicket",
             "tags": ["check-in"],
             "summary": "Check a ticket holder in to the entrance or a session.",
-            "description": "Every scan is logged. Roles: admin, checkin.",
+            "description": (
+                "Every scan is logged. Roles: admin, checkin. Draft events are not open "
+                "to check-in (404); a cancelled event answers event_cancelled."
+            ),
             "security": _SECURITY,
             "requestBody": {
                 "required": True,
-                "content": {"application/json": {"schema": _ref("CheckInRequest")}},
+                "content": {"application/json": {"schema": _ref("RedeemRequest")}},
             },
             "responses": {
                 "200": _json(_ref("RedeemResult"), "The outcome of the scan."),
@@ -303,14 +385,26 @@ OPENAPI_PATHS: dict[str, Any] = {
             "operationId": "searchCheckIn",
             "tags": ["check-in"],
             "summary": "Find registrations by name, email or organisation.",
+            "description": (
+                "Door staff (role checkin) get no email addresses and no ticket codes, and "
+                "find someone by email only with the whole address; admins get both and "
+                "search in addresses too."
+            ),
             "security": _SECURITY,
             "parameters": [
                 _SLUG,
-                {"name": "q", "in": "query", "required": True, "schema": {"type": "string"}},
+                {
+                    "name": "q",
+                    "in": "query",
+                    "required": True,
+                    "description": "Words that must all match; one of at least 2 characters.",
+                    "schema": {"type": "string"},
+                },
             ],
             "responses": {
-                "200": _json(_ref("CheckInSearch"), "Up to 25 matches."),
+                "200": _json(_ref("CheckInSearch"), "Up to 20 matches."),
                 "404": {"$ref": "#/components/responses/NotFound"},
+                "422": {"$ref": "#/components/responses/UnprocessableEntity"},
                 **_ERRORS,
             },
         }

@@ -21,9 +21,15 @@ from eventapp.models import (
     SessionKind,
     User,
 )
+from eventapp.registration.applicant import normalize_email
 
 SEARCH_MIN_LENGTH = 2
-SEARCH_LIMIT = 25
+SEARCH_LIMIT = 20
+SEARCH_MAX_TERMS = 5
+
+
+class SearchTooShort(ValueError):
+    """A name search without a word of ``SEARCH_MIN_LENGTH`` characters: it would list everyone."""
 
 
 def event_iso(event: Event, moment: datetime | None) -> str | None:
@@ -96,54 +102,66 @@ def checkin_status(event: Event) -> dict[str, Any]:
     }
 
 
-def _like_any(term: str):
+def _like_any(term: str, *, match_email: bool):
     """Case-insensitive match of ``term`` against the searchable fields.
 
     SQLite's ``lower()`` folds only ASCII, so a few case variants of the term are
-    tried as well ("müller" still finds "Müller").
+    tried as well ("müller" still finds "Müller"). ``match_email`` adds the address
+    (part of it) to the fields; without it only a whole address matches.
     """
     escaped = term.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
     variants = {escaped, escaped.lower(), escaped.capitalize(), escaped.upper()}
-    columns = (
-        Registration.first_name,
-        Registration.last_name,
-        Registration.email,
-        Registration.organisation,
-    )
+    columns = [Registration.first_name, Registration.last_name, Registration.organisation]
+    if match_email:
+        columns.append(Registration.email)
     return or_(
         *(
             column.ilike(f"%{variant}%", escape="\\")
             for column in columns
             for variant in sorted(variants)
-        )
+        ),
+        Registration.email_normalized == normalize_email(term),
     )
 
 
-def search_registrations(event: Event, query: str, limit: int = SEARCH_LIMIT) -> list[dict]:
-    """The event's registrations with every word of ``query`` in name, email or organisation."""
-    terms = [t for t in query.split() if t][:5]
-    if len(" ".join(terms)) < SEARCH_MIN_LENGTH:
-        return []
+def search_registrations(
+    event: Event, query: str, *, contact_details: bool, limit: int = SEARCH_LIMIT
+) -> list[dict]:
+    """The event's registrations with every word of ``query`` in name, organisation or email.
+
+    Door staff (``contact_details=False``) need a name, not the data to copy a ticket or
+    to write to people: they get no email address and no ticket code, and an address
+    finds someone only when typed in full, so that letter-by-letter searches cannot
+    spell out anyone's address. Raises ``SearchTooShort`` without a word of two characters.
+    """
+    terms = [t[:100] for t in query.split()][:SEARCH_MAX_TERMS]
+    if not any(len(t) >= SEARCH_MIN_LENGTH for t in terms):
+        raise SearchTooShort(query)
     statement = (
         db.select(Registration)
-        .where(Registration.event_id == event.id, *(_like_any(t[:100]) for t in terms))
+        .where(
+            Registration.event_id == event.id,
+            *(_like_any(t, match_email=contact_details) for t in terms),
+        )
         .order_by(Registration.last_name, Registration.first_name, Registration.id)
         .limit(limit)
     )
-    return [
-        {
+    results = []
+    for r in db.session.execute(statement).scalars():
+        result = {
             "id": r.id,
             "name": r.name,
             "first_name": r.first_name,
             "last_name": r.last_name,
-            "email": r.email,
             "organisation": r.organisation,
             "status": r.status.value,
             "checked_in_at": event_iso(event, r.checked_in_at),
-            "ticket_code": r.ticket_code,
         }
-        for r in db.session.execute(statement).scalars()
-    ]
+        if contact_details:
+            result["email"] = r.email
+            result["ticket_code"] = r.ticket_code
+        results.append(result)
+    return results
 
 
 # --- the log page ------------------------------------------------------------------

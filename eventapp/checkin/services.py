@@ -4,7 +4,10 @@ Every outcome is decided here, so the API, the scanner page and the log page agr
 The truth about "checked in once" is the unique constraint on
 ``CheckIn(registration_id, list_key)``: two devices redeeming the same code at the
 same moment both try to insert, exactly one succeeds, the other answers
-``already_checked_in``. A nonce makes a retried request return its first answer.
+``already_checked_in``. A nonce makes a retried request return its first answer, but
+only a retry of the same scan: same code (or registration), event and list.
+
+Draft events are not open to check-in: for the scanner they do not exist.
 """
 
 from __future__ import annotations
@@ -16,6 +19,8 @@ from typing import Any
 from sqlalchemy.exc import IntegrityError
 
 from eventapp.checkin.queries import (  # re-exported: the services are the feature's interface
+    SEARCH_MIN_LENGTH,
+    SearchTooShort,
     checkin_status,
     current_check_ins,
     event_iso,
@@ -31,6 +36,7 @@ from eventapp.models import (
     CheckIn,
     ChoiceStatus,
     Event,
+    EventStatus,
     Registration,
     RegistrationStatus,
     ScanLog,
@@ -45,9 +51,11 @@ MAX_NONCE_LENGTH = 80
 
 
 __all__ = [
+    "SEARCH_MIN_LENGTH",
     "AnnulStatus",
     "CheckInError",
     "RedeemStatus",
+    "SearchTooShort",
     "annul_check_in",
     "checkin_status",
     "current_check_ins",
@@ -71,6 +79,7 @@ class RedeemStatus(enum.StrEnum):
     WRONG_EVENT = "wrong_event"
     NOT_REGISTERED_FOR_SESSION = "not_registered_for_session"
     UNKNOWN = "unknown"
+    EVENT_CANCELLED = "event_cancelled"
 
 
 class AnnulStatus(enum.StrEnum):
@@ -92,8 +101,14 @@ class CheckInError(ValueError):
 
 
 def event_by_slug(slug: str) -> Event:
-    """The event with this slug, else a 404 ``CheckInError``."""
-    event = db.session.execute(db.select(Event).where(Event.slug == slug)).scalar_one_or_none()
+    """The event with this slug if open to check-in (not a draft), else a 404 ``CheckInError``.
+
+    A draft is the organizers' work in progress: nobody is admitted to it, and door
+    staff learn nothing about it, not even that it exists.
+    """
+    event = db.session.execute(
+        db.select(Event).where(Event.slug == slug, Event.status != EventStatus.DRAFT)
+    ).scalar_one_or_none()
     if event is None:
         raise CheckInError(404, "event_not_found", "There is no event with this slug.")
     return event
@@ -208,6 +223,12 @@ def _decide(
     user_id: int | None,
     device: str,
 ) -> dict[str, Any]:
+    if event.status == EventStatus.CANCELLED:
+        # Nobody is admitted to a cancelled event, whatever the ticket says.
+        answer = {"status": RedeemStatus.EVENT_CANCELLED.value}
+        if registration is not None and registration.event_id == event.id:
+            answer["registration"] = _person(registration)
+        return answer
     if registration is None:
         return {"status": RedeemStatus.UNKNOWN.value}
     answer: dict[str, Any] = {"registration": _person(registration)}
@@ -254,19 +275,57 @@ def _log_scan(
     )
 
 
-def _stored_answer(user_id: int | None, nonce: str | None) -> dict[str, Any] | None:
+def _stored_answer(
+    user_id: int | None,
+    nonce: str | None,
+    *,
+    event: Event,
+    list_key: str,
+    code: str,
+    registration_id: int | None,
+) -> tuple[bool, dict[str, Any] | None]:
+    """Whether ``nonce`` is taken, and the first answer if this request repeats that scan.
+
+    A nonce replays only the scan it was first used with (same code or registration,
+    event and list). Otherwise replaying would hand out another ticket's answer, e.g.
+    ``ok`` for a cancelled ticket, and leave the real scan out of the log.
+    """
     if not nonce or user_id is None:
-        return None
+        return False, None
     log = db.session.execute(
         db.select(ScanLog).where(ScanLog.user_id == user_id, ScanLog.nonce == nonce)
     ).scalar_one_or_none()
-    return dict(log.response) if log is not None else None
+    if log is None:
+        return False, None
+    same_scan = (
+        log.action == "redeem"
+        and log.event_id == event.id
+        and log.list_key == list_key
+        and log.code == code[:MAX_CODE_LENGTH]
+        and (registration_id is None or log.registration_id == registration_id)
+    )
+    return True, dict(log.response) if same_scan else None
+
+
+def _hold_event(event: Event) -> None:
+    """Share-lock the event row until commit; the registration is read after this.
+
+    Cancelling locks the event row exclusively and then refuses anyone checked in. With
+    this lock a scan and a cancellation of the same person happen one after the other,
+    never both (a seat given away and used at the door). Scans do not block each other,
+    and the lock order (event, then registration) is the registration rules' own.
+    A no-op on SQLite, whose write transactions already run one at a time.
+    """
+    db.session.execute(
+        db.select(Event.id).where(Event.id == event.id).with_for_update(read=True, key_share=True)
+    )
 
 
 def redeem_ticket(
     *,
     event_slug: str,
-    code: str,
+    code: str = "",
+    registration_id: int | None = None,
     list_ref: Any = ENTRANCE,
     user_id: int | None,
     device: str = "",
@@ -274,27 +333,44 @@ def redeem_ticket(
 ) -> dict[str, Any]:
     """Check the holder of ``code`` in to a list of the event; the answer of the contract.
 
-    Logs the scan whatever its outcome. The caller commits.
+    Instead of a code, ``registration_id`` names a registration of this event (a name
+    search hit on the scanner page; door staff never see ticket codes). Logs the scan
+    whatever its outcome. The caller commits.
     """
     nonce = (nonce or "")[:MAX_NONCE_LENGTH] or None
-    stored = _stored_answer(user_id, nonce)
-    if stored is not None:
-        return stored
     event = event_by_slug(event_slug)
     list_key, session = resolve_list(event, list_ref)
-    registration = _registration_by_code(code)
-    try:
-        with db.session.begin_nested():
-            answer = _decide(event, registration, list_key, session, user_id, device)
-            answer["list"] = list_value(list_key)
-            _log_scan("redeem", event, registration, code, list_key, answer, user_id, device, nonce)
-    except IntegrityError:
-        # The same nonce arrived twice at once: the other request's answer is the answer.
-        stored = _stored_answer(user_id, nonce)
-        if stored is None:
-            raise
+    _hold_event(event)
+    if registration_id is not None:
+        code = ""
+        registration = registration_of_event(event, registration_id)
+    else:
+        registration = _registration_by_code(code)
+    scan = {"event": event, "list_key": list_key, "code": code, "registration_id": registration_id}
+    taken, stored = _stored_answer(user_id, nonce, **scan)
+    if stored is not None:
         return stored
-    return answer
+    if taken:
+        # The nonce belongs to another scan: this is a new scan, logged without it.
+        nonce = None
+    while True:
+        try:
+            with db.session.begin_nested():
+                answer = _decide(event, registration, list_key, session, user_id, device)
+                answer["list"] = list_value(list_key)
+                _log_scan(
+                    "redeem", event, registration, code, list_key, answer, user_id, device, nonce
+                )
+            return answer
+        except IntegrityError:
+            # The same nonce arrived twice at once: the other request's answer is the
+            # answer if it was the same scan; else this one is counted on its own.
+            taken, stored = _stored_answer(user_id, nonce, **scan)
+            if stored is not None:
+                return stored
+            if not taken:
+                raise
+            nonce = None
 
 
 # --- annul -----------------------------------------------------------------------

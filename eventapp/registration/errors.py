@@ -77,6 +77,13 @@ class RegistrationInactive(RegistrationError):
     status = 409
 
 
+class CancellationRefused(RegistrationError):
+    """Cancelling after check-in or after the event: the seat was used or can no longer be."""
+
+    code = "cannot_cancel"
+    status = 409
+
+
 class NotWaitlisted(RegistrationError):
     """A manual promotion of someone who is not waiting."""
 

@@ -18,6 +18,7 @@ from sqlalchemy.exc import IntegrityError
 
 from eventapp.extensions import db
 from eventapp.models import (
+    CheckIn,
     ChoiceStatus,
     Event,
     Registration,
@@ -28,6 +29,7 @@ from eventapp.models import (
 from eventapp.registration.applicant import (
     DIETARY_PREFERENCES,
     RegistrationInput,
+    mailing_address,
     normalize_email,
     validate_applicant,
 )
@@ -44,17 +46,21 @@ from eventapp.registration.availability import (
     workshop_slots,
 )
 from eventapp.registration.errors import (
+    CancellationRefused,
     DuplicateRegistration,
     EventFull,
     InvalidRegistration,
     NoSeatFree,
     NotWaitlisted,
+    RegistrationClosed,
+    RegistrationError,
     RegistrationInactive,
 )
 from eventapp.registration.waitlist import (
     admit,
     choice_summary,
     chosen_sessions,
+    event_over,
     fill_event,
     fill_sessions,
     lock_event,
@@ -67,6 +73,7 @@ __all__ = [
     "DIETARY_PREFERENCES",
     "RegistrationInput",
     "cancel_registration",
+    "cancellation_problem",
     "change_workshops",
     "choosable_workshops",
     "confirmed_count",
@@ -136,7 +143,7 @@ def register(
         status=status,
         first_name=applicant.first_name.strip(),
         last_name=applicant.last_name.strip(),
-        email=applicant.email.strip(),
+        email=mailing_address(applicant.email),
         email_normalized=email_normalized,
         organisation=applicant.organisation.strip(),
         sector=applicant.sector,
@@ -204,17 +211,47 @@ def _replay_or_refuse(existing: Registration, submission_key: str | None) -> Reg
     )
 
 
+def cancellation_problem(
+    registration: Registration, now: datetime | None = None
+) -> RegistrationError | None:
+    """Why ``registration`` cannot be cancelled (now), or None if it can.
+
+    The same for participants and organizers. Someone checked in (at the entrance or in
+    a workshop) has used the seat: giving it to the next person would put more people
+    in the room than it holds. After the event a seat is worth nothing, and promoting
+    someone would only send a mail about an event that is over. A mistaken scan is
+    undone in the check-in log first.
+    """
+    now = now or utcnow()
+    if registration.status == RegistrationStatus.CANCELLED:
+        return RegistrationInactive(_("This registration has already been cancelled."))
+    checked_in = db.session.execute(
+        select(CheckIn.id).where(CheckIn.registration_id == registration.id).limit(1)
+    ).first()
+    if checked_in is not None:
+        return CancellationRefused(
+            _("This registration has been checked in at the event and can no longer be cancelled.")
+        )
+    if event_over(registration.event, now):
+        return CancellationRefused(
+            _("The event is over; registrations can no longer be cancelled.")
+        )
+    return None
+
+
 def cancel_registration(
     registration: Registration, actor: str = "participant", now: datetime | None = None
 ) -> list[Registration]:
     """Cancel, free the seats and admit the first waiting people at once.
 
-    Returns the registrations admitted to the event because of this cancellation.
+    Refused after check-in and after the event (see ``cancellation_problem``). Returns
+    the registrations admitted to the event because of this cancellation.
     """
     event = lock_registration(registration)
     now = now or utcnow()
-    if registration.status == RegistrationStatus.CANCELLED:
-        raise RegistrationInactive(_("This registration has already been cancelled."))
+    # Decided under the lock: a check-in that commits first is seen here.
+    if (problem := cancellation_problem(registration, now)) is not None:
+        raise problem
     previous = registration.status
     freed = [c.session for c in registration.choices if c.status == ChoiceStatus.CONFIRMED]
     sessions = choice_summary(registration)
@@ -350,6 +387,10 @@ def promote(
     """
     event = lock_registration(registration)
     now = now or utcnow()
+    if event_over(event, now):
+        raise RegistrationClosed(
+            _("The event is over; nobody moves up from the waiting list any more.")
+        )
     if session_id is None:
         if registration.status != RegistrationStatus.WAITLISTED:
             raise NotWaitlisted(_("This person is not on the waiting list."))

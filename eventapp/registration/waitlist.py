@@ -114,6 +114,11 @@ def chosen_sessions(event: Event, session_ids: Iterable[int], *, keep: set[int])
     return ordered
 
 
+def event_over(event: Event, now: datetime) -> bool:
+    """The event has ended: from now on nobody moves up from a waiting list."""
+    return now >= event.ends_at
+
+
 def first_waiting_registration(event_id: int) -> Registration | None:
     return db.session.execute(
         select(Registration)
@@ -153,8 +158,13 @@ def fill_session(session: Session, now: datetime) -> list[SessionChoice]:
 
 
 def fill_sessions(sessions: Iterable[Session], now: datetime, actor: str, *, skip: int = 0):
-    """Fill each workshop and record ``session_promoted`` (not for registration ``skip``)."""
+    """Fill each workshop and record ``session_promoted`` (not for registration ``skip``).
+
+    Nothing moves up once the event is over.
+    """
     for session in sessions:
+        if event_over(session.event, now):
+            continue
         for choice in fill_session(session, now):
             if choice.registration_id != skip:
                 record_change(
@@ -173,8 +183,14 @@ def admit(registration: Registration, now: datetime, actor: str) -> None:
 
 
 def fill_event(event: Event, now: datetime, actor: str) -> list[Registration]:
-    """Admit waiting people in arrival order while the event has free seats."""
+    """Admit waiting people in arrival order while the event has free seats, until it ends.
+
+    After the end a seat is worth nothing, and admitting someone would mail them about
+    an event that is over.
+    """
     admitted: list[Registration] = []
+    if event_over(event, now):
+        return admitted
     while event.capacity is None or confirmed_count(event.id) < event.capacity:
         waiting = first_waiting_registration(event.id)
         if waiting is None:

@@ -96,9 +96,20 @@ def test_staff_scan_a_ticket_with_the_camera_then_see_it_already_used(
     expect(page.locator("#result-name")).to_have_text("Hakan Handscanner")
     expect(page.locator("#scan-input")).to_have_value("")
 
-    # A guest without the ticket: found by name, checked in with one tap.
+    # One letter finds nobody: the page says why instead of listing everyone.
+    page.fill("#search-input", "n")
+    expect(page.locator("#search-hint")).to_contain_text("at least 2 characters")
+    expect(page.locator("#search-results li")).to_have_count(0)
+
+    # A guest without the ticket: found by name, checked in with one tap. Door staff
+    # never get the ticket code; the tap sends the registration id.
     page.fill("#search-input", "namens")
-    page.locator(f"[data-registration-id='{no_ticket_id}'] button").click()
+    expect(page.locator("#search-hint")).to_be_hidden()
+    with page.expect_request("**/api/v1/checkin/redeem") as tap:
+        page.locator(f"[data-registration-id='{no_ticket_id}'] button").click()
+    sent = tap.value.post_data_json
+    assert sent["registration_id"] == no_ticket_id
+    assert "code" not in sent
     expect(result).to_have_attribute("data-status", "ok")
     expect(page.locator("#result-name")).to_have_text("Nora Namenssuche")
     expect(page.locator("#count-checked")).to_have_text("3")

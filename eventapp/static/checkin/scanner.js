@@ -2,7 +2,8 @@
  *
  * Every scan gets a nonce when it is made and keeps it through every retry, so the
  * server counts it once however often the network drops it. Unsent scans survive a
- * reload in localStorage.
+ * reload in localStorage. A name search hit is checked in by its registration id:
+ * door staff never see ticket codes.
  */
 (function () {
   "use strict";
@@ -26,6 +27,7 @@
     canvas: document.getElementById("camera-canvas"),
     search: document.getElementById("search-input"),
     results: document.getElementById("search-results"),
+    searchHint: document.getElementById("search-hint"),
     recent: document.getElementById("recent"),
     device: document.getElementById("device-input"),
     countChecked: document.getElementById("count-checked"),
@@ -190,7 +192,9 @@
   }
 
   function process(scan, attempt) {
-    var payload = { code: scan.code, event: cfg.event, list: scan.list, nonce: scan.nonce };
+    var payload = { event: cfg.event, list: scan.list, nonce: scan.nonce };
+    if (scan.registrationId) payload.registration_id = scan.registrationId;
+    else payload.code = scan.code;
     return postJSON(cfg.redeemUrl, payload)
       .then(function (response) {
         // Server trouble and rate limits are worth retrying; a refusal is not.
@@ -225,16 +229,23 @@
       });
   }
 
-  function redeem(code) {
-    code = String(code || "").trim();
-    if (!code) return;
-    var scan = { code: code, list: el.list.value, nonce: newNonce() };
+  function send(scan) {
     latestNonce = scan.nonce;
     pending.push(scan);
     savePending();
     el.result.className = "scan-result scan-result-busy";
     el.result.dataset.status = "busy";
     process(scan, 0);
+  }
+
+  function redeem(code) {
+    code = String(code || "").trim();
+    if (!code) return;
+    send({ code: code, list: el.list.value, nonce: newNonce() });
+  }
+
+  function redeemRegistration(registrationId) {
+    send({ registrationId: registrationId, list: el.list.value, nonce: newNonce() });
   }
 
   /* --- handheld scanner / keyboard ------------------------------------------------- */
@@ -427,25 +438,48 @@
       button.type = "button";
       button.className = "button search-check-in";
       button.textContent = messages.check_in;
-      button.addEventListener("click", function () { redeem(r.ticket_code); });
+      button.addEventListener("click", function () { redeemRegistration(r.id); });
       item.appendChild(button);
       el.results.appendChild(item);
     });
   }
 
+  function showSearchHint(text) {
+    el.searchHint.textContent = text || "";
+    el.searchHint.hidden = !text;
+  }
+
+  // The server wants one word of two characters; say so instead of sending the query.
+  function longEnough(query) {
+    return query.split(/\s+/).some(function (word) { return word.length >= 2; });
+  }
+
   function runSearch() {
     var query = el.search.value.trim();
     var seq = ++searchSeq;
-    if (query.length < 2) {
+    if (!longEnough(query)) {
       el.results.textContent = "";
+      showSearchHint(query ? messages.search_too_short : "");
       return;
     }
+    showSearchHint("");
     window.fetch(cfg.searchUrl + "?q=" + encodeURIComponent(query), {
       credentials: "same-origin",
       headers: { Accept: "application/json" },
     })
-      .then(function (response) { return response.ok ? response.json() : { results: [] }; })
-      .then(function (body) { if (seq === searchSeq) renderResults(body.results || []); })
+      .then(function (response) {
+        if (response.status === 422) return { results: [], tooShort: true };
+        return response.ok ? response.json() : { results: [] };
+      })
+      .then(function (body) {
+        if (seq !== searchSeq) return;
+        if (body.tooShort) {
+          el.results.textContent = "";
+          showSearchHint(messages.search_too_short);
+          return;
+        }
+        renderResults(body.results || []);
+      })
       .catch(function () { /* offline: keep what is shown */ });
   }
 
