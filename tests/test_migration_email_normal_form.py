@@ -1,0 +1,88 @@
+"""Migration 0004 brings addresses stored under the old rule into the normal form."""
+
+from __future__ import annotations
+
+import unicodedata
+from datetime import UTC, datetime, timedelta
+
+from sqlalchemy import create_engine, insert, select
+from test_migrations import empty_database, flask  # noqa: F401  (fixture)
+
+from eventapp.config import database_url as normalize
+from eventapp.models import Event, Registration, User
+
+NFD_JOERG = unicodedata.normalize("NFD", "jörg.müller@example.org")
+START = datetime(2027, 5, 16, 7, 0, tzinfo=UTC)
+
+
+def _registration(event_id: int, email: str, key: str, status: str = "confirmed") -> dict:
+    return {
+        "event_id": event_id,
+        "status": status,
+        "first_name": "Jörg",
+        "last_name": "Müller",
+        "email": email,
+        "email_normalized": key,
+    }
+
+
+def test_stored_addresses_get_the_new_normal_form_and_collisions_are_left_alone(
+    empty_database,  # noqa: F811
+    tmp_path,
+):
+    assert flask(empty_database, "db", "upgrade", "0003", instance=tmp_path).returncode == 0
+    engine = create_engine(normalize(empty_database, ""))
+    registration, user = Registration.__table__, User.__table__
+    try:
+        with engine.begin() as connection:
+            event_id = connection.execute(
+                insert(Event.__table__).values(
+                    kind="congress",
+                    slug="kongress",
+                    title="Fachkongress",
+                    starts_at=START,
+                    ends_at=START + timedelta(hours=8),
+                    capacity=100,
+                    status="published",
+                )
+            ).inserted_primary_key[0]
+            rows = [
+                # What the old rule (strip and lower) stored for three spellings.
+                _registration(event_id, NFD_JOERG, NFD_JOERG),
+                _registration(event_id, "Karl@EXAMPLE.org", "karl@example.org"),
+                _registration(event_id, "\u212aarl@example.org", "\u212aarl@example.org"),
+                _registration(event_id, "anna@xn--exmple-cua.org", "anna@xn--exmple-cua.org"),
+            ]
+            ids = [
+                connection.execute(insert(registration).values(r)).inserted_primary_key[0]
+                for r in rows
+            ]
+            connection.execute(
+                insert(user).values(
+                    email="\u212aarl@example.org",
+                    password_hash="x",
+                    role="admin",
+                    session_id="s" * 43,
+                )
+            )
+
+        upgrade = flask(empty_database, "db", "upgrade", instance=tmp_path)
+        assert upgrade.returncode == 0, upgrade.stderr
+
+        with engine.connect() as connection:
+            stored = {
+                row.id: (row.email, row.email_normalized)
+                for row in connection.execute(select(registration))
+            }
+            account = connection.execute(select(user.c.email)).scalar_one()
+        joerg, karl, kelvin, anna = ids
+        assert stored[joerg] == ("jörg.müller@example.org", "jörg.müller@example.org")
+        assert stored[karl] == ("Karl@example.org", "karl@example.org")
+        # The Kelvin-sign spelling is the same person as Karl: it would break the unique
+        # index, so it stays as it was and is reported for an organizer to resolve.
+        assert stored[kelvin] == ("\u212aarl@example.org", "\u212aarl@example.org")
+        assert "registration" in upgrade.stdout and str(kelvin) in upgrade.stdout
+        assert stored[anna] == ("anna@exämple.org", "anna@exämple.org")
+        assert account == "karl@example.org"
+    finally:
+        engine.dispose()
