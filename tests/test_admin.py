@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from clock import CONGRESS_YEAR
 from flask import url_for
 from support import PASSWORD, audit_actions, choose, count, login_with_csrf, workshop
 
@@ -128,8 +129,8 @@ def event_form(**overrides):
         "title": "Besuch in Fürth",
         "slug": "besuch-fuerth",
         "timezone": "Europe/Berlin",
-        "starts_at": "2027-06-10T10:00",
-        "ends_at": "2027-06-10T14:30",
+        "starts_at": f"{CONGRESS_YEAR}-06-10T10:00",
+        "ends_at": f"{CONGRESS_YEAR}-06-10T14:30",
         "venue": "Rathaus Fürth",
         "capacity": "25",
         "waitlist_enabled": "y",
@@ -143,8 +144,8 @@ def test_creating_an_event_stores_local_times_as_utc_and_logs_it(admin_client, a
     assert response.status_code == 302
     event = db.session.execute(db.select(Event)).scalar_one()
     assert event.status == EventStatus.DRAFT
-    assert event.starts_at == datetime(2027, 6, 10, 8, 0, tzinfo=UTC)  # CEST is UTC+2
-    assert event.ends_at == datetime(2027, 6, 10, 12, 30, tzinfo=UTC)
+    assert event.starts_at == datetime(CONGRESS_YEAR, 6, 10, 8, 0, tzinfo=UTC)  # CEST is UTC+2
+    assert event.ends_at == datetime(CONGRESS_YEAR, 6, 10, 12, 30, tzinfo=UTC)
     entry = db.session.execute(db.select(AuditEntry)).scalar_one()
     assert (entry.action, entry.user_id, entry.object_id) == ("event.create", admin.id, event.id)
     assert entry.before is None and entry.after["title"] == "Besuch in Fürth"
@@ -153,13 +154,16 @@ def test_creating_an_event_stores_local_times_as_utc_and_logs_it(admin_client, a
 @pytest.mark.parametrize(
     "overrides",
     [
-        {"ends_at": "2027-06-10T09:00"},  # before the start
+        {"ends_at": f"{CONGRESS_YEAR}-06-10T09:00"},  # before the start
         {"slug": "Nicht Gültig"},
         {"title": ""},
         {"timezone": "Mars/Olympus"},
         {"starts_at": "morgen"},
         {"capacity": "0"},
-        {"registration_opens_at": "2027-05-01T00:00", "registration_closes_at": "2027-04-01T00:00"},
+        {
+            "registration_opens_at": f"{CONGRESS_YEAR}-05-01T00:00",
+            "registration_closes_at": f"{CONGRESS_YEAR}-04-01T00:00",
+        },
     ],
 )
 def test_an_invalid_event_is_refused_with_a_message_and_nothing_is_saved(admin_client, overrides):
@@ -181,9 +185,13 @@ def test_a_taken_slug_is_refused(admin_client, make_event):
 def test_editing_an_event_logs_only_what_changed(admin_client, make_event):
     event = make_event(title="Alt")
     page = admin_client.get(f"/admin/events/{event.id}/edit").get_data(as_text=True)
-    assert 'value="2027-05-16T09:00"' in page  # shown in Berlin time
+    assert f'value="{CONGRESS_YEAR}-05-16T09:00"' in page  # shown in Berlin time
     data = event_form(title="Neu", slug=event.slug, kind="congress", timezone="Europe/Berlin")
-    data.update(starts_at="2027-05-16T09:00", ends_at="2027-05-16T17:00", capacity="200")
+    data.update(
+        starts_at=f"{CONGRESS_YEAR}-05-16T09:00",
+        ends_at=f"{CONGRESS_YEAR}-05-16T17:00",
+        capacity="200",
+    )
     assert admin_client.post(f"/admin/events/{event.id}/edit", data=data).status_code == 302
     db.session.refresh(event)
     assert event.title == "Neu"
@@ -208,7 +216,7 @@ def test_lowering_the_capacity_below_the_confirmed_people_warns(
 
 def test_an_invalid_edit_changes_nothing(admin_client, make_event):
     event = make_event(title="Alt")
-    data = event_form(title="Neu", slug=event.slug, ends_at="2027-06-10T09:00")
+    data = event_form(title="Neu", slug=event.slug, ends_at=f"{CONGRESS_YEAR}-06-10T09:00")
     assert admin_client.post(f"/admin/events/{event.id}/edit", data=data).status_code == 422
     db.session.expire_all()
     assert db.session.get(Event, event.id).title == "Alt"
@@ -271,15 +279,23 @@ def test_the_chart_counts_registrations_per_local_day_with_gaps(make_event, make
 
     event = make_event()
     # 23:30 UTC on 1 May is already 2 May in Bürstadt.
-    for moment in ("2027-05-01T23:30", "2027-05-02T08:00", "2027-05-05T12:00"):
+    for moment in (
+        f"{CONGRESS_YEAR}-05-01T23:30",
+        f"{CONGRESS_YEAR}-05-02T08:00",
+        f"{CONGRESS_YEAR}-05-05T12:00",
+    ):
         make_registration(event, created_at=datetime.fromisoformat(moment).replace(tzinfo=UTC))
-    chart = registrations_chart(event, today=datetime(2027, 5, 6).date())
+    chart = registrations_chart(event, today=datetime(CONGRESS_YEAR, 5, 6).date())
     assert chart.total == 3 and chart.maximum == 2 and not chart.by_week
     counts = {bar.label: bar.count for bar in chart.bars}
     assert len(counts) == 14  # at least two weeks wide
-    assert counts["2027-05-02"] == 2 and counts["2027-05-05"] == 1 and counts["2027-05-03"] == 0
-    tall = next(bar for bar in chart.bars if bar.label == "2027-05-02")
-    half = next(bar for bar in chart.bars if bar.label == "2027-05-05")
+    assert (
+        counts[f"{CONGRESS_YEAR}-05-02"] == 2
+        and counts[f"{CONGRESS_YEAR}-05-05"] == 1
+        and counts[f"{CONGRESS_YEAR}-05-03"] == 0
+    )
+    tall = next(bar for bar in chart.bars if bar.label == f"{CONGRESS_YEAR}-05-02")
+    half = next(bar for bar in chart.bars if bar.label == f"{CONGRESS_YEAR}-05-05")
     assert tall.height == pytest.approx(2 * half.height)
 
 
@@ -288,8 +304,8 @@ def test_the_chart_switches_to_weeks_for_long_periods(make_event, make_registrat
 
     event = make_event()
     for day in (1, 40, 100):
-        created = datetime(2027, 1, 1, 12, tzinfo=UTC) + timedelta(days=day)
+        created = datetime(CONGRESS_YEAR, 1, 1, 12, tzinfo=UTC) + timedelta(days=day)
         make_registration(event, created_at=created)
-    chart = registrations_chart(event, today=datetime(2027, 5, 1).date())
+    chart = registrations_chart(event, today=datetime(CONGRESS_YEAR, 5, 1).date())
     assert chart.by_week and sum(bar.count for bar in chart.bars) == 3
     assert all(bar.width <= 24 for bar in chart.bars)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 import pytest
+from clock import CONGRESS_YEAR
 from support import audit_actions, choose, count, workshop
 
 from eventapp.extensions import db
@@ -26,8 +27,8 @@ def session_form(event, **overrides):
         "title": "Werkstatt C: Umwelt",
         "kind": "workshop",
         "abstract": "Grün im Quartier",
-        "starts_at": "2027-05-16T11:00",
-        "ends_at": "2027-05-16T12:30",
+        "starts_at": f"{CONGRESS_YEAR}-05-16T11:00",
+        "ends_at": f"{CONGRESS_YEAR}-05-16T12:30",
         "track_id": str(event.tracks[0].id),
         "room_id": "0",
         "speaker_ids": [str(event.speakers[0].id)],
@@ -44,7 +45,7 @@ def test_creating_a_session_converts_times_and_links_speakers(admin_client, make
     session = db.session.execute(
         db.select(Session).where(Session.title == "Werkstatt C: Umwelt")
     ).scalar_one()
-    assert session.starts_at == datetime(2027, 5, 16, 9, 0, tzinfo=UTC)
+    assert session.starts_at == datetime(CONGRESS_YEAR, 5, 16, 9, 0, tzinfo=UTC)
     assert session.room_id is None and session.track_id == event.tracks[0].id
     assert [s.name for s in session.speakers] == ["Dr. Erika Beispiel"]
     assert audit_actions() == ["session.create"]
@@ -56,7 +57,7 @@ def test_a_double_booked_room_or_time_outside_the_event_warns_but_saves(
 ):
     event = make_programme()
     busy_room = workshop(event).room  # Werkstatt A: 11:00–12:30 local
-    data = session_form(event, room_id=str(busy_room.id), ends_at="2027-05-16T19:00")
+    data = session_form(event, room_id=str(busy_room.id), ends_at=f"{CONGRESS_YEAR}-05-16T19:00")
     response = admin_client.post(
         f"/admin/events/{event.id}/sessions/new", data=data, follow_redirects=True
     )
@@ -70,7 +71,7 @@ def test_a_double_booked_room_or_time_outside_the_event_warns_but_saves(
 @pytest.mark.parametrize(
     "overrides",
     [
-        {"ends_at": "2027-05-16T10:00"},
+        {"ends_at": f"{CONGRESS_YEAR}-05-16T10:00"},
         {"title": " "},
         {"kind": "party"},
         {"capacity": "-3"},
@@ -105,13 +106,13 @@ def test_editing_a_session_moves_it_and_tells_its_participants(
     session = workshop(event)
     choose(make_registration(event), session)
     page = admin_client.get(f"/admin/sessions/{session.id}/edit").get_data(as_text=True)
-    assert 'value="2027-05-16T11:00"' in page
-    data = session_form(event, title=session.title, starts_at="2027-05-16T13:00")
-    data.update(ends_at="2027-05-16T14:00", room_id=str(session.room_id), capacity="30")
+    assert f'value="{CONGRESS_YEAR}-05-16T11:00"' in page
+    data = session_form(event, title=session.title, starts_at=f"{CONGRESS_YEAR}-05-16T13:00")
+    data.update(ends_at=f"{CONGRESS_YEAR}-05-16T14:00", room_id=str(session.room_id), capacity="30")
     assert admin_client.post(f"/admin/sessions/{session.id}/edit", data=data).status_code == 302
     db.session.expire_all()
     session = db.session.get(Session, session.id)
-    assert session.starts_at == datetime(2027, 5, 16, 11, 0, tzinfo=UTC)
+    assert session.starts_at == datetime(CONGRESS_YEAR, 5, 16, 11, 0, tzinfo=UTC)
     assert session.sequence == 1
     kinds = db.session.execute(db.select(OutboxMessage.kind)).scalars().all()
     assert kinds == ["programme_changed"]

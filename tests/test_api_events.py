@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
+from clock import CONGRESS_YEAR
 from support import choose
 
 from eventapp import capacity
@@ -67,12 +68,14 @@ def test_list_shows_published_congress_and_site_visits_soonest_first(client, mak
 
 
 def test_event_times_carry_a_utc_offset(client, make_event):
-    make_event(slug="kongress", starts_at=datetime(2027, 5, 16, 6, 30, tzinfo=UTC))
+    make_event(slug="kongress", starts_at=datetime(CONGRESS_YEAR, 5, 16, 6, 30, tzinfo=UTC))
 
     item = client.get("/api/v1/events").get_json()[0]
 
-    assert item["starts_at"] == "2027-05-16T08:30:00+02:00"
-    assert datetime.fromisoformat(item["starts_at"]) == datetime(2027, 5, 16, 6, 30, tzinfo=UTC)
+    assert item["starts_at"] == f"{CONGRESS_YEAR}-05-16T08:30:00+02:00"
+    assert datetime.fromisoformat(item["starts_at"]) == datetime(
+        CONGRESS_YEAR, 5, 16, 6, 30, tzinfo=UTC
+    )
     assert item["timezone"] == "Europe/Berlin"
 
 

@@ -6,6 +6,7 @@ import re
 from datetime import UTC, datetime
 
 import pytest
+from clock import CONGRESS_YEAR
 from flask_babel import force_locale
 from support import readable_text
 
@@ -40,8 +41,8 @@ def test_dates_follow_the_language(client, make_event):
     german = readable_text(client.get("/events/kongress"))
     english = readable_text(client.get("/events/kongress?lang=en"))
 
-    assert "16. Mai 2027" in german and "09:00" in german
-    assert "May 16, 2027" in english and "9:00 AM" in english
+    assert f"16. Mai {CONGRESS_YEAR}" in german and "09:00" in german
+    assert f"May 16, {CONGRESS_YEAR}" in english and "9:00 AM" in english
     assert "Events" in english  # the navigation label, in English
 
 
@@ -135,14 +136,17 @@ def test_switch_requires_a_csrf_token(make_app):
 def test_filters_show_times_in_the_events_zone(app, make_event):
     event = make_event(timezone="Europe/Berlin")
     abroad = make_event(timezone="America/New_York")
-    moment = datetime(2027, 5, 16, 7, 0, tzinfo=UTC)
+    moment = datetime(CONGRESS_YEAR, 5, 16, 7, 0, tzinfo=UTC)
 
     with app.test_request_context("/"), force_locale("de"):
         assert localtime(moment, event) == "09:00"
         assert localtime(moment, abroad) == "03:00"
-        assert localdate(moment, event) == "16. Mai 2027"
-        assert localdate(datetime(2027, 5, 16, 23, 30, tzinfo=UTC), event) == "17. Mai 2027"
-        assert localtimerange(moment, datetime(2027, 5, 16, 8, 30, tzinfo=UTC), event) == (
+        assert localdate(moment, event) == f"16. Mai {CONGRESS_YEAR}"
+        assert (
+            localdate(datetime(CONGRESS_YEAR, 5, 16, 23, 30, tzinfo=UTC), event)
+            == f"17. Mai {CONGRESS_YEAR}"
+        )
+        assert localtimerange(moment, datetime(CONGRESS_YEAR, 5, 16, 8, 30, tzinfo=UTC), event) == (
             "09:00\u201310:30"
         )
         assert "09:00" in localdatetime(moment, event)

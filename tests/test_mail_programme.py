@@ -6,6 +6,7 @@ from datetime import timedelta
 
 import icalendar
 import pytest
+from clock import CONGRESS_DATE, CONGRESS_YEAR, weekday
 from support import outbox, part, with_workshop
 
 from eventapp.extensions import db
@@ -43,8 +44,9 @@ def test_moved_workshop_tells_only_those_who_chose_it(
     assert bystander.email not in {e.rcpt_tos[0] for e in smtp_server.envelopes}
     text = mail.get_body(("plain",)).get_content()
     # 09:00 UTC is 11:00 in Bürstadt; the workshop moved to 12:00.
-    assert "Before: Werkstatt A: Teilhabe – Sunday, May 16, 2027, 11:00–12:30" in text
-    assert "Now: Werkstatt A: Teilhabe – Sunday, May 16, 2027, 12:00–13:30" in text
+    day = f"{weekday(CONGRESS_DATE, 'en')}, May 16, {CONGRESS_YEAR}"
+    assert f"Before: Werkstatt A: Teilhabe – {day}, 11:00–12:30" in text
+    assert f"Now: Werkstatt A: Teilhabe – {day}, 12:00–13:30" in text
     ics = icalendar.Calendar.from_ical(part(mail, "text/calendar").get_content())
     from eventapp.feeds.ical import session_uid
 

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import unicodedata
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 
+from clock import CONGRESS_DAY
 from sqlalchemy import create_engine, insert, select
 from test_migrations import empty_database, flask  # noqa: F401  (fixture)
 
@@ -12,7 +13,7 @@ from eventapp.config import database_url as normalize
 from eventapp.models import Event, Registration, User
 
 NFD_JOERG = unicodedata.normalize("NFD", "jörg.müller@example.org")
-START = datetime(2027, 5, 16, 7, 0, tzinfo=UTC)
+START = CONGRESS_DAY
 
 
 def _registration(event_id: int, email: str, key: str, status: str = "confirmed") -> dict:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from clock import CONGRESS_YEAR
 from sqlalchemy.exc import IntegrityError, StatementError
 
 from eventapp.extensions import db
@@ -42,7 +43,7 @@ def test_event_slug_is_unique(make_event):
 
 
 def test_event_must_end_after_it_starts(app):
-    start = datetime(2027, 5, 16, 7, tzinfo=UTC)
+    start = datetime(CONGRESS_YEAR, 5, 16, 7, tzinfo=UTC)
     _commit_fails(
         Event(kind=EventKind.SITE_VISIT, slug="x", title="X", starts_at=start, ends_at=start)
     )
@@ -50,7 +51,7 @@ def test_event_must_end_after_it_starts(app):
 
 @pytest.mark.parametrize("capacity", [0, -5])
 def test_event_capacity_must_be_positive(app, capacity):
-    start = datetime(2027, 5, 16, 7, tzinfo=UTC)
+    start = datetime(CONGRESS_YEAR, 5, 16, 7, tzinfo=UTC)
     _commit_fails(
         Event(
             kind=EventKind.CONGRESS,
@@ -98,7 +99,7 @@ def test_room_capacity_must_be_positive_and_names_unique_per_event(make_event):
 
 
 def test_session_needs_an_existing_event(app):
-    start = datetime(2027, 5, 16, 7, tzinfo=UTC)
+    start = datetime(CONGRESS_YEAR, 5, 16, 7, tzinfo=UTC)
     _commit_fails(
         Session(
             event_id=9999,
@@ -132,7 +133,7 @@ def test_times_come_back_timezone_aware_in_utc(make_event):
 
 
 def test_naive_datetimes_are_refused(app):
-    naive = datetime(2027, 5, 16, 9)
+    naive = datetime(CONGRESS_YEAR, 5, 16, 9)
     db.session.add(
         Event(
             kind=EventKind.CONGRESS,

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import re
-from datetime import date
 
 import pytest
+from clock import CONGRESS_DATE
 from openapi_core import OpenAPI
 from openapi_core.contrib.werkzeug import WerkzeugOpenAPIRequest, WerkzeugOpenAPIResponse
 from openapi_core.validation.response.exceptions import InvalidData
@@ -99,7 +99,7 @@ def test_document_is_assembled_from_the_same_pieces_as_served(app, document):
 
 
 def test_events_list_matches_the_document(app, client, openapi):
-    load_demo(date(2027, 5, 16))
+    load_demo(CONGRESS_DATE)
     db.session.commit()
 
     response = client.get(f"{API_PREFIX}/events")
@@ -110,7 +110,7 @@ def test_events_list_matches_the_document(app, client, openapi):
 
 
 def test_event_detail_matches_the_document(app, client, openapi):
-    load_demo(date(2027, 5, 16))
+    load_demo(CONGRESS_DATE)
     db.session.commit()
 
     response = client.get(f"{API_PREFIX}/events/fachkongress-buerstadt")

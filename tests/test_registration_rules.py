@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 
 import pytest
+from clock import CONGRESS_DAY
 from sqlalchemy import select
 
 from eventapp.extensions import db
@@ -29,7 +30,8 @@ from eventapp.registration.errors import (
 )
 from eventapp.registration.services import RegistrationInput, register
 
-NOW = datetime(2027, 3, 1, 9, 0, tzinfo=UTC)
+# While registration is open: after today, before the congress.
+NOW = CONGRESS_DAY - timedelta(days=30)
 
 
 pytestmark = pytest.mark.usefixtures("english")

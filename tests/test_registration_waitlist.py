@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 
 import pytest
+from clock import CONGRESS_DAY
 from sqlalchemy import select
 
 from eventapp.extensions import db
@@ -26,7 +27,8 @@ from eventapp.registration.errors import (
 )
 from eventapp.registration.services import RegistrationInput
 
-NOW = datetime(2027, 3, 1, 9, 0, tzinfo=UTC)
+# While registration is open: after today, before the congress.
+NOW = CONGRESS_DAY - timedelta(days=30)
 LATER = NOW + timedelta(days=1)
 
 

@@ -7,6 +7,7 @@ import io
 import pypdf
 import pytest
 import zxingcpp
+from clock import CONGRESS_DATE, CONGRESS_YEAR, weekday
 from PIL import Image
 from support import choose, workshop
 
@@ -53,7 +54,7 @@ def test_ticket_page_shows_qr_name_event_and_workshops(client, registration):
     assert "Zofia Łukasiewicz" in page
     assert registration.event.title in page
     assert "Bürgerhaus Bürstadt" in page
-    assert "Sunday, May 16, 2027, 09:00–17:00" in page
+    assert f"{weekday(CONGRESS_DATE, 'en')}, May 16, {CONGRESS_YEAR}, 09:00–17:00" in page
     assert "Werkstatt A: Teilhabe" in page
     assert "Werkstatt B: Lebensqualität" in page
     with client.get("/static/tickets/ticket.css") as stylesheet:

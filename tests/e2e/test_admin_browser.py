@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from clock import CONGRESS_YEAR
 from playwright.sync_api import expect
 from support import log_in_browser
 
@@ -33,8 +34,8 @@ def test_organizer_creates_a_session_that_shows_in_the_programme_and_its_feed(
     page.fill("#title", TITLE)
     page.select_option("#kind", "panel")
     page.fill("#abstract", "Wie Ehrenamt das Quartier trägt.")
-    page.fill("#starts_at", "2027-05-16T14:00")
-    page.fill("#ends_at", "2027-05-16T15:00")
+    page.fill("#starts_at", f"{CONGRESS_YEAR}-05-16T14:00")
+    page.fill("#ends_at", f"{CONGRESS_YEAR}-05-16T15:00")
     page.select_option("#track_id", str(track_id))
     page.select_option("#room_id", str(room_id))
     page.select_option("#speaker_ids", [str(speaker_id)])
@@ -52,4 +53,4 @@ def test_organizer_creates_a_session_that_shows_in_the_programme_and_its_feed(
     assert feed.headers["content-type"].startswith("text/calendar")
     ics = feed.text().replace("\r\n ", "")  # unfold long lines (RFC 5545)
     assert f"SUMMARY:{TITLE}" in ics
-    assert "DTSTART;TZID=Europe/Berlin:20270516T140000" in ics
+    assert f"DTSTART;TZID=Europe/Berlin:{CONGRESS_YEAR}0516T140000" in ics
