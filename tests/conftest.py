@@ -5,8 +5,6 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-import time
-import urllib.request
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -15,7 +13,7 @@ from typing import Any
 import pytest
 from clock import CONGRESS_DAY
 from sqlalchemy import text
-from support import PASSWORD, SmtpSink, free_port, login
+from support import PASSWORD, SmtpSink, free_port, login, wait_until_serving
 
 from eventapp import create_app
 from eventapp.extensions import db
@@ -372,16 +370,7 @@ def live_server(app, database_url: str, instance_path: str) -> Iterator[str]:
         env=env,
     )
     url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 30
-    while True:
-        try:
-            with urllib.request.urlopen(url + "/healthz", timeout=2):
-                break
-        except OSError:
-            if process.poll() is not None or time.monotonic() > deadline:
-                process.kill()
-                raise RuntimeError("the test server did not start") from None
-            time.sleep(0.2)
+    wait_until_serving(url, process)
     yield url
     process.terminate()
     process.wait(timeout=15)

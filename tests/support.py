@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import re
 import socket
+import subprocess
 import threading
+import time
+import urllib.request
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from email.message import EmailMessage
@@ -94,6 +97,28 @@ def record(registration, kind: str = "registered", **detail) -> None:
 
 def count(model) -> int:
     return db.session.execute(db.select(db.func.count()).select_from(model)).scalar_one()
+
+
+def api_error(response) -> dict:
+    """The contract's error object of a JSON answer, checked for its shape."""
+    body = response.get_json()
+    assert set(body) == {"error"}
+    assert {"code", "message"} <= set(body["error"])
+    return body["error"]
+
+
+def wait_until_serving(url: str, process: subprocess.Popen, seconds: float = 30) -> None:
+    """Wait until the server at ``url`` answers ``/healthz``; kill it if it never does."""
+    deadline = time.monotonic() + seconds
+    while True:
+        try:
+            with urllib.request.urlopen(url + "/healthz", timeout=2):
+                return
+        except OSError:
+            if process.poll() is not None or time.monotonic() > deadline:
+                process.kill()
+                raise RuntimeError("the test server did not start") from None
+            time.sleep(0.2)
 
 
 def audit_actions() -> list[str]:

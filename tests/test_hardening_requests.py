@@ -16,7 +16,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from support import api_headers, count, free_port
+from support import api_headers, count, free_port, wait_until_serving
 
 from eventapp.config import ConfigurationError, from_environment
 from eventapp.extensions import db
@@ -390,16 +390,7 @@ def gunicorn(app, database_url, instance_path) -> Iterator[tuple[str, subprocess
         stderr=subprocess.DEVNULL,
     )
     url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 30
-    while True:
-        try:
-            with urllib.request.urlopen(url + "/healthz", timeout=2):
-                break
-        except OSError:
-            if process.poll() is not None or time.monotonic() > deadline:
-                process.kill()
-                raise RuntimeError("gunicorn did not start") from None
-            time.sleep(0.2)
+    wait_until_serving(url, process)
     yield url, process
     process.terminate()
     process.wait(timeout=15)

@@ -6,6 +6,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 from sqlalchemy import func, select
+from support import api_error
 
 from eventapp.extensions import db
 from eventapp.models import EventStatus, Registration, SessionKind
@@ -25,13 +26,6 @@ def url(event) -> str:
 
 def count() -> int:
     return db.session.execute(select(func.count(Registration.id))).scalar_one()
-
-
-def error(response) -> dict:
-    body = response.get_json()
-    assert set(body) == {"error"}
-    assert {"code", "message"} <= set(body["error"])
-    return body["error"]
 
 
 def test_created_registration_follows_the_contract(client, make_programme):
@@ -72,7 +66,7 @@ def test_same_email_twice_is_409(client, make_event):
     assert client.post(url(event), json=BODY).status_code == 201
     response = client.post(url(event), json={**BODY, "email": " MEHMET@example.org"})
     assert response.status_code == 409
-    assert error(response)["code"] == "duplicate"
+    assert api_error(response)["code"] == "duplicate"
     assert count() == 1
 
 
@@ -92,7 +86,7 @@ def test_closed_cancelled_or_full_event_is_409(client, make_event, make_registra
     before = count()
     response = client.post(url(event), json=BODY)
     assert response.status_code == 409
-    assert error(response)["code"] == code
+    assert api_error(response)["code"] == code
     assert count() == before
 
 
@@ -115,7 +109,7 @@ def test_invalid_input_is_422_with_field_details(client, make_event, body, field
     event = make_event()
     response = client.post(url(event), json=body)
     assert response.status_code == 422
-    assert set(error(response)["fields"]) == fields
+    assert set(api_error(response)["fields"]) == fields
     assert count() == 0
 
 
@@ -124,7 +118,7 @@ def test_overlapping_workshops_are_422(client, make_programme):
     ids = [s.id for s in event.sessions if s.kind == SessionKind.WORKSHOP]
     response = client.post(url(event), json={**BODY, "session_ids": ids})
     assert response.status_code == 422
-    assert error(response)["code"] == "overlap"
+    assert api_error(response)["code"] == "overlap"
     assert count() == 0
 
 
@@ -132,14 +126,14 @@ def test_overlapping_workshops_are_422(client, make_programme):
 def test_a_body_that_is_no_json_object_is_422(client, make_event, data):
     response = client.post(url(make_event()), data=data, content_type="application/json")
     assert response.status_code == 422
-    assert error(response)["code"] == "invalid"
+    assert api_error(response)["code"] == "invalid"
 
 
 def test_unknown_or_draft_event_is_404(client, make_event):
     assert client.post("/api/v1/events/nope/registrations", json=BODY).status_code == 404
     response = client.post(url(make_event(status=EventStatus.DRAFT)), json=BODY)
     assert response.status_code == 404
-    assert error(response)["code"]
+    assert api_error(response)["code"]
     assert count() == 0
 
 
@@ -178,8 +172,8 @@ class TestRateLimit:
         assert answers == [201, 201, 201]
         response = client.post(url(event) + "?lang=en", json={**BODY, "email": "p9@example.org"})
         assert response.status_code == 429
-        assert error(response)["code"] == "too_many_requests"
-        assert error(response)["message"].startswith("Too many registrations")
+        assert api_error(response)["code"] == "too_many_requests"
+        assert api_error(response)["message"].startswith("Too many registrations")
         assert response.headers.get("Retry-After")
         assert count() == 3
         other = client.post(
