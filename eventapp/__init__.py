@@ -70,7 +70,7 @@ def register_extensions(app: Flask) -> None:
 def register_blueprints(app: Flask) -> None:
     from eventapp import i18n
     from eventapp.accounts import bp as accounts_bp
-    from eventapp.admin import bp as admin_bp
+    from eventapp.admin.routes import bp as admin_bp
     from eventapp.api import bp as api_bp
     from eventapp.checkin import bp as checkin_bp
     from eventapp.errors import register_error_handlers

@@ -1,4 +1,9 @@
-"""The organizer back office."""
+"""The organizer back office: its blueprint and guard, the dashboard, the audit log, shared helpers.
+
+The management views live beside their features (``programme/``, ``registration/management/``,
+``mail/views.py``) and hang on this one blueprint: one guard covers the whole back office and
+every endpoint keeps its ``admin.`` name. ``eventapp.admin.routes`` gathers them.
+"""
 
 from flask import Blueprint
 
@@ -13,15 +18,3 @@ bp = Blueprint("admin", __name__, url_prefix="/admin")
 def require_admin() -> None:
     """Guard every back-office route at once, so a new view cannot be left open by mistake."""
     return None
-
-
-from eventapp.admin import (  # noqa: E402, F401
-    views_audit,
-    views_catalogue,
-    views_dashboard,
-    views_events,
-    views_exports,
-    views_mail,
-    views_programme,
-    views_registrations,
-)

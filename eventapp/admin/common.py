@@ -6,9 +6,9 @@ from flask import abort, flash, request
 from flask_login import current_user
 from flask_wtf import FlaskForm
 
-from eventapp.admin.services import AdminError
 from eventapp.extensions import db
 from eventapp.models import User
+from eventapp.programme.editing import AdminError
 
 # Far beyond any real list, and small enough that the row offset fits every database.
 MAX_PAGE = 100_000

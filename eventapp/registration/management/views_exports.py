@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from flask import Response, render_template, request
 
-from eventapp.admin import badges, bp, exports, registrations
+from eventapp.admin import bp
 from eventapp.extensions import db
 from eventapp.models import Event, Session
+from eventapp.registration.management import badges, exports, roster
 
 CSV_TYPE = "text/csv"  # the response adds "; charset=utf-8" to text types
 XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -30,9 +31,7 @@ def _download(table: exports.Table, filename: str, fmt: str) -> Response:
 def exports_page(event_id: int):
     """Links to every list of the event."""
     event = db.get_or_404(Event, event_id)
-    return render_template(
-        "admin/exports.html", event=event, workshops=registrations.workshops(event)
-    )
+    return render_template("admin/exports.html", event=event, workshops=roster.workshops(event))
 
 
 @bp.get(f"/events/<int:event_id>/registrations.{FORMAT}")

@@ -5,8 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 from eventapp.admin import audit
-from eventapp.admin.services import AdminError, actor_name
 from eventapp.models import Registration, User
+from eventapp.programme.editing import AdminError, actor_name
 from eventapp.registration import services as registration_services
 from eventapp.registration.errors import RegistrationError
 

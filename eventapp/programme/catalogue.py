@@ -7,9 +7,9 @@ from typing import Any
 from flask_babel import gettext as _
 
 from eventapp.admin import audit
-from eventapp.admin.services import AdminError, flush_or_refuse
 from eventapp.extensions import db
 from eventapp.models import Event, Room, Session, Speaker, Track, User
+from eventapp.programme.editing import AdminError, flush_or_refuse
 
 CATALOGUE_FIELDS: dict[type, tuple[str, ...]] = {
     Track: ("name", "colour", "position"),

@@ -13,9 +13,9 @@ from flask_babel import gettext as _
 from openpyxl import Workbook
 from openpyxl.styles import Font
 
-from eventapp.admin import registrations
 from eventapp.admin.forms import sector_label
 from eventapp.models import Event, RegistrationStatus, Session
+from eventapp.registration.management import roster
 
 BOM = "\ufeff"
 DELIMITERS = {"comma": ",", "semicolon": ";"}
@@ -62,7 +62,7 @@ def _status_label(status: RegistrationStatus) -> str:
 
 def registrations_table(event: Event) -> Table:
     """Every registration of the event, with its workshops and entrance check-in."""
-    check_ins = registrations.entrance_check_ins(event)
+    check_ins = roster.entrance_check_ins(event)
     table = Table(
         name=_("Registrations"),
         header=[
@@ -83,7 +83,7 @@ def registrations_table(event: Event) -> Table:
             _("Checked in at"),
         ],
     )
-    for reg in registrations.participants(event):
+    for reg in roster.participants(event):
         seats = [c.session.title for c in reg.choices if c.status == "confirmed"]
         waiting = [c.session.title for c in reg.choices if c.status == "waitlisted"]
         check_in = check_ins.get(reg.id)
@@ -123,7 +123,7 @@ def attendance_table(session: Session) -> Table:
             _("Signature"),
         ],
     )
-    for reg, check_in in registrations.workshop_attendees(session):
+    for reg, check_in in roster.workshop_attendees(session):
         table.rows.append(
             [
                 reg.last_name,
@@ -139,7 +139,7 @@ def attendance_table(session: Session) -> Table:
 
 def checkin_table(event: Event) -> Table:
     """Everyone with a seat at the door, and whether and when they came in."""
-    check_ins = registrations.entrance_check_ins(event)
+    check_ins = roster.entrance_check_ins(event)
     table = Table(
         name=_("Check-in"),
         header=[
@@ -151,7 +151,7 @@ def checkin_table(event: Event) -> Table:
             _("Checked in by"),
         ],
     )
-    confirmed = registrations.participants(event, status=RegistrationStatus.CONFIRMED.value)
+    confirmed = roster.participants(event, status=RegistrationStatus.CONFIRMED.value)
     for reg in confirmed:
         check_in = check_ins.get(reg.id)
         by = ""

@@ -10,12 +10,12 @@ from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 
 from eventapp.admin import bp
-from eventapp.admin import catalogue as items_service
 from eventapp.admin.common import acting_user, refuse
 from eventapp.admin.forms import ConfirmForm, RoomForm, SpeakerForm, TrackForm, catalogue_values
-from eventapp.admin.services import AdminError
 from eventapp.extensions import db
 from eventapp.models import Event, Room, Speaker, Track
+from eventapp.programme import catalogue as items_service
+from eventapp.programme.editing import AdminError
 
 
 @dataclass(frozen=True)

@@ -9,11 +9,12 @@ from typing import Any
 
 from flask_babel import gettext as _
 
-from eventapp.admin import audit, registrations
-from eventapp.admin.services import AdminError
+from eventapp.admin import audit
 from eventapp.mail import services as mail_services
 from eventapp.models import Event, OutboxMessage, Registration, RegistrationStatus, User
+from eventapp.programme.editing import AdminError
 from eventapp.registration.applicant import text_problem
+from eventapp.registration.management import roster
 
 PREVIEW_NAMES = 10
 
@@ -39,7 +40,7 @@ def recipients(event: Event, filters: dict[str, Any]) -> list[Registration]:
     """The participants a bulk email reaches: active, not anonymized, matching the filters."""
     return [
         reg
-        for reg in registrations.participants(event, **filters)
+        for reg in roster.participants(event, **filters)
         if reg.is_active and reg.anonymized_at is None
     ]
 
@@ -93,16 +94,3 @@ def resend_confirmation(user: User, registration: Registration) -> OutboxMessage
     message = mail_services.enqueue(kind, registration, {"resent": True})
     audit.record(user, "registration.resend_confirmation", registration, None, {"kind": str(kind)})
     return message
-
-
-def retry(user: User, message_id: int | None) -> int:
-    """Send failed messages again: one by id, or all of them; returns how many."""
-    if message_id is None:
-        count = mail_services.retry_failed()
-    else:
-        count = 1 if mail_services.retry_message(message_id) else 0
-    if count:
-        audit.record_action(
-            user, "mail.retry", "outbox_message", message_id, None, {"requeued": count}
-        )
-    return count

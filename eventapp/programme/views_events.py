@@ -5,11 +5,12 @@ from __future__ import annotations
 from flask import flash, redirect, render_template, url_for
 from flask_babel import gettext as _
 
-from eventapp.admin import bp, services
+from eventapp.admin import bp
 from eventapp.admin.common import acting_user, flash_warnings, refuse
 from eventapp.admin.forms import ConfirmForm, EventForm, EventStatusForm
 from eventapp.extensions import db
 from eventapp.models import Event, EventStatus
+from eventapp.programme import editing as services
 
 
 @bp.route("/events/new", methods=["GET", "POST"])

@@ -10,8 +10,8 @@ from reportlab.lib.units import mm
 from reportlab.lib.utils import ImageReader, simpleSplit
 from reportlab.pdfgen.canvas import Canvas
 
-from eventapp.admin import registrations
 from eventapp.models import Event, Registration, RegistrationStatus
+from eventapp.registration.management import roster
 from eventapp.tickets.pdf import pdf_fonts
 from eventapp.tickets.services import qr_png
 
@@ -60,7 +60,7 @@ def _badge(canvas: Canvas, event: Event, person: Registration) -> None:
 
 def badge_people(event: Event) -> list[Registration]:
     """Confirmed participants in alphabetical order: the order badges are laid out on the table."""
-    return registrations.participants(event, status=RegistrationStatus.CONFIRMED.value)
+    return roster.participants(event, status=RegistrationStatus.CONFIRMED.value)
 
 
 def badges_pdf(event: Event) -> bytes:

@@ -6,8 +6,7 @@ from flask import flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from wtforms.fields.choices import SelectChoice
 
-from eventapp.admin import bp, registrations
-from eventapp.admin import registration_actions as actions
+from eventapp.admin import bp
 from eventapp.admin.common import acting_user, page_number, refuse
 from eventapp.admin.forms import (
     ConfirmForm,
@@ -16,10 +15,11 @@ from eventapp.admin.forms import (
     RegistrationSearchForm,
     sector_label,
 )
-from eventapp.admin.services import AdminError
 from eventapp.extensions import db
 from eventapp.models import Event, Registration
+from eventapp.programme.editing import AdminError
 from eventapp.registration.availability import waitlist_position, workshop_positions
+from eventapp.registration.management import actions, roster
 
 PER_PAGE = 50
 
@@ -31,7 +31,7 @@ def registration_list(event_id: int):
     form = RegistrationSearchForm(request.args).for_event(event)
     filters = form.filters() if form.validate() else {}
     page = db.paginate(
-        registrations.participants_query(event, **filters),
+        roster.participants_query(event, **filters),
         page=page_number(),
         per_page=PER_PAGE,
         max_per_page=200,
@@ -51,7 +51,7 @@ def registration_detail(registration_id: int):
     ]
     move_form.to_session_id.choices = [
         SelectChoice(str(s.id), s.title)
-        for s in registrations.workshops(registration.event)
+        for s in roster.workshops(registration.event)
         if s.id not in chosen and not s.is_cancelled
     ]
     return render_template(
@@ -60,7 +60,7 @@ def registration_detail(registration_id: int):
         event=registration.event,
         position=waitlist_position(registration),
         workshop_positions=workshop_positions(registration),
-        check_ins=registrations.registration_check_ins(registration),
+        check_ins=roster.registration_check_ins(registration),
         move_form=move_form,
         confirm_form=ConfirmForm(),
         sector_label=sector_label,

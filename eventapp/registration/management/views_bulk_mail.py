@@ -7,15 +7,12 @@ from flask_babel import gettext as _
 from flask_babel import ngettext
 
 from eventapp.admin import bp
-from eventapp.admin import bulk_mail as mailing
-from eventapp.admin.common import acting_user, page_number, refuse
-from eventapp.admin.forms import ACTIVE, BulkMailForm, ConfirmForm, RetryForm
-from eventapp.admin.services import AdminError
+from eventapp.admin.common import acting_user, refuse
+from eventapp.admin.forms import ACTIVE, BulkMailForm, ConfirmForm
 from eventapp.extensions import db
-from eventapp.mail import services as mail_services
 from eventapp.models import Event, Registration
-
-PER_PAGE = 50
+from eventapp.programme.editing import AdminError
+from eventapp.registration.management import bulk_mail as mailing
 
 
 def _bulk_form(event: Event) -> BulkMailForm:
@@ -81,32 +78,3 @@ def registration_resend(registration_id: int):
             db.session.commit()
             flash(_("The confirmation was queued for sending."), "success")
     return redirect(url_for("admin.registration_detail", registration_id=registration_id))
-
-
-@bp.get("/outbox")
-def outbox():
-    """How much mail waits, and the messages that failed, with a way to send them again."""
-    page = db.paginate(mail_services.failed_messages(), page=page_number(), per_page=PER_PAGE)
-    return render_template(
-        "admin/outbox.html",
-        counts=mail_services.outbox_counts(),
-        page=page,
-        form=RetryForm(),
-        args={},
-    )
-
-
-@bp.post("/outbox/retry")
-def outbox_retry():
-    """Requeue one failed message (``message_id``) or all of them."""
-    form = RetryForm()
-    if form.validate_on_submit():
-        count = mailing.retry(acting_user(), form.message_id.data)
-        db.session.commit()
-        flash(
-            ngettext(
-                "%(num)d message will be sent again.", "%(num)d messages will be sent again.", count
-            ),
-            "success",
-        )
-    return redirect(url_for("admin.outbox"))

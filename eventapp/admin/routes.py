@@ -1,0 +1,16 @@
+"""Every back-office view, imported so that its routes are on ``admin.bp`` before registration.
+
+The feature packages import ``eventapp.admin`` for the blueprint; gathering them here rather
+than in ``eventapp/admin/__init__.py`` keeps the imports running one way.
+"""
+
+from eventapp.admin import bp, views_audit, views_dashboard  # noqa: F401
+from eventapp.mail import views as mail_views  # noqa: F401
+from eventapp.programme import views_catalogue, views_events, views_programme  # noqa: F401
+from eventapp.registration.management import (  # noqa: F401
+    views_bulk_mail,
+    views_exports,
+    views_registrations,
+)
+
+__all__ = ["bp"]

@@ -1,0 +1,44 @@
+"""The outbox page of the back office: what waits, what failed, and sending it again."""
+
+from __future__ import annotations
+
+from flask import flash, redirect, render_template, url_for
+from flask_babel import ngettext
+
+from eventapp.admin import bp
+from eventapp.admin.common import acting_user, page_number
+from eventapp.admin.forms import RetryForm
+from eventapp.extensions import db
+from eventapp.mail import management
+from eventapp.mail import services as mail_services
+
+PER_PAGE = 50
+
+
+@bp.get("/outbox")
+def outbox():
+    """How much mail waits, and the messages that failed, with a way to send them again."""
+    page = db.paginate(mail_services.failed_messages(), page=page_number(), per_page=PER_PAGE)
+    return render_template(
+        "admin/outbox.html",
+        counts=mail_services.outbox_counts(),
+        page=page,
+        form=RetryForm(),
+        args={},
+    )
+
+
+@bp.post("/outbox/retry")
+def outbox_retry():
+    """Requeue one failed message (``message_id``) or all of them."""
+    form = RetryForm()
+    if form.validate_on_submit():
+        count = management.retry(acting_user(), form.message_id.data)
+        db.session.commit()
+        flash(
+            ngettext(
+                "%(num)d message will be sent again.", "%(num)d messages will be sent again.", count
+            ),
+            "success",
+        )
+    return redirect(url_for("admin.outbox"))
