@@ -8,6 +8,7 @@ from flask_wtf import FlaskForm
 
 from eventapp.extensions import db
 from eventapp.models import User
+from eventapp.numbers import whole_number
 from eventapp.programme.editing import AdminError
 
 # Far beyond any real list, and small enough that the row offset fits every database.
@@ -16,13 +17,12 @@ MAX_PAGE = 100_000
 
 def page_number() -> int:
     """``?page=`` for ``db.paginate``: not a number means the first page, as there."""
-    raw = request.args.get("page", "")
-    # isascii: str.isdigit() also accepts digits like "²" that int() refuses.
-    if not (raw.isascii() and raw.isdigit()):
+    number = whole_number(request.args.get("page"))
+    if number is None:
         return 1
-    if len(raw) > 9 or int(raw) > MAX_PAGE:
+    if number > MAX_PAGE:
         abort(404)
-    return int(raw)
+    return number
 
 
 def acting_user() -> User:

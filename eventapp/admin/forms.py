@@ -40,6 +40,7 @@ from eventapp.models import (
     Sector,
     SessionKind,
 )
+from eventapp.numbers import whole_number
 from eventapp.registration.forms import MULTILINE, ONE_LINE, SECTOR_LABELS
 
 LOCAL_FORMATS = ["%Y-%m-%dT%H:%M", "%Y-%m-%dT%H:%M:%S"]
@@ -51,7 +52,10 @@ def optional_int(value: Any) -> int | None:
     """Coerce a select's value; the empty choice means none."""
     if value in (None, "", "None", "0", 0):
         return None
-    return int(value)
+    number = whole_number(str(value))
+    if number is None:
+        raise ValueError(value)  # WTForms shows it as a choice that is not offered
+    return number
 
 
 def valid_timezone(_form: FlaskForm, field: StringField) -> None:

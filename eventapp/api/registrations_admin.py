@@ -15,6 +15,8 @@ from eventapp.api.schemas import ref
 from eventapp.errors import json_error
 from eventapp.extensions import db
 from eventapp.models import Event, Registration, RegistrationStatus, Role
+from eventapp.numbers import number_in_range
+from eventapp.registration.search import matches, search_terms
 
 DEFAULT_PER_PAGE = 50
 MAX_PER_PAGE = 200
@@ -26,10 +28,7 @@ def _positive_int(name: str, default: int, maximum: int) -> int | None:
     raw = request.args.get(name)
     if raw is None or raw == "":
         return default
-    # isascii: str.isdigit() also accepts digits like "²" that int() refuses.
-    if not (raw.isascii() and raw.isdigit()) or len(raw) > 9 or not 1 <= int(raw) <= maximum:
-        return None
-    return int(raw)
+    return number_in_range(raw, 1, maximum)
 
 
 @bp.get("/events/<slug>/registrations")
@@ -59,6 +58,9 @@ def list_registrations(slug: str):
                 422, "invalid_status", "status must be confirmed, waitlisted or cancelled."
             )
         query = query.where(Registration.status == RegistrationStatus(status))
+    terms = search_terms(request.args.get("q", ""))
+    if terms:
+        query = query.where(matches(terms))
     result = db.paginate(query, page=page, per_page=per_page, error_out=False)
     return {
         "registrations": [registration_json(r) for r in result.items],
@@ -114,6 +116,13 @@ OPENAPI_PATHS: dict[str, Any] = {
                     "in": "query",
                     "required": False,
                     "schema": {"type": "string", "enum": [s.value for s in RegistrationStatus]},
+                },
+                {
+                    "name": "q",
+                    "in": "query",
+                    "required": False,
+                    "schema": {"type": "string"},
+                    "description": "Every word in name, organisation or email address.",
                 },
             ],
             "responses": {

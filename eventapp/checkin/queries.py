@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, or_
+from sqlalchemy import func
 
 from eventapp.extensions import db
 from eventapp.models import (
@@ -21,11 +21,10 @@ from eventapp.models import (
     SessionKind,
     User,
 )
-from eventapp.registration.applicant import normalize_email
+from eventapp.registration.search import matches, search_terms
 
 SEARCH_MIN_LENGTH = 2
 SEARCH_LIMIT = 20
-SEARCH_MAX_TERMS = 5
 
 
 class SearchTooShort(ValueError):
@@ -102,28 +101,6 @@ def checkin_status(event: Event) -> dict[str, Any]:
     }
 
 
-def _like_any(term: str, *, match_email: bool):
-    """Case-insensitive match of ``term`` against the searchable fields.
-
-    SQLite's ``lower()`` folds only ASCII, so a few case variants of the term are
-    tried as well ("müller" still finds "Müller"). ``match_email`` adds the address
-    (part of it) to the fields; without it only a whole address matches.
-    """
-    escaped = term.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-    variants = {escaped, escaped.lower(), escaped.capitalize(), escaped.upper()}
-    columns = [Registration.first_name, Registration.last_name, Registration.organisation]
-    if match_email:
-        columns.append(Registration.email)
-    return or_(
-        *(
-            column.ilike(f"%{variant}%", escape="\\")
-            for column in columns
-            for variant in sorted(variants)
-        ),
-        Registration.email_normalized == normalize_email(term),
-    )
-
-
 def search_registrations(
     event: Event, query: str, *, contact_details: bool, limit: int = SEARCH_LIMIT
 ) -> list[dict]:
@@ -134,14 +111,14 @@ def search_registrations(
     finds someone only when typed in full, so that letter-by-letter searches cannot
     spell out anyone's address. Raises ``SearchTooShort`` without a word of two characters.
     """
-    terms = [t[:100] for t in query.split()][:SEARCH_MAX_TERMS]
+    terms = search_terms(query)
     if not any(len(t) >= SEARCH_MIN_LENGTH for t in terms):
         raise SearchTooShort(query)
     statement = (
         db.select(Registration)
         .where(
             Registration.event_id == event.id,
-            *(_like_any(t, match_email=contact_details) for t in terms),
+            matches(terms, match_email=contact_details),
         )
         .order_by(Registration.last_name, Registration.first_name, Registration.id)
         .limit(limit)

@@ -45,7 +45,10 @@ from eventapp.models import (
     SessionKind,
     utcnow,
 )
+from eventapp.numbers import whole_number
+from eventapp.registration.search import registration_by_code
 
+# The scan log keeps at most this much of what a scanner sent (the column's length).
 MAX_CODE_LENGTH = 200
 MAX_NONCE_LENGTH = 80
 
@@ -119,12 +122,12 @@ def resolve_list(event: Event, list_ref: Any) -> tuple[str, Session | None]:
     if list_ref is None or list_ref == "" or list_ref == ENTRANCE:
         return ENTRANCE, None
     text = str(list_ref).removeprefix("session:")
-    # isascii: str.isdigit() also accepts digits like '²' that int() refuses.
-    if isinstance(list_ref, bool) or not (text.isascii() and text.isdigit()) or len(text) > 12:
+    session_id = None if isinstance(list_ref, bool) or len(text) > 12 else whole_number(text)
+    if session_id is None:
         raise CheckInError(422, "invalid_list", 'The list must be "entrance" or a session id.')
-    if int(text) > MAX_ID:
+    if session_id > MAX_ID:
         raise CheckInError(422, "invalid_list", "This event has no session with that id.")
-    session = db.session.get(Session, int(text))
+    session = db.session.get(Session, session_id)
     if session is None or session.event_id != event.id:
         raise CheckInError(422, "invalid_list", "This event has no session with that id.")
     return f"session:{session.id}", session
@@ -152,14 +155,6 @@ def registration_of_event(event: Event, registration_id: int) -> Registration | 
     """A registration, if it belongs to the event."""
     registration = db.session.get(Registration, registration_id)
     return registration if registration and registration.event_id == event.id else None
-
-
-def _registration_by_code(code: str) -> Registration | None:
-    if not code or len(code) > MAX_CODE_LENGTH:
-        return None
-    return db.session.execute(
-        db.select(Registration).where(Registration.ticket_code == code)
-    ).scalar_one_or_none()
 
 
 def _existing_check_in(registration: Registration, list_key: str) -> CheckIn | None:
@@ -345,7 +340,7 @@ def redeem_ticket(
         code = ""
         registration = registration_of_event(event, registration_id)
     else:
-        registration = _registration_by_code(code)
+        registration = registration_by_code(code)
     scan = {"event": event, "list_key": list_key, "code": code, "registration_id": registration_id}
     taken, stored = _stored_answer(user_id, nonce, **scan)
     if stored is not None:
@@ -382,7 +377,7 @@ def annul_check_in(
     """Undo a check-in (a mistaken scan); logged like a scan. The caller commits."""
     event = event_by_slug(event_slug)
     list_key, _session = resolve_list(event, list_ref)
-    registration = _registration_by_code(code)
+    registration = registration_by_code(code)
     answer: dict[str, Any]
     if registration is None:
         answer = {"status": AnnulStatus.UNKNOWN.value}

@@ -7,6 +7,7 @@ from flask_babel import gettext as _
 
 from eventapp.feeds import bp, links, services
 from eventapp.feeds.cache import Feed
+from eventapp.numbers import whole_number
 
 for helper in (
     links.event_calendar_links,
@@ -35,9 +36,10 @@ def _track_id() -> int | None:
     raw = request.args.get("track", "").strip()
     if not raw:
         return None
-    if not (raw.isascii() and raw.isdigit()):
+    track_id = whole_number(raw)
+    if track_id is None:
         abort(400, _("The track must be given by its number, e.g. ?track=3."))
-    return int(raw)
+    return track_id
 
 
 @bp.get("/calendar.ics")

@@ -14,6 +14,7 @@ from sqlalchemy.orm import selectinload
 
 from eventapp.extensions import db
 from eventapp.models import Event, EventStatus, Room, Session, Speaker, Track, utcnow
+from eventapp.numbers import whole_number
 from eventapp.registration import availability
 
 # Drafts are the organizers' work in progress; cancelled events stay visible with a banner.
@@ -69,9 +70,10 @@ def session_seats_left(sessions: list[Session]) -> dict[int, int | None]:
 
 def parse_track_filter(event: Event, raw: str | None) -> Track | None:
     """The event's track named by ``?track=``; anything else means "all tracks"."""
-    if not raw or not (raw.isascii() and raw.isdigit()):
+    track_id = whole_number(raw)
+    if track_id is None:
         return None
-    return next((t for t in event.tracks if t.id == int(raw)), None)
+    return next((t for t in event.tracks if t.id == track_id), None)
 
 
 @dataclass

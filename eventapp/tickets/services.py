@@ -11,7 +11,6 @@ import qrcode.image.svg
 from babel.dates import format_date
 from qrcode.constants import ERROR_CORRECT_M
 
-from eventapp.extensions import db
 from eventapp.models import (
     ChoiceStatus,
     Event,
@@ -22,19 +21,8 @@ from eventapp.models import (
     SessionChoice,
 )
 
-# Codes are URL-safe base64 of at least 128 bits; anything far longer is not ours.
-MAX_CODE_LENGTH = 64
 # Raised when the look of the images changes, so that cached copies are not reused.
 IMAGE_VERSION = "1"
-
-
-def registration_by_code(code: str) -> Registration | None:
-    """The registration whose ticket carries ``code``, whatever its status."""
-    if not code or len(code) > MAX_CODE_LENGTH:
-        return None
-    return db.session.execute(
-        db.select(Registration).where(Registration.ticket_code == code)
-    ).scalar_one_or_none()
 
 
 def ticket_valid(registration: Registration) -> bool:

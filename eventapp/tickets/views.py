@@ -8,13 +8,14 @@ from flask import Response, abort, render_template, request
 
 from eventapp.i18n import current_locale
 from eventapp.models import Registration, RegistrationStatus
+from eventapp.registration.search import registration_by_code
 from eventapp.tickets import bp, services
 
 IMAGE_MAX_AGE = 3600
 
 
 def _registration_or_404(code: str) -> Registration:
-    registration = services.registration_by_code(code)
+    registration = registration_by_code(code)
     if registration is None:
         abort(404)
     return registration

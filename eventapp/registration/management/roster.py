@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import exists, func, or_
+from sqlalchemy import exists, func
 from sqlalchemy.orm import selectinload
 from sqlalchemy.sql import Select
 
@@ -20,13 +20,9 @@ from eventapp.models import (
     Session,
     SessionChoice,
 )
+from eventapp.registration.search import matches, search_terms
 
 ACTIVE = "active"
-
-
-def _like(text: str) -> str:
-    escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-    return f"%{escaped}%"
 
 
 def participants_query(
@@ -38,8 +34,9 @@ def participants_query(
 ) -> Select:
     """The event's registrations matching a search and filters, sorted by name.
 
-    ``status`` is a registration status or ``active`` (confirmed or waitlisted);
-    ``session_id`` keeps those who chose that workshop.
+    ``q`` is the participant search (``registration.search``: every word in name,
+    organisation or email); ``status`` is a registration status or ``active`` (confirmed
+    or waitlisted); ``session_id`` keeps those who chose that workshop.
     """
     query = (
         db.select(Registration)
@@ -61,22 +58,7 @@ def participants_query(
             )
         )
     if q:
-        pattern = _like(q)
-        full_name = Registration.first_name + " " + Registration.last_name
-        query = query.where(
-            or_(
-                *(
-                    column.ilike(pattern, escape="\\")
-                    for column in (
-                        Registration.first_name,
-                        Registration.last_name,
-                        Registration.email,
-                        Registration.organisation,
-                        full_name,
-                    )
-                )
-            )
-        )
+        query = query.where(matches(search_terms(q)))
     return query.order_by(
         func.lower(Registration.last_name), func.lower(Registration.first_name), Registration.id
     )
