@@ -20,7 +20,7 @@ PUBLIC = {
     "feeds.all_events",
     "feeds.programme",
     "feeds.session",
-    "feeds.help",
+    "feeds.calendar_help",
     "registration.register",
     "registration.privacy",
     "accounts.login",

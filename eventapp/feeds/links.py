@@ -48,7 +48,7 @@ def _feed_links(feed_url: str) -> FeedLinks:
         subscribe=webcal(feed_url),
         download=f"{feed_url}{separator}download=1",
         google=google_subscribe(feed_url),
-        help=public_url("feeds.help"),
+        help=public_url("feeds.calendar_help"),
     )
 
 

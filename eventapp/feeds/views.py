@@ -82,6 +82,6 @@ def personal(token: str):
 
 
 @bp.get("/calendar/help")
-def help():
+def calendar_help():
     """How to subscribe in Outlook, Apple Calendar, Google Calendar and Thunderbird."""
     return render_template("feeds/help.html", feed_links=links.all_events_calendar_links())

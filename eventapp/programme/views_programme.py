@@ -67,7 +67,7 @@ def session_edit(session_id: int):
 def _form_page(form: SessionForm, event: Event, session: Session | None):
     status = 422 if form.is_submitted() else 200
     return render_template(
-        "admin/session_form.html", form=form, event=event, session=session
+        "admin/session_form.html", form=form, event=event, programme_session=session
     ), status
 
 

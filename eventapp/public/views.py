@@ -2,18 +2,12 @@
 
 from __future__ import annotations
 
-from flask import abort, current_app, jsonify, render_template, request
+from flask import abort, jsonify, render_template, request
 
 from eventapp.extensions import csrf, limiter
 from eventapp.models import Event, EventKind
 from eventapp.public import bp, services
 from eventapp.registration import availability
-
-
-@bp.app_template_global()
-def has_endpoint(name: str) -> bool:
-    """Whether a route exists, so templates can link features that may be switched off."""
-    return name in current_app.view_functions
 
 
 @bp.app_template_filter("track_colour")
@@ -66,7 +60,7 @@ def session(slug: str, session_id: int):
     return render_template(
         "public/session.html",
         event=event,
-        session=item,
+        programme_session=item,
         seats_left=services.session_seats_left([item])[item.id],
         registration_open=availability.registration_open(event),
     )

@@ -79,9 +79,6 @@ class WorkshopFields:
         """The workshops picked in all slots."""
         return [int(self[name].data) for name, _slot in self.slots if self[name].data]
 
-    def workshop_errors(self) -> list[str]:
-        return [e for name, _slot in self.slots for e in self[name].errors]
-
 
 def _slot_field(slot: list[Session]) -> RadioField:
     return RadioField(

@@ -60,15 +60,12 @@ def _seat_info(event: Event) -> dict[int, int | None]:
 
 
 def _links(registration: Registration) -> dict[str, str | None]:
-    """Ticket and calendar links, once the features serving them exist."""
-    endpoints = current_app.view_functions
+    """Ticket link for a confirmed person, calendar link while the registration is active."""
     confirmed = registration.status == "confirmed"
     return {
         "manage": manage_url(registration),
-        "ticket": ticket_url(registration) if confirmed and "tickets.ticket" in endpoints else None,
-        "calendar": calendar_url(registration)
-        if registration.is_active and "feeds.personal" in endpoints
-        else None,
+        "ticket": ticket_url(registration) if confirmed else None,
+        "calendar": calendar_url(registration) if registration.is_active else None,
     }
 
 

@@ -1,4 +1,4 @@
-"""Tickets: finding a registration by its code, QR images and the PDF ticket."""
+"""Tickets: validity, the workshops on a ticket, QR images and the PDF ticket."""
 
 from __future__ import annotations
 
