@@ -45,7 +45,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
 
 
 def register_extensions(app: Flask) -> None:
-    from eventapp import i18n, security
+    from eventapp import i18n, labels, security
     from eventapp.database import configure_sqlite
     from eventapp.i18n import current_locale, select_locale, select_timezone
 
@@ -62,6 +62,7 @@ def register_extensions(app: Flask) -> None:
     ext.babel.init_app(app, locale_selector=select_locale, timezone_selector=select_timezone)
     app.jinja_env.globals["current_locale"] = current_locale
     i18n.init_app(app)
+    labels.init_app(app)
     ext.login_manager.init_app(app)
     ext.limiter.init_app(app)
     security.init_app(app)

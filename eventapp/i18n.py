@@ -129,6 +129,27 @@ def isoformat(moment: datetime | None, event: Event | None = None) -> str:
     return _in_event_zone(moment, event).isoformat()
 
 
+# Fixed patterns, the same in every language: sortable stamps in lists, logs and exports,
+# short day-and-clock forms where space is tight. Add a style here rather than a strftime.
+WALLCLOCK_STYLES = {
+    "stamp": "%Y-%m-%d %H:%M",
+    "stamp_seconds": "%Y-%m-%d %H:%M:%S",
+    "clock": "%H:%M",
+    "day_clock": "%d.%m. %H:%M",
+    "day_clock_seconds": "%d.%m. %H:%M:%S",
+    "date_clock": "%d.%m.%Y, %H:%M",
+    "date_clock_spaced": "%d.%m.%Y %H:%M",
+}
+
+
+def wallclock(moment: datetime | None, event: Event | None = None, style: str = "stamp") -> str:
+    """``moment`` in ``event``'s zone in one of ``WALLCLOCK_STYLES``; without an event, as given."""
+    if moment is None:
+        return ""
+    local = event.local(moment) if event is not None else moment
+    return local.strftime(WALLCLOCK_STYLES[style])
+
+
 def switch_return_path() -> str:
     """This page's path and query without ``lang``, where the language switch returns to."""
     args = [(key, value) for key, value in request.args.items(multi=True) if key != "lang"]
@@ -144,4 +165,5 @@ def init_app(app: Flask) -> None:
         localtime=localtime,
         localtimerange=localtimerange,
         isoformat=isoformat,
+        wallclock=wallclock,
     )

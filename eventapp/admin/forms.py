@@ -32,16 +32,16 @@ from wtforms.validators import (
 )
 
 from eventapp.database import MAX_ID
+from eventapp.labels import EVENT_KIND, SECTOR, SESSION_KIND
 from eventapp.models import (
     Event,
     EventKind,
     EventStatus,
     RegistrationStatus,
-    Sector,
     SessionKind,
 )
 from eventapp.numbers import whole_number
-from eventapp.registration.forms import MULTILINE, ONE_LINE, SECTOR_LABELS
+from eventapp.registration.forms import MULTILINE, ONE_LINE
 
 LOCAL_FORMATS = ["%Y-%m-%dT%H:%M", "%Y-%m-%dT%H:%M:%S"]
 SLUG_PATTERN = r"^[a-z0-9]+(?:-[a-z0-9]+)*$"
@@ -73,10 +73,7 @@ def without_csrf(form: FlaskForm) -> dict[str, Any]:
 class EventForm(FlaskForm):
     kind = SelectField(
         _l("Kind"),
-        choices=[
-            SelectChoice(EventKind.CONGRESS.value, _l("Congress")),
-            SelectChoice(EventKind.SITE_VISIT.value, _l("Site visit")),
-        ],
+        choices=[SelectChoice(kind.value, label) for kind, label in EVENT_KIND.items()],
         validators=[InputRequired()],
     )
     title = StringField(_l("Title"), validators=[DataRequired(), Length(max=200), ONE_LINE])
@@ -137,13 +134,7 @@ class SessionForm(FlaskForm):
     title = StringField(_l("Title"), validators=[DataRequired(), Length(max=200), ONE_LINE])
     kind = SelectField(
         _l("Kind"),
-        choices=[
-            SelectChoice(SessionKind.KEYNOTE.value, _l("Keynote")),
-            SelectChoice(SessionKind.TALK.value, _l("Talk")),
-            SelectChoice(SessionKind.PANEL.value, _l("Panel")),
-            SelectChoice(SessionKind.WORKSHOP.value, _l("Workshop")),
-            SelectChoice(SessionKind.BREAK.value, _l("Break")),
-        ],
+        choices=[SelectChoice(kind.value, label) for kind, label in SESSION_KIND.items()],
         validators=[InputRequired()],
     )
     abstract = TextAreaField(_l("Abstract"), validators=[Optional(), Length(max=20000), MULTILINE])
@@ -259,7 +250,7 @@ def _status_choices() -> list[SelectChoice]:
 def _sector_choices() -> list[SelectChoice]:
     return [
         SelectChoice("", _l("All sectors")),
-        *(SelectChoice(sector.value, label) for sector, label in SECTOR_LABELS.items()),
+        *(SelectChoice(sector.value, label) for sector, label in SECTOR.items()),
     ]
 
 
@@ -305,10 +296,3 @@ class AuditFilterForm(FlaskForm):
         csrf = False
 
     object_type = SelectField(_l("Object"), validators=[Optional()])
-
-
-def sector_label(sector: Sector | str | None) -> str:
-    """The sector's name in the current language; empty when not given."""
-    if not sector:
-        return ""
-    return str(SECTOR_LABELS.get(Sector(sector), sector))

@@ -11,6 +11,7 @@ from eventapp.checkin import bp, services
 from eventapp.checkin.forms import UndoForm
 from eventapp.checkin.messages import scanner_messages
 from eventapp.extensions import db
+from eventapp.i18n import wallclock
 from eventapp.models import ENTRANCE, Event, EventStatus
 
 
@@ -25,7 +26,7 @@ def _lists(event: Event) -> list[dict]:
     """The lists to choose from: the entrance, then the sessions in programme order."""
     lists = [{"value": ENTRANCE, "label": _("Entrance")}]
     for session in services.list_sessions(event):
-        starts = event.local(session.starts_at).strftime("%H:%M")
+        starts = wallclock(session.starts_at, event, "clock")
         lists.append({"value": str(session.id), "label": f"{starts} {session.title}"})
     return lists
 

@@ -13,7 +13,8 @@ from icalendar import Calendar
 from icalendar import Event as VEvent
 
 from eventapp.feeds.timezones import vtimezone
-from eventapp.models import Event, EventKind, Session
+from eventapp.labels import kind_label
+from eventapp.models import Event, Session
 from eventapp.text import one_line, plain_text
 from eventapp.urls import public_url
 
@@ -124,7 +125,7 @@ def event_entry(event: Event, state: EntryState) -> VEvent:
         parts.append(_("Meeting point: %(place)s", place=event.meeting_point))
     parts.append(_("Programme and details: %(url)s", url=url))
     place = (event.venue, event.address or event.municipality)
-    kind = _("Congress") if event.kind == EventKind.CONGRESS else _("Site visit")
+    kind = kind_label(event.kind)
 
     entry = VEvent()
     entry.add("uid", event_uid(event.id))

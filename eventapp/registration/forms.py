@@ -17,6 +17,7 @@ from wtforms import (
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, Optional, ValidationError
 
+from eventapp.labels import SECTOR
 from eventapp.models import Registration, Sector, Session
 from eventapp.registration.applicant import (
     MAX_LENGTHS,
@@ -26,15 +27,6 @@ from eventapp.registration.applicant import (
 )
 from eventapp.registration.errors import RegistrationError
 
-SECTOR_LABELS = {
-    Sector.MUNICIPALITY: _l("Municipality or district"),
-    Sector.HOUSING: _l("Housing company"),
-    Sector.PLANNING: _l("Urban planning or architecture"),
-    Sector.SOCIAL_WORK: _l("Social work"),
-    Sector.RESEARCH: _l("Research and teaching"),
-    Sector.POLITICS: _l("Politics or state administration"),
-    Sector.OTHER: _l("Other"),
-}
 DIETARY_LABELS = {
     "": _l("No special diet"),
     "vegetarian": _l("Vegetarian"),
@@ -124,7 +116,7 @@ class RegistrationForm(FlaskForm, WorkshopFields):
     sector = SelectField(
         _l("Sector"),
         choices=[SelectChoice("", _l("Please choose"))]
-        + [SelectChoice(s.value, label) for s, label in SECTOR_LABELS.items()],
+        + [SelectChoice(s.value, label) for s, label in SECTOR.items()],
         default="",
         validators=[Optional()],
     )

@@ -18,12 +18,12 @@ from sqlalchemy import select
 
 from eventapp.extensions import db
 from eventapp.i18n import current_locale
+from eventapp.labels import SECTOR as SECTOR_LABELS
 from eventapp.models import Event, EventStatus, Registration
 from eventapp.registration import bp, privacy, services
 from eventapp.registration.errors import RegistrationError
 from eventapp.registration.forms import (
     DIETARY_LABELS,
-    SECTOR_LABELS,
     ConfirmForm,
     registration_form,
     workshop_form,

@@ -13,7 +13,8 @@ from flask_babel import gettext as _
 from openpyxl import Workbook
 from openpyxl.styles import Font
 
-from eventapp.admin.forms import sector_label
+from eventapp.i18n import wallclock
+from eventapp.labels import sector_label, status_label
 from eventapp.models import Event, RegistrationStatus, Session
 from eventapp.registration.management import roster
 
@@ -52,14 +53,6 @@ def _local(event: Event, moment: datetime | None) -> datetime | None:
     return event.local(moment).replace(tzinfo=None) if moment else None
 
 
-def _status_label(status: RegistrationStatus) -> str:
-    return {
-        RegistrationStatus.CONFIRMED: _("confirmed"),
-        RegistrationStatus.WAITLISTED: _("waitlisted"),
-        RegistrationStatus.CANCELLED: _("cancelled"),
-    }[RegistrationStatus(status)]
-
-
 def registrations_table(event: Event) -> Table:
     """Every registration of the event, with its workshops and entrance check-in."""
     check_ins = roster.entrance_check_ins(event)
@@ -90,7 +83,7 @@ def registrations_table(event: Event) -> Table:
         table.rows.append(
             [
                 reg.id,
-                _status_label(reg.status),
+                status_label(reg.status),
                 reg.last_name,
                 reg.first_name,
                 reg.email,
@@ -179,7 +172,7 @@ def _defuse(value: Any, delimiter: str) -> Any:
 
 def _csv_cell(value: Any, delimiter: str) -> Any:
     if isinstance(value, datetime):
-        return value.strftime("%Y-%m-%d %H:%M")
+        return wallclock(value)
     if value is None:
         return ""
     return _defuse(value, delimiter)

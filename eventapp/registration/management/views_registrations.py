@@ -13,7 +13,6 @@ from eventapp.admin.forms import (
     MoveForm,
     PromoteForm,
     RegistrationSearchForm,
-    sector_label,
 )
 from eventapp.extensions import db
 from eventapp.models import Event, Registration
@@ -63,7 +62,6 @@ def registration_detail(registration_id: int):
         check_ins=roster.registration_check_ins(registration),
         move_form=move_form,
         confirm_form=ConfirmForm(),
-        sector_label=sector_label,
     )
 
 
