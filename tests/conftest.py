@@ -81,13 +81,10 @@ def _schema(base_config: dict[str, Any], instance_path: str) -> Iterator[None]:
 
 
 def _empty_all_tables() -> None:
-    tables = list(reversed(db.metadata.sorted_tables))
-    if db.engine.dialect.name == "postgresql":
-        names = ", ".join(f'"{t.name}"' for t in tables)
-        db.session.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
-    else:
-        for table in tables:
-            db.session.execute(table.delete())
+    # DELETE, not TRUNCATE: a test leaves a few rows, and PostgreSQL's TRUNCATE of twenty
+    # tables costs ~0.4 s however empty they are.
+    for table in reversed(db.metadata.sorted_tables):
+        db.session.execute(table.delete())
     db.session.commit()
 
 
