@@ -143,7 +143,9 @@ def test_validation_catches_an_undocumented_field(client, openapi, make_event, m
 
     make_event(slug="kongress")
     original = events.event_json
-    monkeypatch.setattr(events, "event_json", lambda event: {**original(event), "extra": 1})
+    monkeypatch.setattr(
+        events, "event_json", lambda event, *rest: {**original(event, *rest), "extra": 1}
+    )
 
     response = client.get(f"{API_PREFIX}/events")
 

@@ -9,17 +9,15 @@ from eventapp.api import bp
 from eventapp.api.errors import api_abort
 from eventapp.api.schemas import SCHEMAS, event_detail_json, event_json, ref
 from eventapp.extensions import db
-from eventapp.models import Event, EventStatus, Session
-
-# Cancelled events stay readable so that a shared link explains what happened.
-VISIBLE_STATUSES = (EventStatus.PUBLISHED, EventStatus.CANCELLED)
+from eventapp.models import Event, Session
+from eventapp.registration.availability import availability_of, publicly_visible
 
 
 def public_event_or_404(slug: str) -> Event:
     """The published (or cancelled) event with this slug; drafts and unknown slugs get 404."""
     event = db.session.execute(
         db.select(Event)
-        .where(Event.slug == slug, Event.status.in_(VISIBLE_STATUSES))
+        .where(Event.slug == slug, publicly_visible())
         .options(
             selectinload(Event.sessions).selectinload(Session.speakers),
             selectinload(Event.sessions).selectinload(Session.room),
@@ -34,14 +32,13 @@ def public_event_or_404(slug: str) -> Event:
 def list_events():
     events = (
         db.session.execute(
-            db.select(Event)
-            .where(Event.status == EventStatus.PUBLISHED)
-            .order_by(Event.starts_at, Event.id)
+            db.select(Event).where(publicly_visible()).order_by(Event.starts_at, Event.id)
         )
         .scalars()
         .all()
     )
-    return [event_json(event) for event in events]
+    counted = availability_of(events)
+    return [event_json(event, counted[event.id]) for event in events]
 
 
 @bp.get("/events/<slug>")
@@ -66,8 +63,8 @@ OPENAPI_PATHS = {
         "get": {
             "operationId": "listEvents",
             "tags": ["events"],
-            "summary": "Published events (congress and site visits), soonest first.",
-            "responses": {"200": _json(ref("EventList"), "The published events.")},
+            "summary": "Published and cancelled events (congress and site visits), soonest first.",
+            "responses": {"200": _json(ref("EventList"), "The visible events.")},
         }
     },
     "/events/{slug}": {

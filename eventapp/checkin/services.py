@@ -46,6 +46,7 @@ from eventapp.models import (
     utcnow,
 )
 from eventapp.numbers import whole_number
+from eventapp.registration.availability import publicly_visible
 from eventapp.registration.search import registration_by_code
 
 # The scan log keeps at most this much of what a scanner sent (the column's length).
@@ -104,13 +105,13 @@ class CheckInError(ValueError):
 
 
 def event_by_slug(slug: str) -> Event:
-    """The event with this slug if open to check-in (not a draft), else a 404 ``CheckInError``.
+    """The event with this slug if open to check-in (publicly visible), else a 404 ``CheckInError``.
 
     A draft is the organizers' work in progress: nobody is admitted to it, and door
     staff learn nothing about it, not even that it exists.
     """
     event = db.session.execute(
-        db.select(Event).where(Event.slug == slug, Event.status != EventStatus.DRAFT)
+        db.select(Event).where(Event.slug == slug, publicly_visible())
     ).scalar_one_or_none()
     if event is None:
         raise CheckInError(404, "event_not_found", "There is no event with this slug.")
