@@ -11,9 +11,11 @@ from flask_babel import gettext as _
 from werkzeug.security import check_password_hash, generate_password_hash
 from zxcvbn import zxcvbn
 
+from eventapp.database import MAX_ID
 from eventapp.extensions import db
 from eventapp.models import ApiToken, Role, User, utcnow
 from eventapp.models.accounts import new_session_id
+from eventapp.numbers import whole_number
 from eventapp.text import email_key
 
 TOKEN_PREFIX = "ea_"  # noqa: S105  (marks the string as ours in logs, not a secret)
@@ -169,8 +171,10 @@ def touch_token(token: ApiToken) -> None:
 
 def find_token(reference: str) -> ApiToken | None:
     """A token by its id or by its shown prefix (as ``tokens list`` prints them)."""
-    if reference.isascii() and reference.isdigit():
-        return db.session.get(ApiToken, int(reference))
+    token_id = whole_number(reference)
+    if token_id is not None:
+        # Beyond the id column's range no token can match, and the database would refuse it.
+        return db.session.get(ApiToken, token_id) if token_id <= MAX_ID else None
     matches = (
         db.session.execute(db.select(ApiToken).where(ApiToken.prefix == reference[:12]))
         .scalars()
