@@ -13,7 +13,6 @@ from typing import Any
 
 import pytest
 from clock import CONGRESS_DAY
-from sqlalchemy import text
 from support import PASSWORD, SmtpSink, free_port, login, wait_until_serving
 
 from eventapp import create_app
