@@ -22,6 +22,7 @@ CSRF_HEADERS = ("X-CSRFToken", "X-CSRF-Token")
 # What a visitor's session keeps across logging in and out: the language choice, nothing else.
 KEPT_ACROSS_LOGIN = ("lang",)
 
+
 def configure_login(manager: LoginManager) -> None:
     """Where anonymous visitors are sent, what they are told, and how a cookie finds its user.
 

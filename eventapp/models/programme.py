@@ -242,4 +242,3 @@ class Session(Base):
 
     def __repr__(self) -> str:
         return f"<Session {self.id} {self.title!r}>"
-
