@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from flask import current_app, has_request_context
+from flask import current_app
 from flask_babel import force_locale
 from flask_babel import gettext as _
 from sqlalchemy import func
@@ -371,9 +371,4 @@ def personal_feed(registration: Registration) -> Feed:
 
 def registration_calendar(registration: Registration) -> bytes:
     """The personal calendar as an .ics attachment for mails (METHOD:PUBLISH, no ORGANIZER)."""
-    if has_request_context():
-        return personal_feed(registration).body
-    # Links are built with url_for, which needs a request; mails are also sent from the CLI.
-    # POST keeps the database's write-transaction mode of the CLI that calls this.
-    with current_app.test_request_context("/", method="POST"):
-        return personal_feed(registration).body
+    return personal_feed(registration).body
