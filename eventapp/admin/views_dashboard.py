@@ -5,9 +5,10 @@ from __future__ import annotations
 from flask import render_template
 
 from eventapp.admin import bp, stats
-from eventapp.admin.forms import ConfirmForm, EventStatusForm
+from eventapp.admin.forms import ConfirmForm
 from eventapp.extensions import db
 from eventapp.models import Event
+from eventapp.programme.forms import EventStatusForm
 
 
 @bp.get("/")

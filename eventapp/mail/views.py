@@ -7,10 +7,10 @@ from flask_babel import ngettext
 
 from eventapp.admin import bp
 from eventapp.admin.common import acting_user, page_number
-from eventapp.admin.forms import RetryForm
 from eventapp.extensions import db
 from eventapp.mail import management
 from eventapp.mail import services as mail_services
+from eventapp.mail.forms import RetryForm
 
 PER_PAGE = 50
 

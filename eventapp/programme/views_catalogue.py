@@ -11,11 +11,12 @@ from flask_wtf import FlaskForm
 
 from eventapp.admin import bp
 from eventapp.admin.common import acting_user, refuse
-from eventapp.admin.forms import ConfirmForm, RoomForm, SpeakerForm, TrackForm, catalogue_values
+from eventapp.admin.forms import ConfirmForm
 from eventapp.extensions import db
 from eventapp.models import Event, Room, Speaker, Track
 from eventapp.programme import catalogue as items_service
 from eventapp.programme.editing import AdminError
+from eventapp.programme.forms import RoomForm, SpeakerForm, TrackForm, catalogue_values
 
 
 @dataclass(frozen=True)

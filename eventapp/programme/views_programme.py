@@ -7,10 +7,11 @@ from flask_babel import gettext as _
 
 from eventapp.admin import bp
 from eventapp.admin.common import acting_user, flash_warnings, refuse
-from eventapp.admin.forms import ConfirmForm, SessionForm
+from eventapp.admin.forms import ConfirmForm
 from eventapp.extensions import db
 from eventapp.models import Event, Session, SessionStatus
 from eventapp.programme import editing as services
+from eventapp.programme.forms import SessionForm
 
 
 @bp.get("/events/<int:event_id>/programme")

@@ -8,11 +8,12 @@ from flask_babel import ngettext
 
 from eventapp.admin import bp
 from eventapp.admin.common import acting_user, refuse
-from eventapp.admin.forms import ACTIVE, BulkMailForm, ConfirmForm
+from eventapp.admin.forms import ConfirmForm
 from eventapp.extensions import db
 from eventapp.models import Event, Registration
 from eventapp.programme.editing import AdminError
 from eventapp.registration.management import bulk_mail as mailing
+from eventapp.registration.management.forms import ACTIVE, BulkMailForm
 
 
 def _bulk_form(event: Event) -> BulkMailForm:

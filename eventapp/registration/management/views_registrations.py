@@ -8,17 +8,13 @@ from wtforms.fields.choices import SelectChoice
 
 from eventapp.admin import bp
 from eventapp.admin.common import acting_user, page_number, refuse
-from eventapp.admin.forms import (
-    ConfirmForm,
-    MoveForm,
-    PromoteForm,
-    RegistrationSearchForm,
-)
+from eventapp.admin.forms import ConfirmForm
 from eventapp.extensions import db
 from eventapp.models import Event, Registration
 from eventapp.programme.editing import AdminError
 from eventapp.registration.availability import waitlist_position, workshop_positions
 from eventapp.registration.management import actions, roster
+from eventapp.registration.management.forms import MoveForm, PromoteForm, RegistrationSearchForm
 
 PER_PAGE = 50
 
