@@ -11,6 +11,7 @@ from flask_babel import gettext as _
 from werkzeug.security import check_password_hash, generate_password_hash
 from zxcvbn import zxcvbn
 
+from eventapp.domain import InvalidInput
 from eventapp.extensions import db
 from eventapp.models import ApiToken, Role, User, utcnow
 from eventapp.models.accounts import new_session_id
@@ -36,7 +37,7 @@ MIN_PASSWORD_SCORE = 3
 _ZXCVBN_MAX_LENGTH = 72
 
 
-class AccountError(ValueError):
+class AccountError(InvalidInput):
     """An account operation that cannot be done, with a message for the operator."""
 
 

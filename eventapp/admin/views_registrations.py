@@ -16,7 +16,7 @@ from eventapp.admin.forms import (
     RegistrationSearchForm,
     sector_label,
 )
-from eventapp.admin.services import AdminError
+from eventapp.domain import DomainError
 from eventapp.extensions import db
 from eventapp.models import Event, Registration
 from eventapp.registration.availability import waitlist_position, workshop_positions
@@ -79,7 +79,7 @@ def _run(registration_id: int, form, action, success: str):
         return _back(registration_id)
     try:
         action(registration)
-    except AdminError as exc:
+    except DomainError as exc:
         refuse(None, exc)
     else:
         db.session.commit()

@@ -5,12 +5,13 @@ from __future__ import annotations
 from typing import Any
 
 from flask import g, request
+from flask_babel import gettext as _
 
 from eventapp.accounts.auth import api_auth
 from eventapp.api import bp
 from eventapp.checkin import services
 from eventapp.database import MAX_ID
-from eventapp.errors import json_error
+from eventapp.domain import Forbidden, InvalidInput
 from eventapp.extensions import db
 from eventapp.models import Role
 
@@ -36,75 +37,68 @@ def _signed_in_on_the_page() -> bool:
     return not request.headers.get("Authorization")
 
 
-def _registration_id(body: dict[str, Any]):
-    """The ``registration_id`` of a redeem sent instead of a code, or the answer refusing it."""
+def _registration_id(body: dict[str, Any]) -> int:
+    """The ``registration_id`` of a redeem sent instead of a code; refused unless valid."""
     registration_id = body.get("registration_id")
     if "code" in body:
-        return None, json_error(422, "invalid_body", "Send either code or registration_id.")
+        raise InvalidInput(_("Send either code or registration_id."), code="invalid_body")
     if (
         not isinstance(registration_id, int)
         or isinstance(registration_id, bool)
         or not 0 < registration_id <= MAX_ID
     ):
-        return None, json_error(
-            422, "invalid_registration_id", "registration_id must be a registration's id."
+        raise InvalidInput(
+            _("registration_id must be a registration's id."), code="invalid_registration_id"
         )
     # A name search hit on the scanner page is checked in by id; a leaked token must not
     # be able to check in a whole event by counting ids.
     if not _signed_in_on_the_page():
-        return None, json_error(
-            403, "forbidden", "Check-in by registration_id is only for the scanner page."
-        )
-    return registration_id, None
+        raise Forbidden(_("Check-in by registration_id is only for the scanner page."))
+    return registration_id
 
 
-def _scan_input(body: dict[str, Any] | None, *, allow_registration_id: bool = False):
-    """The common fields of redeem and annul, or the 422 answer that explains what is wrong.
+def _scan_input(
+    body: dict[str, Any] | None, *, allow_registration_id: bool = False
+) -> tuple[str | int, str, str | int]:
+    """The common fields of redeem and annul; refused with a 422 that says what is wrong.
 
     The first field is the code, or with ``allow_registration_id`` a registration id.
     """
     if body is None:
-        return None, json_error(422, "invalid_body", "Send a JSON object.")
+        raise InvalidInput(_("Send a JSON object."), code="invalid_body")
     code, slug, list_ref = body.get("code"), body.get("event"), body.get("list", "entrance")
     if allow_registration_id and "registration_id" in body:
-        code, error = _registration_id(body)
-        if error is not None:
-            return None, error
+        code = _registration_id(body)
     elif not isinstance(code, str) or not code.strip():
-        return None, json_error(422, "invalid_code", "code must be a non-empty string.")
+        raise InvalidInput(_("code must be a non-empty string."), code="invalid_code")
     else:
         code = code.strip()
     if not isinstance(slug, str) or not slug:
-        return None, json_error(422, "invalid_event", "event must be an event slug.")
+        raise InvalidInput(_("event must be an event slug."), code="invalid_event")
     if not isinstance(list_ref, str | int) or isinstance(list_ref, bool):
-        return None, json_error(422, "invalid_list", 'list must be "entrance" or a session id.')
-    return (code, slug, list_ref), None
+        raise InvalidInput(_('list must be "entrance" or a session id.'), code="invalid_list")
+    return code, slug, list_ref
 
 
 @bp.post("/checkin/redeem")
 @api_auth(*STAFF)
 def checkin_redeem():
     body = _body()
-    fields, error = _scan_input(body, allow_registration_id=True)
-    if error is not None:
-        return error
+    subject, slug, list_ref = _scan_input(body, allow_registration_id=True)
     nonce = body.get("nonce")
     if nonce is not None and (not isinstance(nonce, str) or len(nonce) > 80):
-        return json_error(422, "invalid_nonce", "nonce must be a string of at most 80 characters.")
-    subject, slug, list_ref = fields
-    scanned = {"registration_id": subject} if isinstance(subject, int) else {"code": subject}
-    try:
-        answer = services.redeem_ticket(
-            event_slug=slug,
-            **scanned,
-            list_ref=list_ref,
-            user_id=g.api_user.id,
-            device=_device(body),
-            nonce=nonce,
+        raise InvalidInput(
+            _("nonce must be a string of at most 80 characters."), code="invalid_nonce"
         )
-    except services.CheckInError as exc:
-        db.session.rollback()
-        return json_error(exc.status, exc.code, exc.message)
+    scanned = {"registration_id": subject} if isinstance(subject, int) else {"code": subject}
+    answer = services.redeem_ticket(
+        event_slug=slug,
+        **scanned,
+        list_ref=list_ref,
+        user_id=g.api_user.id,
+        device=_device(body),
+        nonce=nonce,
+    )
     db.session.commit()
     return answer
 
@@ -113,21 +107,14 @@ def checkin_redeem():
 @api_auth(*STAFF)
 def checkin_annul():
     body = _body()
-    fields, error = _scan_input(body)
-    if error is not None:
-        return error
-    code, slug, list_ref = fields
-    try:
-        answer = services.annul_check_in(
-            event_slug=slug,
-            code=code,
-            list_ref=list_ref,
-            user_id=g.api_user.id,
-            device=_device(body),
-        )
-    except services.CheckInError as exc:
-        db.session.rollback()
-        return json_error(exc.status, exc.code, exc.message)
+    code, slug, list_ref = _scan_input(body)
+    answer = services.annul_check_in(
+        event_slug=slug,
+        code=code,
+        list_ref=list_ref,
+        user_id=g.api_user.id,
+        device=_device(body),
+    )
     db.session.commit()
     return answer
 
@@ -135,31 +122,17 @@ def checkin_annul():
 @bp.get("/events/<slug>/checkin/status")
 @api_auth(*STAFF)
 def checkin_status(slug: str):
-    try:
-        event = services.event_by_slug(slug)
-    except services.CheckInError as exc:
-        return json_error(exc.status, exc.code, exc.message)
-    return services.checkin_status(event)
+    return services.checkin_status(services.event_by_slug(slug))
 
 
 @bp.get("/events/<slug>/checkin/search")
 @api_auth(*STAFF)
 def checkin_search(slug: str):
-    try:
-        event = services.event_by_slug(slug)
-    except services.CheckInError as exc:
-        return json_error(exc.status, exc.code, exc.message)
+    event = services.event_by_slug(slug)
     query = request.args.get("q", "")[:200]
-    try:
-        results = services.search_registrations(
-            event, query, contact_details=g.api_user.has_role(Role.ADMIN)
-        )
-    except services.SearchTooShort:
-        return json_error(
-            422,
-            "query_too_short",
-            f"Type at least {services.SEARCH_MIN_LENGTH} characters of a name or organisation.",
-        )
+    results = services.search_registrations(
+        event, query, contact_details=g.api_user.has_role(Role.ADMIN)
+    )
     return {"query": query, "results": results}
 
 

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-from flask_babel import gettext as _
 from sqlalchemy.orm import selectinload
 
 from eventapp.api import bp
-from eventapp.api.errors import api_abort
 from eventapp.api.schemas import SCHEMAS, event_detail_json, event_json, ref
+from eventapp.domain import EventNotFound
 from eventapp.extensions import db
 from eventapp.models import Event, EventStatus, Session
 
@@ -26,7 +25,7 @@ def public_event_or_404(slug: str) -> Event:
         )
     ).scalar_one_or_none()
     if event is None:
-        api_abort(404, "event_not_found", _("There is no published event at this address."))
+        raise EventNotFound()
     return event
 
 

@@ -10,12 +10,11 @@ from flask_babel import gettext as _
 from eventapp.api import bp
 from eventapp.api.events import SLUG_PARAMETER, public_event_or_404
 from eventapp.api.schemas import ID, NULLABLE_TIME, STRING, TIME, closed, iso, ref
-from eventapp.errors import json_error
 from eventapp.extensions import db
 from eventapp.i18n import current_locale
 from eventapp.models import Registration, RegistrationStatus, Sector
 from eventapp.registration import idempotency, services
-from eventapp.registration.errors import RegistrationError
+from eventapp.registration.errors import InvalidRegistration
 from eventapp.registration.limits import registration_limit
 from eventapp.registration.services import DIETARY_PREFERENCES, RegistrationInput
 from eventapp.urls import calendar_url, manage_url, ticket_url
@@ -58,7 +57,7 @@ def created_registration_json(registration: Registration) -> dict[str, Any]:
 def parse_registration(payload: Any) -> tuple[RegistrationInput, list[int], str | None]:
     """The applicant, workshop ids and locale from a JSON body; raises with field messages."""
     if not isinstance(payload, dict):
-        raise RegistrationError(_("The body must be a JSON object."))
+        raise InvalidRegistration(_("The body must be a JSON object."))
     errors: dict[str, str] = {}
 
     def text(name: str) -> str:
@@ -109,17 +108,8 @@ def parse_registration(payload: Any) -> tuple[RegistrationInput, list[int], str 
     for name, message in services.validate_applicant(applicant).items():
         errors.setdefault(name, message)
     if errors:
-        raise RegistrationError(_("Please correct the fields listed."), fields=errors)
+        raise InvalidRegistration(_("Please correct the fields listed."), fields=errors)
     return applicant, session_ids, locale
-
-
-def _error_response(error: RegistrationError):
-    response = json_error(error.status, error.code, error.message)
-    if error.fields:
-        body = response.get_json()
-        body["error"]["fields"] = error.fields
-        response.set_data(current_app.json.dumps(body))
-    return response
 
 
 @bp.post("/events/<slug>/registrations")
@@ -132,22 +122,16 @@ def create_registration(slug: str):
     """
     event = public_event_or_404(slug)
     payload = request.get_json(silent=True)
-    try:
-        key = idempotency.checked_key(request.headers.get(idempotency.HEADER))
-        claim = idempotency.claim(event, key, payload) if key is not None else None
-        replayed = claim is not None and claim.registration is not None
-        if replayed:
-            registration = claim.registration
-        else:
-            applicant, session_ids, locale = parse_registration(payload)
-            registration = services.register(
-                event, applicant, session_ids, locale or current_locale()
-            )
-            if claim is not None:
-                claim.registration = registration
-    except RegistrationError as error:
-        db.session.rollback()
-        return _error_response(error)
+    key = idempotency.checked_key(request.headers.get(idempotency.HEADER))
+    claim = idempotency.claim(event, key, payload) if key is not None else None
+    replayed = claim is not None and claim.registration is not None
+    if replayed:
+        registration = claim.registration
+    else:
+        applicant, session_ids, locale = parse_registration(payload)
+        registration = services.register(event, applicant, session_ids, locale or current_locale())
+        if claim is not None:
+            claim.registration = registration
     db.session.commit()
     headers = {"Idempotent-Replayed": "true"} if replayed else {}
     return created_registration_json(registration), 201, headers

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from flask import request
+from flask_babel import gettext as _
 from sqlalchemy.orm import selectinload
 
 from eventapp.accounts.auth import api_auth
@@ -12,7 +13,7 @@ from eventapp.api import bp
 from eventapp.api.events import SLUG_PARAMETER
 from eventapp.api.registrations import registration_json
 from eventapp.api.schemas import ref
-from eventapp.errors import json_error
+from eventapp.domain import EventNotFound, InvalidInput
 from eventapp.extensions import db
 from eventapp.models import Event, Registration, RegistrationStatus, Role
 
@@ -37,14 +38,17 @@ def _positive_int(name: str, default: int, maximum: int) -> int | None:
 def list_registrations(slug: str):
     event = db.session.execute(db.select(Event).where(Event.slug == slug)).scalar_one_or_none()
     if event is None:
-        return json_error(404, "event_not_found", "There is no event at this address.")
+        raise EventNotFound()
     page = _positive_int("page", 1, MAX_PAGE)
     per_page = _positive_int("per_page", DEFAULT_PER_PAGE, MAX_PER_PAGE)
     if page is None or per_page is None:
-        return json_error(
-            422,
-            "invalid_page",
-            f"page must be a whole number from 1 to {MAX_PAGE}, per_page from 1 to {MAX_PER_PAGE}.",
+        raise InvalidInput(
+            _(
+                "page must be a whole number from 1 to %(pages)d, per_page from 1 to %(per_page)d.",
+                pages=MAX_PAGE,
+                per_page=MAX_PER_PAGE,
+            ),
+            code="invalid_page",
         )
     query = (
         db.select(Registration)
@@ -55,8 +59,8 @@ def list_registrations(slug: str):
     status = request.args.get("status")
     if status:
         if status not in {s.value for s in RegistrationStatus}:
-            return json_error(
-                422, "invalid_status", "status must be confirmed, waitlisted or cancelled."
+            raise InvalidInput(
+                _("status must be confirmed, waitlisted or cancelled."), code="invalid_status"
             )
         query = query.where(Registration.status == RegistrationStatus(status))
     result = db.paginate(query, page=page, per_page=per_page, error_out=False)
