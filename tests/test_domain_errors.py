@@ -20,6 +20,12 @@ from eventapp.registration.errors import (
 from eventapp.registration.idempotency import IdempotencyKeyReused
 
 EN = {"Accept-Language": "en"}
+BODY = {
+    "first_name": "Anna",
+    "last_name": "Berg",
+    "email": "a@example.org",
+    "consent_privacy": True,
+}
 
 
 @pytest.mark.parametrize(
@@ -67,7 +73,7 @@ def test_an_unknown_event_is_phrased_the_same_on_every_api_route(client, make_us
     answers = [
         client.get("/api/v1/events/gibt-es-nicht", headers=EN),
         client.get(f"/api/v1/events/{draft.slug}", headers=EN),
-        client.post("/api/v1/events/gibt-es-nicht/registrations", json={}, headers=EN),
+        client.post("/api/v1/events/gibt-es-nicht/registrations", json=BODY, headers=EN),
         client.get("/api/v1/events/gibt-es-nicht/checkin/status", headers=headers),
         client.get("/api/v1/events/gibt-es-nicht/checkin/search?q=anna", headers=headers),
         client.get("/api/v1/events/gibt-es-nicht/registrations", headers=headers),

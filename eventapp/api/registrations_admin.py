@@ -2,17 +2,15 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from flask import request
 from flask_babel import gettext as _
 from sqlalchemy.orm import selectinload
 
 from eventapp.accounts.auth import api_auth
 from eventapp.api import bp
-from eventapp.api.events import SLUG_PARAMETER
+from eventapp.api.models import Error, RegistrationPage, RegistrationsQuery
 from eventapp.api.registrations import registration_json
-from eventapp.api.schemas import ref
+from eventapp.api.spec import BEARER, responses, spec
 from eventapp.domain import EventNotFound, InvalidInput
 from eventapp.extensions import db
 from eventapp.models import Event, Registration, RegistrationStatus, Role
@@ -35,7 +33,19 @@ def _positive_int(name: str, default: int, maximum: int) -> int | None:
 
 @bp.get("/events/<slug>/registrations")
 @api_auth(Role.ADMIN)
+@spec.validate(
+    query=RegistrationsQuery,
+    resp=responses(
+        HTTP_200=(RegistrationPage, "One page of registrations."),
+        HTTP_404=(Error, "No such event."),
+        organizer=True,
+    ),
+    security=BEARER,
+    tags=["registration"],
+    operation_id="listRegistrations",
+)
 def list_registrations(slug: str):
+    """The event's registrations in arrival order, paginated. Role: admin."""
     event = db.session.execute(db.select(Event).where(Event.slug == slug)).scalar_one_or_none()
     if event is None:
         raise EventNotFound()
@@ -71,65 +81,3 @@ def list_registrations(slug: str):
         "total": result.total,
         "pages": result.pages,
     }
-
-
-def _page_parameter(name: str, description: str, maximum: int | None = None) -> dict[str, Any]:
-    schema: dict[str, Any] = {"type": "integer", "minimum": 1}
-    if maximum:
-        schema["maximum"] = maximum
-    return {
-        "name": name,
-        "in": "query",
-        "required": False,
-        "schema": schema,
-        "description": description,
-    }
-
-
-OPENAPI_SCHEMAS: dict[str, Any] = {
-    "RegistrationPage": {
-        "type": "object",
-        "additionalProperties": False,
-        "required": ["registrations", "page", "per_page", "total", "pages"],
-        "properties": {
-            "registrations": {"type": "array", "items": ref("Registration")},
-            "page": {"type": "integer", "minimum": 1},
-            "per_page": {"type": "integer", "minimum": 1},
-            "total": {"type": "integer", "minimum": 0},
-            "pages": {"type": "integer", "minimum": 0},
-        },
-        "description": "One page of an event's registrations in arrival order.",
-    }
-}
-
-OPENAPI_PATHS: dict[str, Any] = {
-    "/events/{slug}/registrations": {
-        "get": {
-            "operationId": "listRegistrations",
-            "tags": ["registration"],
-            "summary": "The event's registrations in arrival order, paginated. Role: admin.",
-            "security": [{"bearerAuth": []}],
-            "parameters": [
-                SLUG_PARAMETER,
-                _page_parameter("page", "Page number, from 1.", MAX_PAGE),
-                _page_parameter("per_page", "Registrations per page.", MAX_PER_PAGE),
-                {
-                    "name": "status",
-                    "in": "query",
-                    "required": False,
-                    "schema": {"type": "string", "enum": [s.value for s in RegistrationStatus]},
-                },
-            ],
-            "responses": {
-                "200": {
-                    "description": "One page of registrations.",
-                    "content": {"application/json": {"schema": ref("RegistrationPage")}},
-                },
-                "401": {"$ref": "#/components/responses/Unauthorized"},
-                "403": {"$ref": "#/components/responses/Forbidden"},
-                "404": {"$ref": "#/components/responses/NotFound"},
-                "422": {"$ref": "#/components/responses/UnprocessableEntity"},
-            },
-        }
-    }
-}
