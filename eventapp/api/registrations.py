@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from flask import request
+from flask_babel import gettext as _
 
 from eventapp.api import bp
 from eventapp.api.events import public_event_or_404
@@ -15,6 +16,7 @@ from eventapp.extensions import db
 from eventapp.i18n import current_locale
 from eventapp.models import Registration, RegistrationStatus
 from eventapp.registration import idempotency, services
+from eventapp.registration.errors import InvalidRegistration
 from eventapp.registration.limits import registration_limit
 from eventapp.registration.services import RegistrationInput
 from eventapp.urls import calendar_url, manage_url, ticket_url
@@ -116,6 +118,10 @@ def create_registration(slug: str, json: RegistrationRequest):
     `Idempotent-Replayed: true`); another body with that key is refused (422).
     """
     event = public_event_or_404(slug)
+    # spectree reads the annotation as the model, and passes None for no body or a form
+    # (it validates JSON bodies only).
+    if json is None:
+        raise InvalidRegistration(_("The body must be a JSON object."))
     payload = request.get_json(silent=True)
     key = idempotency.checked_key(request.headers.get(idempotency.HEADER))
     claim = idempotency.claim(event, key, payload) if key is not None else None
