@@ -6,7 +6,7 @@ FLASK := $(BIN)/flask --app wsgi
 STAMP := $(VENV)/.installed
 TEST_STAMP := $(VENV)/.installed-test
 
-.PHONY: run test install install-test translations translations-update lint format browser clean
+.PHONY: run test check install install-test translations translations-update lint format browser clean
 
 run: install translations
 	$(FLASK) db upgrade
@@ -17,6 +17,12 @@ test: install-test translations browser
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/pytest
+
+# The fast lane while developing: lint and every test but the browser and live-server ones.
+check: install-test translations
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/pytest -m "not e2e and not slow" -n auto -q
 
 # The service alone for `make run`; the test tools (browser driver, SMTP server…) on top for `make test`.
 install: $(STAMP)

@@ -39,21 +39,22 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=count, x_proto=count, x_host=count)
 
     register_extensions(app)
+    register_side_effects()
     register_blueprints(app)
     register_commands(app)
     return app
 
 
 def register_extensions(app: Flask) -> None:
-    from eventapp import i18n, security
-    from eventapp.database import configure_sqlite
+    from eventapp import database, i18n, security
+    from eventapp.accounts.auth import configure_login
     from eventapp.i18n import current_locale, select_locale, select_timezone
 
     # Extensions are reached through their module: subpackages such as
     # ``eventapp.mail`` would shadow a bare ``mail`` name in this package.
     ext.db.init_app(app)
-    with app.app_context():
-        configure_sqlite(ext.db.engine)
+    # First, so that its hook runs before any other that may query.
+    database.init_app(app)
     ext.migrate.init_app(
         app, ext.db, directory=os.path.join(PROJECT_ROOT, "migrations"), render_as_batch=True
     )
@@ -63,8 +64,26 @@ def register_extensions(app: Flask) -> None:
     app.jinja_env.globals["current_locale"] = current_locale
     i18n.init_app(app)
     ext.login_manager.init_app(app)
+    configure_login(ext.login_manager)
     ext.limiter.init_app(app)
     security.init_app(app)
+
+
+def register_side_effects() -> None:
+    """What a flush sets off besides the rows it writes, connected here where a reader finds it.
+
+    - ``feeds.revisions``: raises ``Session.sequence`` and the calendar entries' stamps.
+    - ``mail.listeners``: turns registration changes and programme revisions into outbox
+      rows in the same transaction, and starts the inline sender after the commit.
+
+    Both listen on Flask-SQLAlchemy's session (``db.session``), not on every SQLAlchemy
+    session, and connecting them twice (several apps in one process) adds nothing.
+    """
+    from eventapp.feeds import revisions
+    from eventapp.mail import listeners
+
+    revisions.register(ext.db.session)
+    listeners.register(ext.db.session)
 
 
 def register_blueprints(app: Flask) -> None:

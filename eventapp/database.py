@@ -1,19 +1,62 @@
-"""Engine set-up: SQLite that holds up under several workers."""
+"""Engine set-up: SQLite that holds up under several workers, and the transaction mode.
+
+On SQLite a transaction begins ``IMMEDIATE`` (it may write) unless the code that
+starts it said it only reads, with ``read_only()``. ``init_app`` applies that to
+requests with safe methods; the mail worker uses it to render. Nothing here looks at
+a request: the choice is made by whoever knows what the work will do.
+"""
 
 from __future__ import annotations
 
+import contextlib
 import os
 import stat
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 
-from flask import has_request_context, request
+from flask import Flask, g, request
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
+
+from eventapp.extensions import db
 
 SQLITE_BUSY_TIMEOUT_MS = 15_000
 # The largest id an INTEGER column holds on every supported database; larger ones
 # make PostgreSQL fail the query instead of finding nothing.
 MAX_ID = 2**31 - 1
 READ_ONLY_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+# Whether transactions begun now only read. Per thread (and task): the inline mail
+# sender's thread starts with the default and may write.
+_reads_only: ContextVar[bool] = ContextVar("eventapp_reads_only", default=False)
+
+
+@contextmanager
+def _transactions(*, reads_only: bool) -> Iterator[None]:
+    token = _reads_only.set(reads_only)
+    try:
+        yield
+    finally:
+        _reads_only.reset(token)
+
+
+def read_only() -> contextlib.AbstractContextManager[None]:
+    """Transactions begun inside only read: on SQLite they begin deferred.
+
+    Readers then never queue behind a writer's lock. Work that writes in here may fail
+    with "database is locked" when another connection writes at the same time.
+    """
+    return _transactions(reads_only=True)
+
+
+def write_transaction() -> contextlib.AbstractContextManager[None]:
+    """Transactions begun inside may write: on SQLite they take the write lock up front.
+
+    This is the default; use it to write from inside ``read_only()`` (for example in a
+    GET request). It takes effect for the next transaction the session begins.
+    """
+    return _transactions(reads_only=False)
 
 
 def keep_private(database: str) -> None:
@@ -60,7 +103,30 @@ def configure_sqlite(engine: Engine) -> None:
 
     @event.listens_for(engine, "begin")
     def _on_begin(connection):
-        if has_request_context() and request.method in READ_ONLY_METHODS:
+        if _reads_only.get():
             connection.exec_driver_sql("BEGIN")
         else:
             connection.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+def init_app(app: Flask) -> None:
+    """Tune the app's SQLite engine and let requests with safe methods only read.
+
+    HTTP promises that GET, HEAD and OPTIONS change nothing, and this app keeps the
+    promise, so their transactions begin deferred; every other request writes.
+    Call it before anything registers a ``before_request`` hook that may query: a
+    transaction begun before this hook runs would begin ``IMMEDIATE``.
+    """
+    with app.app_context():
+        configure_sqlite(db.engine)
+
+    @app.before_request
+    def _safe_methods_only_read() -> None:
+        if request.method in READ_ONLY_METHODS:
+            g._eventapp_reads_only = _reads_only.set(True)
+
+    @app.teardown_request
+    def _end_of_request(_error: BaseException | None) -> None:
+        token = g.pop("_eventapp_reads_only", None)
+        if token is not None:
+            _reads_only.reset(token)

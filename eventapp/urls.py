@@ -1,15 +1,35 @@
-"""Absolute links for emails, QR pages, feeds and the API, built on ``PUBLIC_BASE_URL``."""
+"""Absolute links for emails, QR pages, feeds and the API, built on ``PUBLIC_BASE_URL``.
+
+The links are built from the configuration alone, through the app's URL map bound
+to the public base (scheme, host and any path prefix), so the same code works in a
+request, in the mail worker and in the CLI, and a link never depends on the host
+or prefix a request happened to arrive with. ``SERVER_NAME`` stays unset on
+purpose: setting it would make Flask match requests by host.
+"""
 
 from __future__ import annotations
 
-from flask import current_app, url_for
+from typing import Any
+from urllib.parse import urlsplit
+
+from flask import current_app
+from werkzeug.routing import MapAdapter
 
 from eventapp.models import Registration
 
 
-def public_url(endpoint: str, **values) -> str:
-    """``url_for`` made absolute with the configured public base, not the request's host."""
-    return current_app.config["PUBLIC_BASE_URL"] + url_for(endpoint, **values)
+def _public_adapter() -> MapAdapter:
+    base = urlsplit(current_app.config["PUBLIC_BASE_URL"])
+    # A base such as https://example.org/anmeldung serves the app under /anmeldung.
+    return current_app.url_map.bind(
+        base.netloc, script_name=base.path or "/", url_scheme=base.scheme or "http"
+    )
+
+
+def public_url(endpoint: str, **values: Any) -> str:
+    """The absolute URL of ``endpoint`` under the public base; needs only an app context."""
+    current_app.inject_url_defaults(endpoint, values)
+    return _public_adapter().build(endpoint, values, force_external=True)
 
 
 def manage_url(registration: Registration) -> str:

@@ -79,6 +79,7 @@ def test_logout_page_without_session_goes_to_login(client):
     assert response.headers["Location"].endswith("/login")
 
 
+@pytest.mark.own_app
 class TestRoleRequired:
     @pytest.fixture
     def app(self, app):

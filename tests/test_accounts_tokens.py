@@ -13,6 +13,8 @@ from eventapp.accounts import services
 from eventapp.extensions import csrf, db
 from eventapp.models import ApiToken, Role, User
 
+pytestmark = pytest.mark.own_app
+
 
 @pytest.fixture
 def app(app):

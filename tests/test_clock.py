@@ -88,6 +88,7 @@ def own_database_url() -> Iterator[str | None]:
             )
 
 
+@pytest.mark.slow
 def test_registration_tests_pass_on_a_clock_a_year_ahead(tmp_path, own_database_url):
     env = {**os.environ, OFFSET_VARIABLE: str(offset_days() + A_YEAR)}
     env.pop("TEST_DATABASE_URL", None)

@@ -10,7 +10,7 @@ from support import SmtpSink, free_port, outbox, record
 
 from eventapp.extensions import db
 from eventapp.mail.delivery import deliver_due
-from eventapp.mail.outbox import wait_for_inline_delivery
+from eventapp.mail.inline import wait_for_inline_delivery
 from eventapp.mail.services import failed_messages, outbox_counts
 from eventapp.models import (
     OutboxMessage,

@@ -145,7 +145,9 @@ def test_an_answer_that_drifts_from_its_model_is_refused(client, make_event, mon
 
     make_event(slug="kongress")
     original = events.event_json
-    monkeypatch.setattr(events, "event_json", lambda event: {**original(event), "extra": 1})
+    monkeypatch.setattr(
+        events, "event_json", lambda event, *rest: {**original(event, *rest), "extra": 1}
+    )
 
     with pytest.raises(ResponseDoesNotMatchDocument, match="extra"):
         client.get(f"{API_PREFIX}/events")

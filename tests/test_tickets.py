@@ -17,7 +17,7 @@ from eventapp.models import (
     EventStatus,
     RegistrationStatus,
 )
-from eventapp.tickets import services
+from eventapp.tickets import pdf, services
 
 
 def decode_qr(image: Image.Image) -> str:
@@ -124,7 +124,7 @@ def test_pdf_ticket_contains_the_qr_and_the_details(client, registration):
 
 
 def test_ticket_pdf_service_works_outside_a_request(app, registration):
-    data = services.ticket_pdf(registration)
+    data = pdf.ticket_pdf(registration)
     assert data.startswith(b"%PDF")
 
 

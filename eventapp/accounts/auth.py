@@ -8,7 +8,7 @@ from typing import Any
 
 from flask import abort, current_app, g, request, session
 from flask_babel import lazy_gettext as _l
-from flask_login import current_user, login_user, logout_user
+from flask_login import LoginManager, current_user, login_user, logout_user
 from flask_wtf.csrf import validate_csrf
 from wtforms import ValidationError
 
@@ -22,12 +22,18 @@ CSRF_HEADERS = ("X-CSRFToken", "X-CSRF-Token")
 # What a visitor's session keeps across logging in and out: the language choice, nothing else.
 KEPT_ACROSS_LOGIN = ("lang",)
 
-login_manager.login_view = "accounts.login"
-login_manager.login_message = _l("Please log in to see this page.")
-login_manager.login_message_category = "info"
+
+def configure_login(manager: LoginManager) -> None:
+    """Where anonymous visitors are sent, what they are told, and how a cookie finds its user.
+
+    Called by ``create_app`` when it binds the extension; importing this module sets nothing.
+    """
+    manager.login_view = "accounts.login"
+    manager.login_message = _l("Please log in to see this page.")
+    manager.login_message_category = "info"
+    manager.user_loader(load_user)
 
 
-@login_manager.user_loader
 def load_user(session_id: str) -> User | None:
     """The user whose current session id the cookie names, else nobody.
 

@@ -14,11 +14,9 @@ from eventapp.admin import audit
 from eventapp.domain import DomainError
 from eventapp.extensions import db
 from eventapp.models import (
-    ChoiceStatus,
     Event,
     EventStatus,
     Registration,
-    RegistrationStatus,
     Room,
     Session,
     SessionChoice,
@@ -27,16 +25,13 @@ from eventapp.models import (
     Track,
     User,
 )
+from eventapp.registration import availability
 from eventapp.registration import services as registration_services
 
 
 def actor_name(user: User) -> str:
     """How a registration's history names the organizer who changed it."""
     return f"admin:{user.email}"[:120]
-
-
-def _more_seats(old: int | None, new: int | None) -> bool:
-    return old is not None and (new is None or new > old)
 
 
 class AdminError(DomainError):
@@ -162,7 +157,7 @@ def update_event(actor: User, event: Event, values: dict[str, Any]) -> list[str]
     _apply_event(event, values)
     flush_or_refuse(_("Another event already uses this address (slug)."), "slug")
     audit.record(actor, "event.update", event, before, audit.snapshot(event))
-    if _more_seats(old_capacity, event.capacity):
+    if availability.capacity_raised(old_capacity, event.capacity):
         # Raised capacity: waiting people move up now, as the registration rules say.
         registration_services.fill_from_waitlist(event, actor_name(actor))
     return event_warnings(event)
@@ -172,12 +167,7 @@ def event_warnings(event: Event) -> list[str]:
     """Things worth a second look after an edit: fewer seats than confirmed people."""
     if event.capacity is None:
         return []
-    confirmed = db.session.execute(
-        db.select(func.count(Registration.id)).where(
-            Registration.event_id == event.id,
-            Registration.status == RegistrationStatus.CONFIRMED,
-        )
-    ).scalar_one()
+    confirmed = availability.confirmed_count(event.id)
     if confirmed <= event.capacity:
         return []
     return [
@@ -247,18 +237,6 @@ def _session_snapshot(session: Session) -> dict[str, Any]:
     return audit.snapshot(session, {"speaker_ids": sorted(s.id for s in session.speakers)})
 
 
-def confirmed_seats(session: Session) -> int:
-    return db.session.execute(
-        db.select(func.count(SessionChoice.id))
-        .join(Registration, Registration.id == SessionChoice.registration_id)
-        .where(
-            SessionChoice.session_id == session.id,
-            SessionChoice.status == ChoiceStatus.CONFIRMED,
-            Registration.status != RegistrationStatus.CANCELLED,
-        )
-    ).scalar_one()
-
-
 def session_warnings(session: Session) -> list[str]:
     """Things worth a second look that do not stop saving: clashes, times, capacity."""
     event = session.event
@@ -279,7 +257,7 @@ def session_warnings(session: Session) -> list[str]:
             message = _("The room is double-booked: “%(title)s” runs there at the same time.")
             warnings.append(message % {"title": title})
     if session.id is not None and session.capacity is not None:
-        seats = confirmed_seats(session)
+        seats = availability.session_seat_counts([session.id])[session.id]
         if seats > session.capacity:
             warnings.append(
                 _(
@@ -307,7 +285,7 @@ def update_session(actor: User, session: Session, values: dict[str, Any]) -> lis
     _apply_session(session, session.event, values)
     db.session.flush()
     audit.record(actor, "session.update", session, before, _session_snapshot(session))
-    if _more_seats(old_capacity, session.capacity):
+    if availability.capacity_raised(old_capacity, session.capacity):
         registration_services.fill_from_waitlist(session.event, actor_name(actor))
     return session_warnings(session)
 

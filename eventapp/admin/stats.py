@@ -1,25 +1,21 @@
-"""Dashboard figures: counts per status, workshop fill levels, registrations over time."""
+"""Dashboard figures: counts per status, workshop fill levels, registrations over time.
+
+Seat and waiting-list numbers come from the availability read model
+(``eventapp.registration.availability``); this module adds the check-ins and the chart.
+"""
 
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, timedelta
 
 from sqlalchemy import func
 
 from eventapp.extensions import db
-from eventapp.models import (
-    ENTRANCE,
-    CheckIn,
-    ChoiceStatus,
-    Event,
-    Registration,
-    RegistrationStatus,
-    Session,
-    SessionChoice,
-    utcnow,
-)
+from eventapp.models import ENTRANCE, CheckIn, Event, Registration, Session, utcnow
+from eventapp.registration.availability import availability_of, event_availability
 
 CHART_WIDTH = 640
 CHART_HEIGHT = 200
@@ -38,7 +34,10 @@ class EventCounts:
 
     @property
     def registered(self) -> int:
-        """Active registrations: confirmed and waitlisted."""
+        """The back office's "registered": active registrations, confirmed and waitlisted.
+
+        The door's "registered" (``checkin/status``) counts only the confirmed.
+        """
         return self.confirmed + self.waitlisted
 
 
@@ -76,43 +75,46 @@ class Chart:
     by_week: bool = False
 
 
+def counts_by_event(events: Iterable[Event]) -> dict[int, EventCounts]:
+    """Event id → registrations per status and entrance check-ins, in a few queries."""
+    events = list(events)
+    if not events:
+        return {}
+    checked_in = dict(
+        db.session.execute(
+            db.select(Registration.event_id, func.count(func.distinct(CheckIn.registration_id)))
+            .join(Registration, Registration.id == CheckIn.registration_id)
+            .where(
+                Registration.event_id.in_([event.id for event in events]),
+                CheckIn.list_key == ENTRANCE,
+            )
+            .group_by(Registration.event_id)
+        ).all()
+    )
+    return {
+        event_id: EventCounts(
+            confirmed=numbers.confirmed,
+            waitlisted=numbers.waitlisted,
+            cancelled=numbers.cancelled,
+            checked_in=checked_in.get(event_id, 0),
+        )
+        for event_id, numbers in availability_of(events).items()
+    }
+
+
 def event_counts(event: Event) -> EventCounts:
     """How many registrations the event has per status, and how many came in."""
-    counts = EventCounts()
-    rows = db.session.execute(
-        db.select(Registration.status, func.count(Registration.id))
-        .where(Registration.event_id == event.id)
-        .group_by(Registration.status)
-    )
-    for status, number in rows:
-        setattr(counts, RegistrationStatus(status).value, number)
-    counts.checked_in = db.session.execute(
-        db.select(func.count(func.distinct(CheckIn.registration_id)))
-        .join(Registration, Registration.id == CheckIn.registration_id)
-        .where(Registration.event_id == event.id, CheckIn.list_key == ENTRANCE)
-    ).scalar_one()
-    return counts
+    return counts_by_event([event])[event.id]
 
 
 def workshop_fill(event: Event) -> list[WorkshopFill]:
     """Confirmed seats and waiting list per workshop of active registrations."""
-    rows = db.session.execute(
-        db.select(SessionChoice.session_id, SessionChoice.status, func.count(SessionChoice.id))
-        .join(Registration, Registration.id == SessionChoice.registration_id)
-        .where(
-            Registration.event_id == event.id,
-            Registration.status != RegistrationStatus.CANCELLED,
-        )
-        .group_by(SessionChoice.session_id, SessionChoice.status)
-    )
-    numbers: Counter[tuple[int, str]] = Counter()
-    for session_id, status, number in rows:
-        numbers[(session_id, ChoiceStatus(status).value)] = number
+    seats = event_availability(event).sessions
     return [
         WorkshopFill(
             session=session,
-            confirmed=numbers[(session.id, ChoiceStatus.CONFIRMED.value)],
-            waitlisted=numbers[(session.id, ChoiceStatus.WAITLISTED.value)],
+            confirmed=seats[session.id].confirmed,
+            waitlisted=seats[session.id].waitlisted,
         )
         for session in event.sessions
         if session.needs_choice

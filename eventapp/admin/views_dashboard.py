@@ -14,7 +14,7 @@ from eventapp.models import Event
 def index():
     """Every event with its headline numbers."""
     events = db.session.execute(db.select(Event).order_by(Event.starts_at.desc())).scalars().all()
-    counts = {event.id: stats.event_counts(event) for event in events}
+    counts = stats.counts_by_event(events)
     return render_template("admin/index.html", events=events, counts=counts)
 
 

@@ -10,17 +10,15 @@ from eventapp.api.serializers import event_detail_json, event_json
 from eventapp.api.spec import responses, spec
 from eventapp.domain import EventNotFound
 from eventapp.extensions import db
-from eventapp.models import Event, EventStatus, Session
-
-# Cancelled events stay readable so that a shared link explains what happened.
-VISIBLE_STATUSES = (EventStatus.PUBLISHED, EventStatus.CANCELLED)
+from eventapp.models import Event, Session
+from eventapp.registration.availability import availability_of, publicly_visible
 
 
 def public_event_or_404(slug: str) -> Event:
     """The published (or cancelled) event with this slug; drafts and unknown slugs get 404."""
     event = db.session.execute(
         db.select(Event)
-        .where(Event.slug == slug, Event.status.in_(VISIBLE_STATUSES))
+        .where(Event.slug == slug, publicly_visible())
         .options(
             selectinload(Event.sessions).selectinload(Session.speakers),
             selectinload(Event.sessions).selectinload(Session.room),
@@ -33,22 +31,21 @@ def public_event_or_404(slug: str) -> Event:
 
 @bp.get("/events")
 @spec.validate(
-    resp=responses(HTTP_200=(EventList, "The published events.")),
+    resp=responses(HTTP_200=(EventList, "The visible events.")),
     tags=["events"],
     operation_id="listEvents",
 )
 def list_events():
-    """Published events (congress and site visits), soonest first."""
+    """Published and cancelled events (congress and site visits), soonest first."""
     events = (
         db.session.execute(
-            db.select(Event)
-            .where(Event.status == EventStatus.PUBLISHED)
-            .order_by(Event.starts_at, Event.id)
+            db.select(Event).where(publicly_visible()).order_by(Event.starts_at, Event.id)
         )
         .scalars()
         .all()
     )
-    return [event_json(event) for event in events]
+    counted = availability_of(events)
+    return [event_json(event, counted[event.id]) for event in events]
 
 
 @bp.get("/events/<slug>")

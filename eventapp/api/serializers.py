@@ -9,8 +9,8 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from eventapp import capacity
-from eventapp.models import Event, Room, Session, Speaker, Track, utcnow
+from eventapp.models import Event, Room, Session, Speaker, Track
+from eventapp.registration.availability import EventAvailability, event_availability
 
 
 def iso(event: Event, moment: datetime | None) -> str | None:
@@ -40,7 +40,7 @@ def speaker_json(speaker: Speaker) -> dict[str, Any]:
 
 
 def session_json(session: Session, seats_left: int | None) -> dict[str, Any]:
-    """A programme slot; ``seats_left`` from ``capacity.seats_left_sessions`` (None: no limit)."""
+    """A programme slot; ``seats_left`` from the availability read model (None: no limit)."""
     event = session.event
     return {
         "id": session.id,
@@ -59,16 +59,9 @@ def session_json(session: Session, seats_left: int | None) -> dict[str, Any]:
     }
 
 
-def availability(event: Event, now: datetime | None = None) -> dict[str, Any]:
-    """Seats left and whether registration is open: the one place the API asks for them."""
-    return {
-        "seats_left": capacity.seats_left_event(event),
-        "registration_open": capacity.registration_open(event, now or utcnow()),
-    }
-
-
-def event_json(event: Event, now: datetime | None = None) -> dict[str, Any]:
+def event_json(event: Event, numbers: EventAvailability | None = None) -> dict[str, Any]:
     """An event as listed: where, when, how many seats, and whether registration is open."""
+    numbers = numbers or event_availability(event)
     return {
         "slug": event.slug,
         "kind": event.kind.value,
@@ -85,18 +78,20 @@ def event_json(event: Event, now: datetime | None = None) -> dict[str, Any]:
         "latitude": float(event.latitude) if event.latitude is not None else None,
         "longitude": float(event.longitude) if event.longitude is not None else None,
         "capacity": event.capacity,
-        **availability(event, now),
+        "seats_left": numbers.left,
         "waitlist_enabled": event.waitlist_enabled,
+        "registration_open": numbers.registration_open,
         "registration_opens_at": iso(event, event.registration_opens_at),
         "registration_closes_at": iso(event, event.registration_closes_at),
     }
 
 
-def event_detail_json(event: Event, now: datetime | None = None) -> dict[str, Any]:
+def event_detail_json(event: Event) -> dict[str, Any]:
     """One event with its description, tracks, rooms, speakers and sessions."""
-    seats_left = capacity.seats_left_sessions(event)
+    numbers = event_availability(event)
+    seats_left = numbers.session_seats_left
     return {
-        **event_json(event, now),
+        **event_json(event, numbers),
         "description": event.description,
         "tracks": [track_json(track) for track in event.tracks],
         "rooms": [room_json(room) for room in event.rooms],

@@ -13,17 +13,15 @@ from eventapp.extensions import db
 from eventapp.models import (
     ENTRANCE,
     CheckIn,
-    ChoiceStatus,
     Event,
     Registration,
-    RegistrationStatus,
     ScanLog,
     Session,
-    SessionChoice,
     SessionKind,
     User,
 )
 from eventapp.registration.applicant import normalize_email
+from eventapp.registration.availability import event_availability
 
 SEARCH_MIN_LENGTH = 2
 SEARCH_LIMIT = 20
@@ -55,33 +53,18 @@ def list_sessions(event: Event) -> list[Session]:
 
 
 def checkin_status(event: Event) -> dict[str, Any]:
-    """Counts for the event: registered, checked in, and per list."""
-    by_status = dict(
-        db.session.execute(
-            db.select(Registration.status, func.count(Registration.id))
-            .where(Registration.event_id == event.id)
-            .group_by(Registration.status)
-        ).all()
-    )
-    registered = by_status.get(RegistrationStatus.CONFIRMED, 0)
+    """Counts for the event: registered, checked in, and per list.
+
+    "registered" here means holding a seat (confirmed): who may come through the door.
+    """
+    numbers = event_availability(event)
+    registered = numbers.confirmed
     checked_in = dict(
         db.session.execute(
             db.select(CheckIn.list_key, func.count(CheckIn.id))
             .join(Registration, Registration.id == CheckIn.registration_id)
             .where(Registration.event_id == event.id)
             .group_by(CheckIn.list_key)
-        ).all()
-    )
-    seats = dict(
-        db.session.execute(
-            db.select(SessionChoice.session_id, func.count(SessionChoice.id))
-            .join(Registration, Registration.id == SessionChoice.registration_id)
-            .where(
-                Registration.event_id == event.id,
-                Registration.status == RegistrationStatus.CONFIRMED,
-                SessionChoice.status == ChoiceStatus.CONFIRMED,
-            )
-            .group_by(SessionChoice.session_id)
         ).all()
     )
     lists = [
@@ -93,7 +76,8 @@ def checkin_status(event: Event) -> dict[str, Any]:
         }
     ]
     for session in list_sessions(event):
-        expected = seats.get(session.id, 0) if session.kind == SessionKind.WORKSHOP else None
+        seats = numbers.sessions[session.id].confirmed
+        expected = seats if session.kind == SessionKind.WORKSHOP else None
         lists.append(
             {
                 "list": session.id,
@@ -107,8 +91,8 @@ def checkin_status(event: Event) -> dict[str, Any]:
     return {
         "event": event.slug,
         "registered": registered,
-        "waitlisted": by_status.get(RegistrationStatus.WAITLISTED, 0),
-        "cancelled": by_status.get(RegistrationStatus.CANCELLED, 0),
+        "waitlisted": numbers.waitlisted,
+        "cancelled": numbers.cancelled,
         "checked_in": checked_in.get(ENTRANCE, 0),
         "lists": lists,
     }

@@ -47,6 +47,7 @@ from eventapp.models import (
     SessionKind,
     utcnow,
 )
+from eventapp.registration.availability import publicly_visible
 
 MAX_CODE_LENGTH = 200
 MAX_NONCE_LENGTH = 80
@@ -107,13 +108,13 @@ class InvalidList(CheckInError, InvalidInput):
 
 
 def event_by_slug(slug: str) -> Event:
-    """The event with this slug if open to check-in (not a draft), else ``EventNotFound``.
+    """The event with this slug if open to check-in (publicly visible), else ``EventNotFound``.
 
     A draft is the organizers' work in progress: nobody is admitted to it, and door
     staff learn nothing about it, not even that it exists.
     """
     event = db.session.execute(
-        db.select(Event).where(Event.slug == slug, Event.status != EventStatus.DRAFT)
+        db.select(Event).where(Event.slug == slug, publicly_visible())
     ).scalar_one_or_none()
     if event is None:
         raise EventNotFound()

@@ -12,7 +12,8 @@ from eventapp.checkin.forms import UndoForm
 from eventapp.checkin.messages import scanner_messages
 from eventapp.domain import DomainError, EventNotFound
 from eventapp.extensions import db
-from eventapp.models import ENTRANCE, Event, EventStatus
+from eventapp.models import ENTRANCE, Event
+from eventapp.registration.availability import publicly_visible
 
 
 def _event_or_404(slug: str) -> Event:
@@ -36,7 +37,7 @@ def _lists(event: Event) -> list[dict]:
 def index():
     """Pick the event to check people in for."""
     events = db.session.execute(
-        db.select(Event).where(Event.status != EventStatus.DRAFT).order_by(Event.starts_at)
+        db.select(Event).where(publicly_visible()).order_by(Event.starts_at)
     ).scalars()
     return render_template("checkin/index.html", events=list(events))
 

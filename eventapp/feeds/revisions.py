@@ -1,45 +1,59 @@
-"""Keep feed entries' revision stamps true when what they show changes indirectly.
+"""The one home of calendar revisions: ``Session.sequence`` and the entries' stamps.
 
-A session's entry shows its room's name, its track's name, its speakers and the
-event's venue. Renaming a room does not touch the session row, so neither its
-``updated_at`` (DTSTAMP, LAST-MODIFIED, the feed cache key) nor its ``sequence``
-would move, and subscribed calendars would keep the old text. Removing a
-session would not move anything either, so a client revalidating with
-If-Modified-Since would be told "unchanged". This listener touches the rows
-whose entries changed, in the same flush.
+A feed entry is revised when what it shows changes. Calendar clients compare
+SEQUENCE to tell a revised entry from a stale one, so it rises once per flush
+when a session's time, place, title or status changes, directly
+(``REVISION_FIELDS``, the room relationship) or indirectly (its room renamed or
+removed, the event's venue moved). A change of text only (speakers, track
+name) moves ``updated_at`` (DTSTAMP, LAST-MODIFIED, the feed cache key), and
+removing a session moves its event's ``updated_at`` so a client revalidating
+with If-Modified-Since is not told "unchanged".
+
+``register`` connects the flush listener to Flask-SQLAlchemy's session;
+``create_app`` calls it, and importing this module connects nothing.
 """
 
 from __future__ import annotations
 
+from typing import Any
+
 from sqlalchemy import event, inspect, select
 from sqlalchemy.orm import Session as OrmSession
+from sqlalchemy.orm import scoped_session
 
 from eventapp.models import Event, Room, Session, Speaker, Track, utcnow
 
+# A session's own fields whose change calendar clients must see as a new revision.
+REVISION_FIELDS = ("title", "starts_at", "ends_at", "room_id", "status")
 # Event fields that are part of every session's LOCATION: a change moves the session.
 EVENT_PLACE_FIELDS = ("venue", "address", "latitude", "longitude", "timezone")
 
 
-def _changed(obj, *names: str) -> bool:
+def register(session: scoped_session) -> None:
+    """Connect the revision listener to ``session`` (idempotent, like the mail listeners)."""
+    if not event.contains(session, "before_flush", stamp_revisions):
+        event.listen(session, "before_flush", stamp_revisions)
+
+
+def _changed(obj: Any, *names: str) -> bool:
     state = inspect(obj)
     return any(state.attrs[name].history.has_changes() for name in names)
 
 
-@event.listens_for(OrmSession, "before_flush")
-def _touch_revised_entries(orm: OrmSession, _context, _instances) -> None:
-    """Move ``updated_at`` (and ``sequence`` for a change of place) of affected entries."""
+def stamp_revisions(orm: OrmSession, _context: Any, _instances: Any) -> None:
+    """Raise ``sequence`` of revised sessions and move ``updated_at`` of affected entries."""
     revised: set[Session] = set()  # new text only
-    moved: set[Session] = set()  # new place: calendar clients must see a new revision
+    moved: set[Session] = set()  # new time, place, title or status: a new SEQUENCE
     touched_events: set[Event] = set()
 
     with orm.no_autoflush:
         for obj in list(orm.dirty):
             if isinstance(obj, Session):
-                if _changed(obj, "speakers"):
-                    revised.add(obj)
                 # Assigning ``session.room`` changes ``room_id`` only during the flush.
-                if _changed(obj, "room") and not _changed(obj, "room_id"):
+                if _changed(obj, *REVISION_FIELDS, "room"):
                     moved.add(obj)
+                elif _changed(obj, "speakers"):
+                    revised.add(obj)
             elif isinstance(obj, Room) and _changed(obj, "name"):
                 moved.update(_sessions_of(orm, Session.room_id == obj.id))
             elif isinstance(obj, Track) and _changed(obj, "name"):
@@ -73,5 +87,5 @@ def _touch_revised_entries(orm: OrmSession, _context, _instances) -> None:
             parent.updated_at = now
 
 
-def _sessions_of(orm: OrmSession, criterion) -> list[Session]:
+def _sessions_of(orm: OrmSession, criterion: Any) -> list[Session]:
     return list(orm.scalars(select(Session).where(criterion)))

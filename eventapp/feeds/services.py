@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from flask import current_app, has_request_context
+from flask import current_app
 from flask_babel import force_locale
 from flask_babel import gettext as _
 from sqlalchemy import func
@@ -31,9 +31,9 @@ from eventapp.models import (
     SessionChoice,
     Track,
 )
+from eventapp.registration.availability import publicly_visible
 from eventapp.urls import public_url
 
-PUBLIC_STATUSES = (EventStatus.PUBLISHED, EventStatus.CANCELLED)
 # A personal entry also moves on when the participant's state does:
 # waiting list → seat → cancelled.
 PERSONAL_RANK = {"waitlisted": 0, "confirmed": 1, "cancelled": 2}
@@ -121,7 +121,7 @@ def _programme_version(slug: str, track_id: int | None):
         db.select(func.max(Session.updated_at)).where(of_event).scalar_subquery(),
         db.select(func.coalesce(func.sum(Session.sequence), 0)).where(of_event).scalar_subquery(),
         track_name.label("track_name"),
-    ).where(Event.slug == slug, Event.status.in_(PUBLIC_STATUSES))
+    ).where(Event.slug == slug, publicly_visible())
 
 
 def programme_feed(slug: str, track_id: int | None = None, locale: str | None = None):
@@ -192,7 +192,7 @@ def session_feed(slug: str, session_id: int, locale: str | None = None) -> Feed 
         return None
     locale = _feed_locale(locale)
     event = db.session.execute(
-        db.select(Event).where(Event.slug == slug, Event.status.in_(PUBLIC_STATUSES))
+        db.select(Event).where(Event.slug == slug, publicly_visible())
     ).scalar_one_or_none()
     sessions = _programme_sessions(event.id, session_id=session_id) if event else []
     if not sessions:
@@ -215,7 +215,7 @@ def session_feed(slug: str, session_id: int, locale: str | None = None) -> Feed 
 def events_feed(locale: str | None = None) -> Feed:
     """All published (and cancelled, marked so) events, one entry per event."""
     locale = _feed_locale(locale)
-    public = Event.status.in_(PUBLIC_STATUSES)
+    public = publicly_visible()
     version = db.session.execute(
         db.select(func.count(Event.id), func.max(Event.updated_at), func.sum(Event.id)).where(
             public
@@ -377,9 +377,4 @@ def personal_feed(registration: Registration) -> Feed:
 
 def registration_calendar(registration: Registration) -> bytes:
     """The personal calendar as an .ics attachment for mails (METHOD:PUBLISH, no ORGANIZER)."""
-    if has_request_context():
-        return personal_feed(registration).body
-    # Links are built with url_for, which needs a request; mails are also sent from the CLI.
-    # POST keeps the database's write-transaction mode of the CLI that calls this.
-    with current_app.test_request_context("/", method="POST"):
-        return personal_feed(registration).body
+    return personal_feed(registration).body

@@ -1,4 +1,7 @@
-"""Email through a transactional outbox."""
+"""Email through a transactional outbox.
 
-# Registers the session listeners that write the outbox with each change.
-from eventapp.mail import outbox  # noqa: F401
+``outbox`` (message kinds, the row factory), ``listeners`` (domain events to outbox
+rows; connected by ``create_app``), ``messages`` (rows to MIME), ``delivery`` (SMTP,
+retries), ``inline`` (the background sender), ``services`` (organizers' mails and
+the outbox overview), ``cli`` (``mail deliver``). Importing the package registers nothing.
+"""

@@ -36,6 +36,7 @@ from email.utils import parseaddr
 from flask import current_app
 from sqlalchemy import or_, select, update
 
+from eventapp.database import read_only
 from eventapp.extensions import db
 from eventapp.mail.addresses import UndeliverableAddress
 from eventapp.mail.addresses import recipient as checked_recipient
@@ -242,10 +243,8 @@ def _mark(message_id: int, status: OutboxStatus, **values) -> None:
 
 def _render(message_id: int, worker: str) -> tuple[EmailMessage | None, str] | None:
     """The message as MIME, read in a short read-only transaction; None if not ours."""
-    app = current_app._get_current_object()  # type: ignore[attr-defined]
-    # Links are built with url_for, which needs a request context; a GET one
-    # keeps this transaction read-only on SQLite.
-    with app.test_request_context("/"):
+    # Rendering only reads: on SQLite it must not wait for (or hold) the write lock.
+    with read_only():
         try:
             message = db.session.get(OutboxMessage, message_id)
             if message is None or message.claimed_by != worker:

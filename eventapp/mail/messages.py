@@ -33,7 +33,8 @@ from eventapp.models import (
 )
 from eventapp.models.base import utcnow
 from eventapp.text import one_line
-from eventapp.tickets.services import qr_png, ticket_pdf, ticket_valid
+from eventapp.tickets.pdf import ticket_pdf
+from eventapp.tickets.services import qr_png, ticket_valid
 
 # Messages that carry the ticket (QR inline, PDF) when the ticket is valid.
 TICKET_KINDS = frozenset(

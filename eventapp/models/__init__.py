@@ -18,6 +18,7 @@ from eventapp.models.programme import (
     session_speaker,
 )
 from eventapp.models.registration import (
+    ChangeKind,
     ChoiceStatus,
     Registration,
     RegistrationChange,
@@ -33,6 +34,7 @@ __all__ = [
     "ApiToken",
     "AuditEntry",
     "Base",
+    "ChangeKind",
     "CheckIn",
     "ChoiceStatus",
     "Event",

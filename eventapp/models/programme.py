@@ -19,11 +19,8 @@ from sqlalchemy import (
     Table,
     Text,
     UniqueConstraint,
-    event,
-    inspect,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
-from sqlalchemy.orm import Session as OrmSession
 
 from eventapp.models.base import Base, UTCDateTime, utcnow
 
@@ -218,7 +215,8 @@ class Session(Base):
     status: Mapped[SessionStatus] = mapped_column(
         _enum(SessionStatus, "session_status"), default=SessionStatus.SCHEDULED
     )
-    # Calendar clients compare SEQUENCE to tell a revised entry from a stale one.
+    # Calendar clients compare SEQUENCE to tell a revised entry from a stale one;
+    # ``eventapp.feeds.revisions`` raises it.
     sequence: Mapped[int] = mapped_column(Integer, default=0)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
@@ -244,18 +242,3 @@ class Session(Base):
 
     def __repr__(self) -> str:
         return f"<Session {self.id} {self.title!r}>"
-
-
-# Changes that calendar clients must see as a new revision of the entry.
-REVISION_FIELDS = ("title", "starts_at", "ends_at", "room_id", "status")
-
-
-@event.listens_for(OrmSession, "before_flush")
-def _raise_sequence_on_revision(session: OrmSession, _context, _instances) -> None:
-    """Raise ``Session.sequence`` whenever time, place, title or status change."""
-    for obj in session.dirty:
-        if not isinstance(obj, Session):
-            continue
-        state = inspect(obj)
-        if any(state.attrs[name].history.has_changes() for name in REVISION_FIELDS):
-            obj.sequence = (obj.sequence or 0) + 1

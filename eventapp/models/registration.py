@@ -17,7 +17,9 @@ from sqlalchemy import (
     UniqueConstraint,
     text,
 )
+from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.types import TypeDecorator
 
 from eventapp.models.base import Base, UTCDateTime, utcnow
 from eventapp.models.programme import Event, Session, _enum
@@ -37,6 +39,34 @@ class RegistrationStatus(enum.StrEnum):
 class ChoiceStatus(enum.StrEnum):
     CONFIRMED = "confirmed"
     WAITLISTED = "waitlisted"
+
+
+class ChangeKind(enum.StrEnum):
+    """What happened to a registration; the writer records it, the mail builder reads it.
+
+    The values are what ``registration_change.kind`` has always stored.
+    """
+
+    REGISTERED = "registered"
+    CANCELLED = "cancelled"
+    PROMOTED = "promoted"
+    SESSION_PROMOTED = "session_promoted"
+    WORKSHOPS_CHANGED = "workshops_changed"
+    ANONYMIZED = "anonymized"
+
+
+class ChangeKindType(TypeDecorator):
+    """``ChangeKind`` in the plain VARCHAR(40) column it always had (no CHECK, no migration)."""
+
+    impl = String(40)
+    cache_ok = True
+
+    def process_bind_param(self, value: ChangeKind | str | None, dialect: Dialect) -> str | None:
+        # A value outside the enum is refused here, before it reaches the history.
+        return None if value is None else ChangeKind(value).value
+
+    def process_result_value(self, value: str | None, dialect: Dialect) -> ChangeKind | None:
+        return None if value is None else ChangeKind(value)
 
 
 class Sector(enum.StrEnum):
@@ -169,7 +199,7 @@ class RegistrationChange(Base):
     registration_id: Mapped[int] = mapped_column(
         ForeignKey("registration.id", ondelete="CASCADE"), index=True
     )
-    kind: Mapped[str] = mapped_column(String(40))
+    kind: Mapped[ChangeKind] = mapped_column(ChangeKindType())
     detail: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     actor: Mapped[str] = mapped_column(String(120), default="participant")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
@@ -203,6 +233,7 @@ class RegistrationIdempotencyKey(Base):
 
 
 __all__ = [
+    "ChangeKind",
     "ChoiceStatus",
     "Registration",
     "RegistrationChange",

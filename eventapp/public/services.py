@@ -1,4 +1,8 @@
-"""Reads for the public pages: published events, seats left and the programme timetable."""
+"""Reads for the public pages: visible events and the programme timetable.
+
+Seats, the registration window and what is publicly visible come from the read model
+in ``eventapp.registration.availability``.
+"""
 
 from __future__ import annotations
 
@@ -13,11 +17,8 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import selectinload
 
 from eventapp.extensions import db
-from eventapp.models import Event, EventStatus, Room, Session, Speaker, Track, utcnow
-from eventapp.registration import availability
-
-# Drafts are the organizers' work in progress; cancelled events stay visible with a banner.
-PUBLIC_STATUSES = (EventStatus.PUBLISHED, EventStatus.CANCELLED)
+from eventapp.models import Event, Room, Session, Speaker, Track, utcnow
+from eventapp.registration.availability import publicly_visible
 
 
 @dataclass
@@ -33,9 +34,7 @@ def list_public_events(now: datetime | None = None) -> EventOverview:
     now = now or utcnow()
     events = (
         db.session.execute(
-            db.select(Event)
-            .where(Event.status.in_(PUBLIC_STATUSES))
-            .order_by(Event.starts_at, Event.id)
+            db.select(Event).where(publicly_visible()).order_by(Event.starts_at, Event.id)
         )
         .scalars()
         .all()
@@ -49,22 +48,8 @@ def list_public_events(now: datetime | None = None) -> EventOverview:
 def get_public_event(slug: str) -> Event | None:
     """The event with ``slug`` unless it does not exist or is still a draft."""
     return db.session.execute(
-        db.select(Event).where(Event.slug == slug, Event.status.in_(PUBLIC_STATUSES))
+        db.select(Event).where(Event.slug == slug, publicly_visible())
     ).scalar_one_or_none()
-
-
-def seats_left_by_event(events: list[Event]) -> dict[int, int | None]:
-    """Seats left per event; ``None`` for events without a limit."""
-    return {e.id: availability.seats_left(e) for e in events}
-
-
-def session_seats_left(sessions: list[Session]) -> dict[int, int | None]:
-    """Seats left per session; ``None`` for sessions without a capacity."""
-    limited = [s for s in sessions if s.capacity is not None]
-    taken = availability.session_seat_counts(s.id for s in limited)
-    left: dict[int, int | None] = {s.id: None for s in sessions}
-    left.update({s.id: max(s.capacity - taken[s.id], 0) for s in limited})
-    return left
 
 
 def parse_track_filter(event: Event, raw: str | None) -> Track | None:

@@ -33,7 +33,8 @@ def _event_or_404(slug: str) -> Event:
 def index():
     """Published events, upcoming first."""
     overview = services.list_public_events()
-    seats = services.seats_left_by_event(overview.upcoming)
+    counted = availability.availability_of(overview.upcoming)
+    seats = {event_id: numbers.left for event_id, numbers in counted.items()}
     return render_template("public/index.html", overview=overview, seats_left=seats)
 
 
@@ -43,15 +44,15 @@ def event(slug: str):
     event = _event_or_404(slug)
     track = services.parse_track_filter(event, request.args.get("track"))
     timetable = services.build_timetable(event, track)
-    sessions = [s for slot in timetable.slots for s in slot.sessions]
+    numbers = availability.event_availability(event)
     return render_template(
         "public/event.html",
         event=event,
         track=track,
         timetable=timetable,
-        session_seats=services.session_seats_left(sessions),
-        seats_left=availability.seats_left(event),
-        registration_open=availability.registration_open(event),
+        session_seats=numbers.session_seats_left,
+        seats_left=numbers.left,
+        registration_open=numbers.registration_open,
         map_url=_map_url(event),
     )
 
@@ -63,12 +64,13 @@ def session(slug: str, session_id: int):
     item = services.get_public_session(event, session_id)
     if item is None:
         abort(404)
+    numbers = availability.event_availability(event)
     return render_template(
         "public/session.html",
         event=event,
         session=item,
-        seats_left=services.session_seats_left([item])[item.id],
-        registration_open=availability.registration_open(event),
+        seats_left=numbers.sessions[item.id].left,
+        registration_open=numbers.registration_open,
     )
 
 

@@ -1,17 +1,27 @@
-"""Reading seats, waiting positions, workshop slots and the registration window.
+"""The read model of availability and visibility: one answer to "how many seats, may I see it,
+may I register", for one event or many at once.
 
-These only read, so pages can show them on a GET; the changes are in ``services``.
+Everything here only reads and needs no request: pages, the API, the back office, the
+door, feeds, the CLI and mail workers ask the same questions the same way. The bulk
+answer, ``availability_of`` (like pretix's quota availability), counts a list of events
+in three queries whatever its length; the small counting functions below it serve the
+writing path in ``services``, which locks the event row first and counts afterwards,
+inside the same transaction. The decision (``RegistrationWindow``) is kept apart from
+its message (``registration_problem``), which is the only part that needs a locale.
 """
 
 from __future__ import annotations
 
+import enum
+from collections import Counter
 from collections.abc import Iterable
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
 from flask_babel import format_datetime
 from flask_babel import gettext as _
-from sqlalchemy import and_, func, or_, select
+from sqlalchemy import ColumnElement, and_, func, or_, select
 
 from eventapp.extensions import db
 from eventapp.models import (
@@ -27,22 +37,229 @@ from eventapp.models import (
 )
 from eventapp.registration.errors import EventCancelled, RegistrationClosed, RegistrationError
 
+# --- visibility ------------------------------------------------------------------------
+
+# Drafts are the organizers' work in progress and never shown. Cancelled events stay
+# visible everywhere (pages, API, feeds), marked cancelled, so a shared link explains what
+# happened. Door staff see the same events: nobody is admitted to a draft, and a cancelled
+# event's door can still tell people why they are turned away.
+PUBLIC_STATUSES = (EventStatus.PUBLISHED, EventStatus.CANCELLED)
+
+
+def publicly_visible() -> ColumnElement[bool]:
+    """The SQL condition for events anyone may see (``select(Event).where(...)``)."""
+    return Event.status.in_(PUBLIC_STATUSES)
+
+
+def is_publicly_visible(event: Event) -> bool:
+    """Whether anyone may see ``event``: published or cancelled, never a draft."""
+    return event.status in PUBLIC_STATUSES
+
+
+# --- the registration window -----------------------------------------------------------
+
+
+class RegistrationWindow(enum.StrEnum):
+    """Where an event stands for new registrations; only ``OPEN`` takes them."""
+
+    DRAFT = "draft"
+    NOT_YET_OPEN = "not_yet_open"
+    OPEN = "open"
+    CLOSED = "closed"
+    CANCELLED = "cancelled"
+
+
+def registration_window(event: Event, now: datetime | None = None) -> RegistrationWindow:
+    """The window's state at ``now`` (default: now).
+
+    A missing opening time means "open once published"; a missing closing time means
+    "open until the event starts".
+    """
+    now = now or utcnow()
+    if event.status == EventStatus.CANCELLED:
+        return RegistrationWindow.CANCELLED
+    if event.status != EventStatus.PUBLISHED:
+        return RegistrationWindow.DRAFT
+    if event.registration_opens_at and now < event.registration_opens_at:
+        return RegistrationWindow.NOT_YET_OPEN
+    if now >= (event.registration_closes_at or event.starts_at):
+        return RegistrationWindow.CLOSED
+    return RegistrationWindow.OPEN
+
+
+def registration_open(event: Event, now: datetime | None = None) -> bool:
+    """Whether people can register for ``event`` at ``now``."""
+    return registration_window(event, now) is RegistrationWindow.OPEN
+
+
+def registration_problem(event: Event, now: datetime | None = None) -> RegistrationError | None:
+    """Why nobody can register right now, as the error to raise; None when it is open.
+
+    The message is translated, so this needs a locale (a request or ``force_locale``).
+    """
+    window = registration_window(event, now)
+    if window is RegistrationWindow.OPEN:
+        return None
+    if window is RegistrationWindow.CANCELLED:
+        return EventCancelled(_("This event has been cancelled."))
+    if window is RegistrationWindow.NOT_YET_OPEN:
+        return RegistrationClosed(
+            _(
+                "Registration opens on %(date)s.",
+                date=format_datetime(event.registration_opens_at, "medium"),
+            )
+        )
+    if window is RegistrationWindow.CLOSED:
+        return RegistrationClosed(_("Registration for this event has closed."))
+    return RegistrationClosed(_("Registration for this event is not open."))
+
+
+# --- seats -----------------------------------------------------------------------------
+
+
+def seats_left_of(capacity: int | None, taken: int) -> int | None:
+    """Free seats of a ``capacity`` with ``taken`` seats, never below zero; None: no limit."""
+    return None if capacity is None else max(capacity - taken, 0)
+
+
+def capacity_raised(old: int | None, new: int | None) -> bool:
+    """Whether a capacity change frees seats (so waiting people can move up)."""
+    return old is not None and (new is None or new > old)
+
+
+@dataclass(frozen=True)
+class SessionSeats:
+    """A session's seats: ``confirmed`` hold one, ``waitlisted`` wait for one.
+
+    Only registrations holding an event seat get a workshop seat, so ``confirmed`` is
+    also who is expected at the session's door.
+    """
+
+    capacity: int | None
+    confirmed: int = 0
+    waitlisted: int = 0
+
+    @property
+    def left(self) -> int | None:
+        return seats_left_of(self.capacity, self.confirmed)
+
+
+@dataclass(frozen=True)
+class EventAvailability:
+    """Seats, waiting lists, window and visibility of one event, as read at one moment.
+
+    ``confirmed`` people hold a seat (the door's "registered"); ``waitlisted`` wait for
+    one; ``active`` is both (the back office's "registered").
+    """
+
+    event_id: int
+    capacity: int | None
+    window: RegistrationWindow
+    visible: bool
+    confirmed: int = 0
+    waitlisted: int = 0
+    cancelled: int = 0
+    sessions: dict[int, SessionSeats] = field(default_factory=dict)
+
+    @property
+    def left(self) -> int | None:
+        """Free event seats; None when the event has no limit."""
+        return seats_left_of(self.capacity, self.confirmed)
+
+    @property
+    def active(self) -> int:
+        return self.confirmed + self.waitlisted
+
+    @property
+    def registration_open(self) -> bool:
+        return self.window is RegistrationWindow.OPEN
+
+    @property
+    def session_seats_left(self) -> dict[int, int | None]:
+        """Free seats per session id; None for sessions without a limit."""
+        return {session_id: seats.left for session_id, seats in self.sessions.items()}
+
+
+def availability_of(
+    events: Iterable[Event], now: datetime | None = None
+) -> dict[int, EventAvailability]:
+    """Event id → its availability, for any number of events in three queries."""
+    events = list(events)
+    if not events:
+        return {}
+    now = now or utcnow()
+    ids = [event.id for event in events]
+    registrations = _registration_counts(Registration.event_id.in_(ids))
+    capacities = db.session.execute(
+        select(Session.id, Session.event_id, Session.capacity)
+        .where(Session.event_id.in_(ids))
+        .order_by(Session.starts_at, Session.id)
+    ).all()
+    choices = _choice_counts(Registration.event_id.in_(ids))
+    sessions: dict[int, dict[int, SessionSeats]] = {event_id: {} for event_id in ids}
+    for session_id, event_id, capacity in capacities:
+        sessions[event_id][session_id] = SessionSeats(
+            capacity=capacity,
+            confirmed=choices[(session_id, ChoiceStatus.CONFIRMED)],
+            waitlisted=choices[(session_id, ChoiceStatus.WAITLISTED)],
+        )
+    return {
+        event.id: EventAvailability(
+            event_id=event.id,
+            capacity=event.capacity,
+            window=registration_window(event, now),
+            visible=is_publicly_visible(event),
+            confirmed=registrations[(event.id, RegistrationStatus.CONFIRMED)],
+            waitlisted=registrations[(event.id, RegistrationStatus.WAITLISTED)],
+            cancelled=registrations[(event.id, RegistrationStatus.CANCELLED)],
+            sessions=sessions[event.id],
+        )
+        for event in events
+    }
+
+
+def event_availability(event: Event, now: datetime | None = None) -> EventAvailability:
+    """The availability of one event (see ``availability_of``)."""
+    return availability_of([event], now)[event.id]
+
+
+def _registration_counts(condition: ColumnElement[bool]) -> Counter[tuple[int, str]]:
+    """(event id, registration status) → number of registrations, for those matching."""
+    rows = db.session.execute(
+        select(Registration.event_id, Registration.status, func.count(Registration.id))
+        .where(condition)
+        .group_by(Registration.event_id, Registration.status)
+    ).all()
+    return Counter({(event_id, RegistrationStatus(status)): n for event_id, status, n in rows})
+
+
+def _choice_counts(condition: ColumnElement[bool]) -> Counter[tuple[int, str]]:
+    """(session id, choice status) → workshop choices of active registrations matching."""
+    rows = db.session.execute(
+        select(SessionChoice.session_id, SessionChoice.status, func.count(SessionChoice.id))
+        .join(Registration, Registration.id == SessionChoice.registration_id)
+        .where(condition, Registration.status != RegistrationStatus.CANCELLED)
+        .group_by(SessionChoice.session_id, SessionChoice.status)
+    ).all()
+    return Counter({(session_id, ChoiceStatus(status)): n for session_id, status, n in rows})
+
+
+# The writing path counts one event or a few workshops under its lock; these share the
+# queries and the arithmetic above, so a seat shown free is the seat the rules hand out.
+
 
 def confirmed_count(event_id: int) -> int:
     """Seats taken at the event."""
-    return db.session.execute(
-        select(func.count(Registration.id)).where(
-            Registration.event_id == event_id,
-            Registration.status == RegistrationStatus.CONFIRMED,
-        )
-    ).scalar_one()
+    return _registration_counts(Registration.event_id == event_id)[
+        (event_id, RegistrationStatus.CONFIRMED)
+    ]
 
 
 def seats_left(event: Event) -> int | None:
     """Free seats at the event; None when it has no limit."""
     if event.capacity is None:
         return None
-    return max(event.capacity - confirmed_count(event.id), 0)
+    return seats_left_of(event.capacity, confirmed_count(event.id))
 
 
 def session_seat_counts(session_ids: Iterable[int]) -> dict[int, int]:
@@ -50,24 +267,18 @@ def session_seat_counts(session_ids: Iterable[int]) -> dict[int, int]:
     ids = list(session_ids)
     if not ids:
         return {}
-    rows = db.session.execute(
-        select(SessionChoice.session_id, func.count(SessionChoice.id))
-        .where(
-            SessionChoice.session_id.in_(ids),
-            SessionChoice.status == ChoiceStatus.CONFIRMED,
-        )
-        .group_by(SessionChoice.session_id)
-    ).all()
-    counts = dict.fromkeys(ids, 0)
-    counts.update(dict(rows))
-    return counts
+    counts = _choice_counts(SessionChoice.session_id.in_(ids))
+    return {session_id: counts[(session_id, ChoiceStatus.CONFIRMED)] for session_id in ids}
 
 
 def session_seats_left(session: Session) -> int | None:
     """Free seats in a workshop; None when it has no limit."""
     if session.capacity is None:
         return None
-    return max(session.capacity - session_seat_counts([session.id])[session.id], 0)
+    return seats_left_of(session.capacity, session_seat_counts([session.id])[session.id])
+
+
+# --- waiting positions and workshop slots ----------------------------------------------
 
 
 def _before(model: Any, created_at: datetime, row_id: int):
@@ -136,41 +347,3 @@ def workshop_slots(event: Event) -> list[list[Session]]:
             slots.append([session])
             slot_end = session.ends_at
     return slots
-
-
-def closed_reason(event: Event, now: datetime | None = None) -> str | None:
-    """Why registration is closed, as a code (no text, so it works outside requests)."""
-    now = now or utcnow()
-    if event.status == EventStatus.CANCELLED:
-        return "cancelled"
-    if event.status != EventStatus.PUBLISHED:
-        return "unpublished"
-    if event.registration_opens_at and now < event.registration_opens_at:
-        return "not_yet_open"
-    if now >= (event.registration_closes_at or event.starts_at):
-        return "over"
-    return None
-
-
-def registration_open(event: Event, now: datetime | None = None) -> bool:
-    """Whether people can register for ``event`` at ``now``."""
-    return closed_reason(event, now) is None
-
-
-def registration_problem(event: Event, now: datetime | None = None) -> RegistrationError | None:
-    """Why nobody can register right now, as the error to raise; None when it is open."""
-    reason = closed_reason(event, now)
-    if reason is None:
-        return None
-    if reason == "cancelled":
-        return EventCancelled(_("This event has been cancelled."))
-    if reason == "not_yet_open":
-        return RegistrationClosed(
-            _(
-                "Registration opens on %(date)s.",
-                date=format_datetime(event.registration_opens_at, "medium"),
-            )
-        )
-    if reason == "over":
-        return RegistrationClosed(_("Registration for this event has closed."))
-    return RegistrationClosed(_("Registration for this event is not open."))

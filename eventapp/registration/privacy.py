@@ -11,6 +11,7 @@ from sqlalchemy import delete, select, update
 
 from eventapp.extensions import db
 from eventapp.models import (
+    ChangeKind,
     Event,
     OutboxMessage,
     Registration,
@@ -152,6 +153,10 @@ def _anonymize(registration: Registration, now: datetime) -> None:
     registration.anonymized_at = now
     db.session.add(
         RegistrationChange(
-            registration=registration, kind="anonymized", detail={}, actor="system", created_at=now
+            registration=registration,
+            kind=ChangeKind.ANONYMIZED,
+            detail={},
+            actor="system",
+            created_at=now,
         )
     )

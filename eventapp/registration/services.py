@@ -18,6 +18,7 @@ from sqlalchemy.exc import IntegrityError
 
 from eventapp.extensions import db
 from eventapp.models import (
+    ChangeKind,
     CheckIn,
     ChoiceStatus,
     Event,
@@ -179,7 +180,7 @@ def register(
         return _replay_or_refuse(existing, submission_key)
     record_change(
         registration,
-        "registered",
+        ChangeKind.REGISTERED,
         actor,
         now,
         status=str(status),
@@ -259,7 +260,12 @@ def cancel_registration(
     registration.cancelled_at = now
     registration.choices.clear()
     record_change(
-        registration, "cancelled", actor, now, previous_status=str(previous), sessions=sessions
+        registration,
+        ChangeKind.CANCELLED,
+        actor,
+        now,
+        previous_status=str(previous),
+        sessions=sessions,
     )
     db.session.flush()
     fill_sessions(freed, now, actor)
@@ -314,7 +320,7 @@ def change_workshops(
         "removed": sorted(c.session_id for c in removed),
         "waitlisted": sorted(waitlisted),
     }
-    record_change(registration, "workshops_changed", actor, now, **result)
+    record_change(registration, ChangeKind.WORKSHOPS_CHANGED, actor, now, **result)
     db.session.flush()
     return result
 
@@ -363,7 +369,7 @@ def move_workshop(
     fill_sessions(freed, now, actor)
     record_change(
         registration,
-        "workshops_changed",
+        ChangeKind.WORKSHOPS_CHANGED,
         actor,
         now,
         added=[to_session_id],
@@ -410,7 +416,7 @@ def promote(
         raise NoSeatFree(_("No seat is free in this workshop."))
     choice.status = ChoiceStatus.CONFIRMED
     choice.promoted_at = now
-    record_change(registration, "session_promoted", actor, now, session_id=session_id)
+    record_change(registration, ChangeKind.SESSION_PROMOTED, actor, now, session_id=session_id)
     db.session.flush()
 
 

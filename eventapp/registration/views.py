@@ -19,8 +19,8 @@ from sqlalchemy import select
 from eventapp.errors import http_status, show_refusal
 from eventapp.extensions import db
 from eventapp.i18n import current_locale
-from eventapp.models import Event, EventStatus, Registration
-from eventapp.registration import bp, privacy, services
+from eventapp.models import Event, Registration
+from eventapp.registration import availability, bp, privacy, services
 from eventapp.registration.errors import RegistrationError
 from eventapp.registration.forms import (
     DIETARY_LABELS,
@@ -35,7 +35,7 @@ from eventapp.urls import calendar_url, manage_url, ticket_url
 
 def _public_event(slug: str) -> Event:
     """A published or cancelled event; drafts are not public."""
-    return db.one_or_404(select(Event).where(Event.slug == slug, Event.status != EventStatus.DRAFT))
+    return db.one_or_404(select(Event).where(Event.slug == slug, availability.publicly_visible()))
 
 
 def _registration(token: str) -> Registration:
@@ -49,15 +49,6 @@ def _private(response: Response | str, status: int = 200) -> Response:
     response.headers["Referrer-Policy"] = "no-referrer"
     response.headers["X-Robots-Tag"] = "noindex"
     return response
-
-
-def _seat_info(event: Event) -> dict[int, int | None]:
-    """Seats left per choosable workshop (None: no limit)."""
-    workshops = services.choosable_workshops(event)
-    taken = services.session_seat_counts(s.id for s in workshops)
-    return {
-        s.id: None if s.capacity is None else max(s.capacity - taken[s.id], 0) for s in workshops
-    }
 
 
 def _links(registration: Registration) -> dict[str, str | None]:
@@ -101,13 +92,14 @@ def register(slug: str):
         status = 409 if problem else 422
     if not form.submission_key.data:
         form.submission_key.data = secrets.token_urlsafe(24)
+    numbers = availability.event_availability(event)
     return render_template(
         "registration/register.html",
         event=event,
         form=form,
         problem=problem,
-        seats_left=services.seats_left(event),
-        workshop_seats=_seat_info(event),
+        seats_left=numbers.left,
+        workshop_seats=numbers.session_seats_left,
         sector_labels=SECTOR_LABELS,
     ), status
 
@@ -138,6 +130,7 @@ def _manage_page(registration: Registration, form, status: int = 200) -> Respons
     event = registration.event
     if not form.is_submitted():
         form.preselect(registration)
+    numbers = availability.event_availability(event)
     return _private(
         render_template(
             "registration/manage.html",
@@ -146,9 +139,9 @@ def _manage_page(registration: Registration, form, status: int = 200) -> Respons
             form=form,
             position=services.waitlist_position(registration),
             workshop_positions=services.workshop_positions(registration),
-            workshop_seats=_seat_info(event),
+            workshop_seats=numbers.session_seats_left,
             current_choices={c.session_id: c.status.value for c in registration.choices},
-            changes_open=services.registration_open(event),
+            changes_open=numbers.registration_open,
             cancel_problem=services.cancellation_problem(registration),
             links=_links(registration),
             sector_labels=SECTOR_LABELS,

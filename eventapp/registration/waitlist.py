@@ -17,6 +17,7 @@ from sqlalchemy import select
 from eventapp.database import MAX_ID
 from eventapp.extensions import db
 from eventapp.models import (
+    ChangeKind,
     ChoiceStatus,
     Event,
     Registration,
@@ -48,7 +49,10 @@ def lock_registration(registration: Registration) -> Event:
     return event
 
 
-def record_change(registration: Registration, kind: str, actor: str, now: datetime, **detail: Any):
+def record_change(
+    registration: Registration, kind: ChangeKind, actor: str, now: datetime, **detail: Any
+) -> None:
+    """Add a domain event to the registration's history; the mail package mails from it."""
     db.session.add(
         RegistrationChange(
             registration=registration, kind=kind, detail=detail, actor=actor, created_at=now
@@ -168,7 +172,11 @@ def fill_sessions(sessions: Iterable[Session], now: datetime, actor: str, *, ski
         for choice in fill_session(session, now):
             if choice.registration_id != skip:
                 record_change(
-                    choice.registration, "session_promoted", actor, now, session_id=session.id
+                    choice.registration,
+                    ChangeKind.SESSION_PROMOTED,
+                    actor,
+                    now,
+                    session_id=session.id,
                 )
 
 
@@ -179,7 +187,9 @@ def admit(registration: Registration, now: datetime, actor: str) -> None:
     registration.promoted_at = now
     db.session.flush()
     fill_sessions([c.session for c in registration.choices], now, actor, skip=registration.id)
-    record_change(registration, "promoted", actor, now, sessions=choice_summary(registration))
+    record_change(
+        registration, ChangeKind.PROMOTED, actor, now, sessions=choice_summary(registration)
+    )
 
 
 def fill_event(event: Event, now: datetime, actor: str) -> list[Registration]:

@@ -1,4 +1,4 @@
-"""The PDF ticket, drawn with reportlab on one A4 page."""
+"""The PDF ticket, drawn with reportlab on one A4 page from what ``services`` provides."""
 
 from __future__ import annotations
 
@@ -16,6 +16,7 @@ from reportlab.pdfbase.ttfonts import TTFont
 from reportlab.pdfgen.canvas import Canvas
 
 from eventapp.models import ChoiceStatus, Registration
+from eventapp.tickets.services import event_dates, qr_png, session_times, ticket_sessions
 
 # DejaVu covers names beyond Latin-1 (ł, ş, ő …); Helvetica is the fallback without it.
 FONT_DIRS = ("/usr/share/fonts/truetype/dejavu", "/usr/share/fonts/dejavu")
@@ -52,10 +53,13 @@ class _Writer:
         self.y -= points
 
 
-def render_ticket_pdf(registration: Registration, qr_png: bytes) -> bytes:
-    """Draw the ticket; the output is byte-for-byte stable, so it can carry an ETag."""
-    from eventapp.tickets.services import event_dates, session_times, ticket_sessions
+def ticket_pdf(registration: Registration) -> bytes:
+    """The PDF ticket (A4): QR, name, event, date, venue and workshops."""
+    return render_ticket_pdf(registration, qr_png(registration.ticket_code))
 
+
+def render_ticket_pdf(registration: Registration, qr_image: bytes) -> bytes:
+    """Draw the ticket; the output is byte-for-byte stable, so it can carry an ETag."""
     event = registration.event
     locale = registration.locale or "de"
     buffer = io.BytesIO()
@@ -85,7 +89,7 @@ def render_ticket_pdf(registration: Registration, qr_png: bytes) -> bytes:
         qr_size = 70 * mm
         qr_top = body.y - 6 * mm
         canvas.drawImage(
-            ImageReader(io.BytesIO(qr_png)),
+            ImageReader(io.BytesIO(qr_image)),
             (width - qr_size) / 2,
             qr_top - qr_size,
             qr_size,

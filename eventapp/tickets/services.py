@@ -1,4 +1,7 @@
-"""Tickets: finding a registration by its code, QR images and the PDF ticket."""
+"""Tickets: finding a registration by its code, its validity, QR images and the texts on it.
+
+The PDF ticket is drawn by ``eventapp.tickets.pdf`` from these; nothing here imports it.
+"""
 
 from __future__ import annotations
 
@@ -82,13 +85,6 @@ def qr_svg(code: str) -> bytes:
 def image_etag(code: str, kind: str) -> str:
     """An ETag for a QR image: the image depends only on the code and on how it is drawn."""
     return hashlib.sha256(f"{IMAGE_VERSION}:{kind}:{code}".encode()).hexdigest()[:32]
-
-
-def ticket_pdf(registration: Registration) -> bytes:
-    """The PDF ticket (A4): QR, name, event, date, venue and workshops."""
-    from eventapp.tickets.pdf import render_ticket_pdf
-
-    return render_ticket_pdf(registration, qr_png(registration.ticket_code))
 
 
 def event_dates(event: Event, locale: str) -> str:

@@ -8,7 +8,7 @@ from flask import Response, abort, render_template, request
 
 from eventapp.i18n import current_locale
 from eventapp.models import Registration, RegistrationStatus
-from eventapp.tickets import bp, services
+from eventapp.tickets import bp, pdf, services
 
 IMAGE_MAX_AGE = 3600
 
@@ -87,7 +87,7 @@ def ticket_svg(code: str):
 def ticket_pdf(code: str):
     """The PDF ticket to print or keep on a phone."""
     registration = _valid_or_gone(code)
-    data = services.ticket_pdf(registration)
+    data = pdf.ticket_pdf(registration)
     response = Response(data, mimetype="application/pdf")
     response.headers["Content-Disposition"] = 'inline; filename="ticket.pdf"'
     response.set_etag(hashlib.sha256(data).hexdigest()[:32])
