@@ -1,4 +1,6 @@
-"""Error pages in the site's style, and JSON errors under the API."""
+"""Error pages in the site's style, JSON errors under the API, and what a domain error
+means over HTTP: its status (``http_status``) and, on a form page, the message shown
+where the page shows it (``show_refusal``)."""
 
 from __future__ import annotations
 
@@ -7,7 +9,7 @@ import math
 import time
 from datetime import timedelta
 
-from flask import Flask, Response, current_app, g, jsonify, render_template, request
+from flask import Flask, Response, current_app, flash, g, jsonify, render_template, request
 from flask_babel import format_timedelta
 from flask_babel import gettext as _
 from flask_limiter import RateLimitExceeded
@@ -16,6 +18,7 @@ from sqlalchemy.exc import OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 from werkzeug.exceptions import HTTPException, InternalServerError
 
+from eventapp.domain import Conflict, DomainError, Forbidden, InvalidInput, NotFound
 from eventapp.extensions import db, limiter, login_manager
 
 API_PREFIX = "/api/"
@@ -31,6 +34,51 @@ def json_error(status: int, code: str, message: str):
     response = jsonify({"error": {"code": code, "message": message}})
     response.status_code = status
     return response
+
+
+# The HTTP status of each kind of domain error; the services know nothing of HTTP.
+STATUS_OF_KIND: dict[type[DomainError], int] = {
+    InvalidInput: 422,
+    NotFound: 404,
+    Conflict: 409,
+    Forbidden: 403,
+}
+
+
+def http_status(error: DomainError) -> int:
+    """The status that answers ``error``: its nearest kind's, else 422 (a refused request)."""
+    for cls in type(error).__mro__:
+        if cls in STATUS_OF_KIND:
+            return STATUS_OF_KIND[cls]
+    return 422
+
+
+def domain_error_response(error: DomainError):
+    """The contract's error body for a domain error, with ``fields`` when it names inputs."""
+    body: dict = {"code": error.code, "message": error.message}
+    if error.fields:
+        body["fields"] = error.fields
+    response = jsonify({"error": body})
+    response.status_code = http_status(error)
+    return response
+
+
+def show_refusal(form, error: DomainError) -> None:
+    """Undo a form page's attempt and show why, as the page shows errors: next to the
+    fields it names (a form with its own ``show_error`` places them itself), else as a
+    flashed message. ``form`` may be None for pages that are only a button."""
+    db.session.rollback()
+    if form is not None and hasattr(form, "show_error"):
+        shown = form.show_error(error)
+    else:
+        shown = False
+        for name, message in error.fields.items():
+            field = getattr(form, name, None) if form is not None else None
+            if field is not None and hasattr(field, "errors"):
+                field.errors = [*field.errors, message]
+                shown = True
+    if not shown:
+        flash(error.message, "error")
 
 
 def _code_for(exc: HTTPException) -> str:

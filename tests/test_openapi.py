@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 
 import pytest
@@ -12,6 +13,7 @@ from openapi_core.validation.response.exceptions import InvalidData
 from openapi_spec_validator import validate as validate_spec
 
 from eventapp.api.openapi import build_document
+from eventapp.api.spec import ResponseDoesNotMatchDocument
 from eventapp.demo.services import load_demo
 from eventapp.extensions import db
 
@@ -137,8 +139,8 @@ def test_not_found_error_matches_the_document(client, openapi):
     assert_valid(openapi, response)
 
 
-def test_validation_catches_an_undocumented_field(client, openapi, make_event, monkeypatch):
-    # Guards the guard: a response that drifts from the document must fail validation.
+def test_an_answer_that_drifts_from_its_model_is_refused(client, make_event, monkeypatch):
+    # Guards the guard: the declared models check every answer the API gives.
     from eventapp.api import events
 
     make_event(slug="kongress")
@@ -147,7 +149,17 @@ def test_validation_catches_an_undocumented_field(client, openapi, make_event, m
         events, "event_json", lambda event, *rest: {**original(event, *rest), "extra": 1}
     )
 
+    with pytest.raises(ResponseDoesNotMatchDocument, match="extra"):
+        client.get(f"{API_PREFIX}/events")
+
+
+def test_validation_catches_an_undocumented_field(client, openapi, make_event):
+    # The document itself, read by an independent validator, is closed as well.
+    make_event(slug="kongress")
     response = client.get(f"{API_PREFIX}/events")
+    drifted = response.get_json()
+    drifted[0]["extra"] = 1
+    response.set_data(json.dumps(drifted))
 
     with pytest.raises(InvalidData) as failure:
         assert_valid(openapi, response)

@@ -12,11 +12,12 @@ from werkzeug.security import check_password_hash, generate_password_hash
 from zxcvbn import zxcvbn
 
 from eventapp.database import MAX_ID
+from eventapp.domain import InvalidInput
 from eventapp.extensions import db
 from eventapp.models import ApiToken, Role, User, utcnow
 from eventapp.models.accounts import new_session_id
 from eventapp.numbers import whole_number
-from eventapp.text import email_key
+from eventapp.text import InvalidEmail, email_key, parse_email
 
 TOKEN_PREFIX = "ea_"  # noqa: S105  (marks the string as ours in logs, not a secret)
 # Only the prefix is kept in clear text, so a listing can name a token without revealing it.
@@ -38,7 +39,7 @@ MIN_PASSWORD_SCORE = 3
 _ZXCVBN_MAX_LENGTH = 72
 
 
-class AccountError(ValueError):
+class AccountError(InvalidInput):
     """An account operation that cannot be done, with a message for the operator."""
 
 
@@ -79,9 +80,11 @@ def check_password_strength(password: str, *personal: str) -> None:
 
 def create_user(email: str, password: str, role: Role | str, name: str = "") -> User:
     """A new organizer account with a hashed password; the caller commits."""
+    try:
+        parse_email(email)  # the one address rule; registrations use it too
+    except InvalidEmail as exc:
+        raise AccountError(f"Not an email address: {email!r}") from exc
     email = normalize_email(email)
-    if "@" not in email:
-        raise AccountError(f"Not an email address: {email!r}")
     check_password_strength(password, email, name)
     if user_by_email(email) is not None:
         raise AccountError(f"An account for {email} exists already.")

@@ -4,12 +4,10 @@ from __future__ import annotations
 
 from flask import abort, flash, request
 from flask_login import current_user
-from flask_wtf import FlaskForm
 
-from eventapp.extensions import db
+from eventapp.errors import show_refusal as refuse  # noqa: F401  (the back office's name)
 from eventapp.models import User
 from eventapp.numbers import whole_number
-from eventapp.programme.editing import AdminError
 
 # Far beyond any real list, and small enough that the row offset fits every database.
 MAX_PAGE = 100_000
@@ -33,13 +31,3 @@ def acting_user() -> User:
 def flash_warnings(warnings: list[str]) -> None:
     for warning in warnings:
         flash(warning, "warning")
-
-
-def refuse(form: FlaskForm | None, error: AdminError) -> None:
-    """Undo the attempt and show why: next to its field if there is one, else as a message."""
-    db.session.rollback()
-    field = getattr(form, error.field, None) if form is not None and error.field else None
-    if field is not None:
-        field.errors = [*field.errors, str(error)]
-    else:
-        flash(str(error), "error")

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from flask_babel import gettext as _
 from sqlalchemy.orm import selectinload
 
 from eventapp.api import bp
-from eventapp.api.errors import api_abort
-from eventapp.api.schemas import SCHEMAS, event_detail_json, event_json, ref
+from eventapp.api.models import Error, EventDetail, EventList
+from eventapp.api.serializers import event_detail_json, event_json
+from eventapp.api.spec import responses, spec
+from eventapp.domain import EventNotFound
 from eventapp.extensions import db
 from eventapp.models import Event, Session
 from eventapp.registration.availability import availability_of, publicly_visible
@@ -24,12 +25,18 @@ def public_event_or_404(slug: str) -> Event:
         )
     ).scalar_one_or_none()
     if event is None:
-        api_abort(404, "event_not_found", _("There is no published event at this address."))
+        raise EventNotFound()
     return event
 
 
 @bp.get("/events")
+@spec.validate(
+    resp=responses(HTTP_200=(EventList, "The visible events.")),
+    tags=["events"],
+    operation_id="listEvents",
+)
 def list_events():
+    """Published and cancelled events (congress and site visits), soonest first."""
     events = (
         db.session.execute(
             db.select(Event).where(publicly_visible()).order_by(Event.starts_at, Event.id)
@@ -42,43 +49,14 @@ def list_events():
 
 
 @bp.get("/events/<slug>")
+@spec.validate(
+    resp=responses(
+        HTTP_200=(EventDetail, "The event with its programme."),
+        HTTP_404=(Error, "No such event, or not published."),
+    ),
+    tags=["events"],
+    operation_id="getEvent",
+)
 def event_detail(slug: str):
+    """One event with its sessions, tracks, rooms, speakers and seats left."""
     return event_detail_json(public_event_or_404(slug))
-
-
-def _json(schema: dict, description: str) -> dict:
-    return {"description": description, "content": {"application/json": {"schema": schema}}}
-
-
-SLUG_PARAMETER = {
-    "name": "slug",
-    "in": "path",
-    "required": True,
-    "schema": {"type": "string"},
-    "example": "fachkongress-buerstadt",
-}
-
-OPENAPI_PATHS = {
-    "/events": {
-        "get": {
-            "operationId": "listEvents",
-            "tags": ["events"],
-            "summary": "Published and cancelled events (congress and site visits), soonest first.",
-            "responses": {"200": _json(ref("EventList"), "The visible events.")},
-        }
-    },
-    "/events/{slug}": {
-        "get": {
-            "operationId": "getEvent",
-            "tags": ["events"],
-            "summary": "One event with its sessions, tracks, rooms, speakers and seats left.",
-            "parameters": [SLUG_PARAMETER],
-            "responses": {
-                "200": _json(ref("EventDetail"), "The event with its programme."),
-                "404": {"$ref": "#/components/responses/NotFound"},
-            },
-        }
-    },
-}
-
-OPENAPI_SCHEMAS = SCHEMAS

@@ -2,17 +2,16 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from flask import request
+from flask_babel import gettext as _
 from sqlalchemy.orm import selectinload
 
 from eventapp.accounts.auth import api_auth
 from eventapp.api import bp
-from eventapp.api.events import SLUG_PARAMETER
+from eventapp.api.models import Error, RegistrationPage, RegistrationsQuery
 from eventapp.api.registrations import registration_json
-from eventapp.api.schemas import ref
-from eventapp.errors import json_error
+from eventapp.api.spec import BEARER, responses, spec
+from eventapp.domain import EventNotFound, InvalidInput
 from eventapp.extensions import db
 from eventapp.models import Event, Registration, RegistrationStatus, Role
 from eventapp.numbers import number_in_range
@@ -33,17 +32,32 @@ def _positive_int(name: str, default: int, maximum: int) -> int | None:
 
 @bp.get("/events/<slug>/registrations")
 @api_auth(Role.ADMIN)
+@spec.validate(
+    query=RegistrationsQuery,
+    resp=responses(
+        HTTP_200=(RegistrationPage, "One page of registrations."),
+        HTTP_404=(Error, "No such event."),
+        organizer=True,
+    ),
+    security=BEARER,
+    tags=["registration"],
+    operation_id="listRegistrations",
+)
 def list_registrations(slug: str):
+    """The event's registrations in arrival order, paginated. Role: admin."""
     event = db.session.execute(db.select(Event).where(Event.slug == slug)).scalar_one_or_none()
     if event is None:
-        return json_error(404, "event_not_found", "There is no event at this address.")
+        raise EventNotFound()
     page = _positive_int("page", 1, MAX_PAGE)
     per_page = _positive_int("per_page", DEFAULT_PER_PAGE, MAX_PER_PAGE)
     if page is None or per_page is None:
-        return json_error(
-            422,
-            "invalid_page",
-            f"page must be a whole number from 1 to {MAX_PAGE}, per_page from 1 to {MAX_PER_PAGE}.",
+        raise InvalidInput(
+            _(
+                "page must be a whole number from 1 to %(pages)d, per_page from 1 to %(per_page)d.",
+                pages=MAX_PAGE,
+                per_page=MAX_PER_PAGE,
+            ),
+            code="invalid_page",
         )
     query = (
         db.select(Registration)
@@ -54,8 +68,8 @@ def list_registrations(slug: str):
     status = request.args.get("status")
     if status:
         if status not in {s.value for s in RegistrationStatus}:
-            return json_error(
-                422, "invalid_status", "status must be confirmed, waitlisted or cancelled."
+            raise InvalidInput(
+                _("status must be confirmed, waitlisted or cancelled."), code="invalid_status"
             )
         query = query.where(Registration.status == RegistrationStatus(status))
     terms = search_terms(request.args.get("q", ""))
@@ -69,72 +83,3 @@ def list_registrations(slug: str):
         "total": result.total,
         "pages": result.pages,
     }
-
-
-def _page_parameter(name: str, description: str, maximum: int | None = None) -> dict[str, Any]:
-    schema: dict[str, Any] = {"type": "integer", "minimum": 1}
-    if maximum:
-        schema["maximum"] = maximum
-    return {
-        "name": name,
-        "in": "query",
-        "required": False,
-        "schema": schema,
-        "description": description,
-    }
-
-
-OPENAPI_SCHEMAS: dict[str, Any] = {
-    "RegistrationPage": {
-        "type": "object",
-        "additionalProperties": False,
-        "required": ["registrations", "page", "per_page", "total", "pages"],
-        "properties": {
-            "registrations": {"type": "array", "items": ref("Registration")},
-            "page": {"type": "integer", "minimum": 1},
-            "per_page": {"type": "integer", "minimum": 1},
-            "total": {"type": "integer", "minimum": 0},
-            "pages": {"type": "integer", "minimum": 0},
-        },
-        "description": "One page of an event's registrations in arrival order.",
-    }
-}
-
-OPENAPI_PATHS: dict[str, Any] = {
-    "/events/{slug}/registrations": {
-        "get": {
-            "operationId": "listRegistrations",
-            "tags": ["registration"],
-            "summary": "The event's registrations in arrival order, paginated. Role: admin.",
-            "security": [{"bearerAuth": []}],
-            "parameters": [
-                SLUG_PARAMETER,
-                _page_parameter("page", "Page number, from 1.", MAX_PAGE),
-                _page_parameter("per_page", "Registrations per page.", MAX_PER_PAGE),
-                {
-                    "name": "status",
-                    "in": "query",
-                    "required": False,
-                    "schema": {"type": "string", "enum": [s.value for s in RegistrationStatus]},
-                },
-                {
-                    "name": "q",
-                    "in": "query",
-                    "required": False,
-                    "schema": {"type": "string"},
-                    "description": "Every word in name, organisation or email address.",
-                },
-            ],
-            "responses": {
-                "200": {
-                    "description": "One page of registrations.",
-                    "content": {"application/json": {"schema": ref("RegistrationPage")}},
-                },
-                "401": {"$ref": "#/components/responses/Unauthorized"},
-                "403": {"$ref": "#/components/responses/Forbidden"},
-                "404": {"$ref": "#/components/responses/NotFound"},
-                "422": {"$ref": "#/components/responses/UnprocessableEntity"},
-            },
-        }
-    }
-}

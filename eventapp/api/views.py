@@ -1,6 +1,7 @@
 """Routes of the JSON API; each area of the API has its own module (one import line each)."""
 
 import eventapp.api.checkin
+import eventapp.api.errors
 import eventapp.api.events
 import eventapp.api.openapi
 import eventapp.api.registrations

@@ -5,8 +5,10 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
+from flask_babel import gettext as _
 from sqlalchemy import func
 
+from eventapp.domain import InvalidInput
 from eventapp.extensions import db
 from eventapp.models import (
     ENTRANCE,
@@ -25,8 +27,18 @@ SEARCH_MIN_LENGTH = 2
 SEARCH_LIMIT = 20
 
 
-class SearchTooShort(ValueError):
+class SearchTooShort(InvalidInput):
     """A name search without a word of ``SEARCH_MIN_LENGTH`` characters: it would list everyone."""
+
+    code = "query_too_short"
+
+    def __init__(self) -> None:
+        super().__init__(
+            _(
+                "Type at least %(num)d characters of a name or organisation.",
+                num=SEARCH_MIN_LENGTH,
+            )
+        )
 
 
 def event_iso(event: Event, moment: datetime | None) -> str | None:
@@ -97,7 +109,7 @@ def search_registrations(
     """
     terms = search_terms(query)
     if not any(len(t) >= SEARCH_MIN_LENGTH for t in terms):
-        raise SearchTooShort(query)
+        raise SearchTooShort()
     statement = (
         db.select(Registration)
         .where(

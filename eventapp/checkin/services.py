@@ -16,6 +16,7 @@ import enum
 from datetime import datetime
 from typing import Any
 
+from flask_babel import gettext as _
 from sqlalchemy.exc import IntegrityError
 
 from eventapp.checkin.queries import (  # re-exported: the services are the feature's interface
@@ -30,6 +31,7 @@ from eventapp.checkin.queries import (  # re-exported: the services are the feat
     staff_names,
 )
 from eventapp.database import MAX_ID
+from eventapp.domain import DomainError, EventNotFound, InvalidInput
 from eventapp.extensions import db
 from eventapp.models import (
     ENTRANCE,
@@ -58,6 +60,7 @@ __all__ = [
     "SEARCH_MIN_LENGTH",
     "AnnulStatus",
     "CheckInError",
+    "InvalidList",
     "RedeemStatus",
     "SearchTooShort",
     "annul_check_in",
@@ -93,19 +96,22 @@ class AnnulStatus(enum.StrEnum):
     UNKNOWN = "unknown"
 
 
-class CheckInError(ValueError):
-    """A request that cannot be answered with a status: no such event or list."""
+class CheckInError(DomainError):
+    """A check-in request that cannot be answered with a status (an unknown event is
+    ``EventNotFound``, shared with the other features)."""
 
-    def __init__(self, status: int, code: str, message: str) -> None:
-        super().__init__(message)
-        self.status, self.code, self.message = status, code, message
+
+class InvalidList(CheckInError, InvalidInput):
+    """The list is neither the entrance nor a session of the event."""
+
+    code = "invalid_list"
 
 
 # --- lists -----------------------------------------------------------------------
 
 
 def event_by_slug(slug: str) -> Event:
-    """The event with this slug if open to check-in (publicly visible), else a 404 ``CheckInError``.
+    """The event with this slug if open to check-in (publicly visible), else ``EventNotFound``.
 
     A draft is the organizers' work in progress: nobody is admitted to it, and door
     staff learn nothing about it, not even that it exists.
@@ -114,7 +120,7 @@ def event_by_slug(slug: str) -> Event:
         db.select(Event).where(Event.slug == slug, publicly_visible())
     ).scalar_one_or_none()
     if event is None:
-        raise CheckInError(404, "event_not_found", "There is no event with this slug.")
+        raise EventNotFound()
     return event
 
 
@@ -125,12 +131,12 @@ def resolve_list(event: Event, list_ref: Any) -> tuple[str, Session | None]:
     text = str(list_ref).removeprefix("session:")
     session_id = None if isinstance(list_ref, bool) or len(text) > 12 else whole_number(text)
     if session_id is None:
-        raise CheckInError(422, "invalid_list", 'The list must be "entrance" or a session id.')
+        raise InvalidList(_('The list must be "entrance" or a session id.'))
     if session_id > MAX_ID:
-        raise CheckInError(422, "invalid_list", "This event has no session with that id.")
+        raise InvalidList(_("This event has no session with that id."))
     session = db.session.get(Session, session_id)
     if session is None or session.event_id != event.id:
-        raise CheckInError(422, "invalid_list", "This event has no session with that id.")
+        raise InvalidList(_("This event has no session with that id."))
     return f"session:{session.id}", session
 
 

@@ -10,6 +10,7 @@ from eventapp.accounts.auth import role_required
 from eventapp.checkin import bp, services
 from eventapp.checkin.forms import UndoForm
 from eventapp.checkin.messages import scanner_messages
+from eventapp.domain import DomainError, EventNotFound
 from eventapp.extensions import db
 from eventapp.i18n import wallclock
 from eventapp.models import ENTRANCE, Event
@@ -19,7 +20,7 @@ from eventapp.registration.availability import publicly_visible
 def _event_or_404(slug: str) -> Event:
     try:
         return services.event_by_slug(slug)
-    except services.CheckInError:
+    except EventNotFound:
         abort(404)
 
 
@@ -99,7 +100,7 @@ def undo(slug: str):
             user_id=current_user.id,
             device=_("Check-in log"),
         )
-    except services.CheckInError:
+    except DomainError:  # the list or the event vanished since the page was shown
         abort(404)
     db.session.commit()
     if answer["status"] == services.AnnulStatus.ANNULLED:

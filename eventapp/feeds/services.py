@@ -10,6 +10,7 @@ from flask_babel import gettext as _
 from sqlalchemy import func
 from sqlalchemy.orm import joinedload, selectinload
 
+from eventapp.domain import NotFound
 from eventapp.extensions import db
 from eventapp.feeds.cache import Feed, feed_cache
 from eventapp.feeds.ical import (
@@ -40,8 +41,13 @@ MAX_ID = 2**31 - 1
 TOKEN = re.compile(r"[A-Za-z0-9_-]{1,64}")
 
 
-class UnknownTrack(LookupError):
+class UnknownTrack(NotFound):
     """The requested track does not belong to the event."""
+
+    code = "track_not_found"
+
+    def __init__(self, track_id: int) -> None:
+        super().__init__(_("This event has no track with the number %(id)s.", id=track_id))
 
 
 def _plausible_slug(slug: str) -> bool:

@@ -54,10 +54,9 @@ def programme(slug: str):
     track_id = _track_id()
     try:
         feed = services.programme_feed(slug, track_id, request.args.get("lang"))
-    except services.UnknownTrack:
+    except services.UnknownTrack as error:
         # The generic 404 page has no room for a reason; this one says what was wrong.
-        message = _("This event has no track with the number %(id)s.", id=track_id)
-        return render_template("errors/error.html", status=404, message=message), 404
+        return render_template("errors/error.html", status=404, message=error.message), 404
     if feed is None:
         abort(404)
     return _respond(feed)

@@ -79,6 +79,19 @@ class Sector(enum.StrEnum):
     OTHER = "other"
 
 
+# The longest value of each participant field: the columns below, the registration form,
+# the service's check and the API's request model all read it from here.
+APPLICANT_MAX_LENGTHS: dict[str, int] = {
+    "first_name": 100,
+    "last_name": 100,
+    "email": 254,
+    "organisation": 200,
+    "municipality": 120,
+    # A Text column: the limit is the form's and the API's, not the database's.
+    "accessibility_needs": 1000,
+}
+
+
 class Registration(Base):
     """One person's registration for one event."""
 
@@ -101,13 +114,17 @@ class Registration(Base):
     status: Mapped[RegistrationStatus] = mapped_column(
         _enum(RegistrationStatus, "registration_status")
     )
-    first_name: Mapped[str] = mapped_column(String(100))
-    last_name: Mapped[str] = mapped_column(String(100))
-    email: Mapped[str] = mapped_column(String(254))
-    email_normalized: Mapped[str] = mapped_column(String(254))
-    organisation: Mapped[str] = mapped_column(String(200), default="")
+    first_name: Mapped[str] = mapped_column(String(APPLICANT_MAX_LENGTHS["first_name"]))
+    last_name: Mapped[str] = mapped_column(String(APPLICANT_MAX_LENGTHS["last_name"]))
+    email: Mapped[str] = mapped_column(String(APPLICANT_MAX_LENGTHS["email"]))
+    email_normalized: Mapped[str] = mapped_column(String(APPLICANT_MAX_LENGTHS["email"]))
+    organisation: Mapped[str] = mapped_column(
+        String(APPLICANT_MAX_LENGTHS["organisation"]), default=""
+    )
     sector: Mapped[Sector | None] = mapped_column(_enum(Sector, "sector"))
-    municipality: Mapped[str] = mapped_column(String(120), default="")
+    municipality: Mapped[str] = mapped_column(
+        String(APPLICANT_MAX_LENGTHS["municipality"]), default=""
+    )
     accessibility_needs: Mapped[str] = mapped_column(Text, default="")
     dietary_preference: Mapped[str] = mapped_column(String(40), default="")
     photo_consent: Mapped[bool] = mapped_column(Boolean, default=False)

@@ -11,6 +11,7 @@ from sqlalchemy import func
 from sqlalchemy.exc import IntegrityError
 
 from eventapp.admin import audit
+from eventapp.domain import DomainError
 from eventapp.extensions import db
 from eventapp.models import (
     Event,
@@ -33,12 +34,14 @@ def actor_name(user: User) -> str:
     return f"admin:{user.email}"[:120]
 
 
-class AdminError(Exception):
+class AdminError(DomainError):
     """An organizer action that was refused; the message says why and what to do instead."""
 
+    code = "refused"
+
     def __init__(self, message: str, field: str | None = None) -> None:
-        super().__init__(message)
-        self.field = field  # the form field the message belongs to, if any
+        # ``field``: the form field the message belongs to, if any.
+        super().__init__(message, field=field)
 
 
 EVENT_FIELDS = (

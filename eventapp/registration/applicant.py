@@ -8,18 +8,12 @@ from flask import current_app, has_app_context
 from flask_babel import gettext as _
 
 from eventapp.models import Sector
+from eventapp.models.registration import APPLICANT_MAX_LENGTHS
 from eventapp.text import InvalidEmail, describe, email_key, forbidden_character, parse_email
 
 DIETARY_PREFERENCES = ("", "vegetarian", "vegan", "gluten_free", "lactose_free")
 
-MAX_LENGTHS = {
-    "first_name": 100,
-    "last_name": 100,
-    "email": 254,
-    "organisation": 200,
-    "municipality": 120,
-    "accessibility_needs": 1000,
-}
+MAX_LENGTHS = APPLICANT_MAX_LENGTHS
 # Text fields and whether they may hold line breaks; all else that is invisible or
 # controls the terminal, the mail header or the text direction is refused.
 TEXT_FIELDS = {

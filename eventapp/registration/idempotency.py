@@ -20,6 +20,7 @@ from flask_babel import gettext as _
 from sqlalchemy import delete, select
 from sqlalchemy.exc import IntegrityError
 
+from eventapp.domain import InvalidInput
 from eventapp.extensions import db
 from eventapp.models import Event, RegistrationIdempotencyKey, utcnow
 from eventapp.registration.errors import RegistrationError
@@ -31,18 +32,16 @@ MAX_KEY_LENGTH = 200
 KEY_PATTERN = re.compile(r"[\x21-\x7e](?:[\x20-\x7e]{0,198}[\x21-\x7e])?")
 
 
-class InvalidIdempotencyKey(RegistrationError):
+class InvalidIdempotencyKey(RegistrationError, InvalidInput):
     """The header is empty, too long or holds other than printable ASCII."""
 
     code = "invalid_idempotency_key"
-    status = 422
 
 
-class IdempotencyKeyReused(RegistrationError):
+class IdempotencyKeyReused(RegistrationError, InvalidInput):
     """The key already created a registration from another request body."""
 
     code = "idempotency_key_reused"
-    status = 422
 
 
 def checked_key(raw: str | None) -> str | None:

@@ -16,6 +16,7 @@ from flask import (
 from flask_babel import gettext as _
 from sqlalchemy import select
 
+from eventapp.errors import http_status, show_refusal
 from eventapp.extensions import db
 from eventapp.i18n import current_locale
 from eventapp.labels import SECTOR as SECTOR_LABELS
@@ -79,10 +80,8 @@ def register(slug: str):
                 submission_key=form.submission_key.data or None,
             )
         except RegistrationError as error:
-            db.session.rollback()
-            if not form.show_error(error):
-                flash(error.message, "error")
-            status = error.status
+            show_refusal(form, error)
+            status = http_status(error)
         else:
             db.session.commit()
             return redirect(url_for(".confirmation", token=registration.manage_token), 303)
@@ -161,7 +160,7 @@ def change_workshops(token: str):
     except RegistrationError as error:
         db.session.rollback()
         form.workshop_error = error.message
-        return _manage_page(registration, form, error.status)
+        return _manage_page(registration, form, http_status(error))
     db.session.commit()
     if result["waitlisted"]:
         flash(_("Your workshops were changed; for some you are on the waiting list."), "info")
@@ -192,8 +191,7 @@ def cancel(token: str):
         try:
             services.cancel_registration(registration)
         except RegistrationError as error:
-            db.session.rollback()
-            flash(error.message, "error")
+            show_refusal(None, error)
         else:
             db.session.commit()
             flash(_("Your registration has been cancelled."), "success")

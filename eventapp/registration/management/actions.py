@@ -6,9 +6,8 @@ from typing import Any
 
 from eventapp.admin import audit
 from eventapp.models import Registration, User
-from eventapp.programme.editing import AdminError, actor_name
+from eventapp.programme.editing import actor_name
 from eventapp.registration import services as registration_services
-from eventapp.registration.errors import RegistrationError
 
 
 def _state(registration: Registration) -> dict[str, Any]:
@@ -24,10 +23,8 @@ def _state(registration: Registration) -> dict[str, Any]:
 
 def _apply(user: User, action: str, registration: Registration, change, *args, **kwargs):
     before = _state(registration)
-    try:
-        result = change(registration, *args, actor=actor_name(user), **kwargs)
-    except RegistrationError as exc:
-        raise AdminError(exc.message, exc.field) from exc
+    # A refusal (a RegistrationError) goes up as it is: the views show any domain error.
+    result = change(registration, *args, actor=actor_name(user), **kwargs)
     audit.record(user, action, registration, before, _state(registration))
     return result
 

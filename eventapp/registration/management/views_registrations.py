@@ -9,9 +9,9 @@ from wtforms.fields.choices import SelectChoice
 from eventapp.admin import bp
 from eventapp.admin.common import acting_user, page_number, refuse
 from eventapp.admin.forms import ConfirmForm
+from eventapp.domain import DomainError
 from eventapp.extensions import db
 from eventapp.models import Event, Registration
-from eventapp.programme.editing import AdminError
 from eventapp.registration.availability import waitlist_position, workshop_positions
 from eventapp.registration.management import actions, roster
 from eventapp.registration.management.forms import MoveForm, PromoteForm, RegistrationSearchForm
@@ -73,7 +73,7 @@ def _run(registration_id: int, form, action, success: str):
         return _back(registration_id)
     try:
         action(registration)
-    except AdminError as exc:
+    except DomainError as exc:
         refuse(None, exc)
     else:
         db.session.commit()

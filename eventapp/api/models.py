@@ -1,0 +1,354 @@
+"""The API's request and response models, declared once with pydantic.
+
+These models are the contract in code: ``eventapp.api.spec`` validates requests and
+responses against them and generates the OpenAPI document from them. Response models
+forbid undeclared fields, so a serializer that drifts from the document fails.
+Field limits come from the model columns (``APPLICANT_MAX_LENGTHS``).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, RootModel, StrictBool, StrictInt, StrictStr
+
+from eventapp.checkin.services import AnnulStatus, RedeemStatus
+from eventapp.models import (
+    EventKind,
+    EventStatus,
+    RegistrationStatus,
+    Sector,
+    SessionKind,
+    SessionStatus,
+)
+from eventapp.models.registration import APPLICANT_MAX_LENGTHS
+from eventapp.registration.applicant import DIETARY_PREFERENCES
+from eventapp.registration.idempotency import KEY_PATTERN, MAX_KEY_LENGTH
+
+Count = Annotated[int, Field(ge=0)]
+Url = Annotated[str, Field(json_schema_extra={"format": "uri"})]
+ChoiceState = Literal["confirmed", "waitlisted"]
+ListRef = Annotated[
+    StrictStr | StrictInt,
+    Field(description='"entrance", or the id of a session (number or digits).'),
+]
+
+
+def limit(name: str) -> int:
+    """The longest value of a participant field, as the column holds it."""
+    return APPLICANT_MAX_LENGTHS[name]
+
+
+class Representation(BaseModel):
+    """A response body: every declared field is present, nothing else is."""
+
+    model_config = ConfigDict(extra="forbid")
+
+
+# --- errors ------------------------------------------------------------------------------
+
+
+class ErrorDetail(BaseModel):
+    code: str = Field(description="Stable, machine-readable code.")
+    message: str = Field(description="For people; translated into the language asked for.")
+    fields: dict[str, str] | None = Field(
+        default=None, description="Field name → what is wrong with it (invalid input)."
+    )
+
+
+class Error(BaseModel):
+    """Every error under /api/v1 has this shape."""
+
+    error: ErrorDetail
+
+
+# --- programme ---------------------------------------------------------------------------
+
+
+class Track(Representation):
+    """A programme track; the congress uses the four fields of action."""
+
+    id: int
+    name: str
+    colour: str = Field(pattern="^#[0-9a-fA-F]{6}$")
+
+
+class Room(Representation):
+    """A room at the venue."""
+
+    id: int
+    name: str
+    capacity: Count | None
+
+
+class Speaker(Representation):
+    """A speaker or moderator."""
+
+    id: int
+    name: str
+    organisation: str
+    role_title: str
+    bio: str
+
+
+class Session(Representation):
+    """A slot of the programme: keynote, talk, panel, workshop or break."""
+
+    id: int
+    title: str
+    abstract: str
+    kind: SessionKind
+    track_id: int | None
+    room: str | None = Field(description="Name of the room.")
+    room_id: int | None
+    starts_at: datetime
+    ends_at: datetime
+    capacity: Count | None = Field(description="Seats (workshops); null: no limit.")
+    seats_left: Count | None = Field(description="Seats still free; null: no limit.")
+    status: SessionStatus
+    speakers: list[Speaker]
+
+
+class Event(Representation):
+    """A congress or site visit."""
+
+    slug: str
+    kind: EventKind
+    title: str
+    summary: str
+    status: EventStatus = Field(description="Cancelled events stay listed, marked cancelled.")
+    starts_at: datetime
+    ends_at: datetime
+    timezone: str = Field(examples=["Europe/Berlin"])
+    venue: str
+    address: str
+    municipality: str
+    meeting_point: str
+    latitude: float | None
+    longitude: float | None
+    capacity: Count | None = Field(description="Seats in total; null: no limit.")
+    seats_left: Count | None = Field(description="Confirmed seats still free; null: no limit.")
+    waitlist_enabled: bool
+    registration_open: bool
+    registration_opens_at: datetime | None
+    registration_closes_at: datetime | None
+
+
+class EventDetail(Event):
+    """One event with its programme."""
+
+    description: str
+    tracks: list[Track]
+    rooms: list[Room]
+    speakers: list[Speaker]
+    sessions: list[Session]
+
+
+class EventList(RootModel[list[Event]]):
+    """Published events, soonest first."""
+
+
+# --- registration ------------------------------------------------------------------------
+
+
+class RegistrationSession(Representation):
+    """A chosen workshop: a seat, or a place on its waiting list."""
+
+    id: int
+    status: ChoiceState
+
+
+class Registration(Representation):
+    """A person's registration for an event."""
+
+    id: int
+    event: str = Field(description="The event's slug.")
+    status: RegistrationStatus
+    first_name: str
+    last_name: str
+    email: str = Field(json_schema_extra={"format": "email"})
+    organisation: str
+    sessions: list[RegistrationSession]
+    created_at: datetime
+    checked_in_at: datetime | None = Field(description="Entrance check-in; null until then.")
+
+
+class CreatedRegistration(Registration):
+    """A new registration with the person's links."""
+
+    waitlist_position: Annotated[int, Field(ge=1)] | None = Field(
+        description="1 = next to move up; null unless waitlisted."
+    )
+    manage_url: Url = Field(description="The person's page to view, change, cancel.")
+    ticket_url: Url | None = Field(description="The QR ticket; null while waitlisted.")
+    calendar_url: Url = Field(description="Personal iCalendar feed.")
+
+
+class RegistrationPage(Representation):
+    """One page of an event's registrations in arrival order."""
+
+    registrations: list[Registration]
+    page: int = Field(ge=1)
+    per_page: int = Field(ge=1)
+    total: Count
+    pages: Count
+
+
+class RegistrationRequest(BaseModel):
+    """What a person enters to register. The service checks the rules on top (required,
+    a deliverable address, no control characters, workshops that exist and do not overlap)."""
+
+    # Strict: "yes" is no boolean and "3" no session id, whatever a lenient parser thinks.
+    model_config = ConfigDict(extra="ignore", strict=True)
+
+    first_name: str = Field(min_length=1, max_length=limit("first_name"))
+    last_name: str = Field(min_length=1, max_length=limit("last_name"))
+    email: str = Field(max_length=limit("email"), json_schema_extra={"format": "email"})
+    organisation: str | None = Field(default=None, max_length=limit("organisation"))
+    session_ids: list[StrictInt] | None = Field(
+        default=None, description="Workshops, at most one per time slot."
+    )
+    consent_privacy: StrictBool = Field(
+        json_schema_extra={"const": True}, description="Must be true."
+    )
+    photo_consent: StrictBool | None = None
+    sector: Sector | None = None
+    municipality: str | None = Field(default=None, max_length=limit("municipality"))
+    accessibility_needs: str | None = Field(default=None, max_length=limit("accessibility_needs"))
+    dietary_preference: Literal[DIETARY_PREFERENCES] | None = None  # type: ignore[valid-type]
+    locale: Literal["de", "en"] | None = Field(default=None, description="For emails.")
+
+
+class IdempotencyHeaders(BaseModel):
+    """The optional ``Idempotency-Key`` of a registration (see the operation's text)."""
+
+    model_config = ConfigDict(populate_by_name=True)
+
+    # Optional, yet typed as a string: the header is absent or a string, never null.
+    idempotency_key: str = Field(  # a factory, unlike a default, stays out of the schema
+        default_factory=lambda: None,  # type: ignore[arg-type,return-value]
+        alias="Idempotency-Key",
+        min_length=1,
+        max_length=MAX_KEY_LENGTH,
+        pattern=f"^{KEY_PATTERN.pattern}$",
+        description=(
+            "A random value (e.g. a UUID) chosen by the client for this registration. Sent "
+            "again with the same body, it answers 201 with the registration the first request "
+            "created (as it is now, e.g. `cancelled` since), so a retry after a lost answer "
+            "is safe; with another body, 422 `idempotency_key_reused`. Only a request that "
+            "created a registration binds its key: a refused one (409, 422) is decided afresh "
+            "when retried. Keys are kept per event for 24 hours. Whoever repeats key and body "
+            "gets the answer with its links, so the key must be unguessable."
+        ),
+    )
+
+
+class RegistrationsQuery(BaseModel):
+    """Paging and filter of the organizers' registration list (checked by the view)."""
+
+    page: int | None = Field(default=None, ge=1, description="Page number, from 1.")
+    per_page: int | None = Field(default=None, ge=1, description="Registrations per page.")
+    status: RegistrationStatus | None = None
+    q: str | None = Field(
+        default=None, description="Every word in name, organisation or email address."
+    )
+
+
+# --- check-in ----------------------------------------------------------------------------
+
+
+class CheckInRequest(BaseModel):
+    """An annulment: which ticket, event and list."""
+
+    code: str = Field(description="Exactly what the QR code holds.")
+    event: str = Field(description="The event's slug.")
+    list: ListRef | None = None
+    nonce: str | None = Field(default=None, max_length=80)
+    device: str | None = Field(default=None, description="Label of the scanning device.")
+
+
+class RedeemRequest(BaseModel):
+    """A scan: a ticket code, or on the scanner page a registration found by name."""
+
+    code: str | None = Field(default=None, description="Exactly what the QR code holds.")
+    registration_id: int | None = Field(
+        default=None,
+        ge=1,
+        description=(
+            "Instead of code: a registration of this event found by name search. "
+            "Only for the scanner page (session login); with a bearer token 403."
+        ),
+    )
+    event: str = Field(description="The event's slug.")
+    list: ListRef | None = None
+    nonce: str | None = Field(
+        default=None,
+        max_length=80,
+        description=(
+            "Repeating a request with the same nonce returns the first answer, if "
+            "code (or registration_id), event and list are the same; otherwise the "
+            "request counts as a new scan."
+        ),
+    )
+    device: str | None = Field(default=None, description="Label of the scanning device.")
+
+
+class CheckInPerson(BaseModel):
+    id: int
+    name: str
+    organisation: str
+
+
+class RedeemResult(BaseModel):
+    status: RedeemStatus
+    registration: CheckInPerson | None = None
+    checked_in_at: datetime | None = Field(
+        default=None,
+        description="Time of the first check-in to this list (ok, already_checked_in).",
+    )
+    list: ListRef
+    registration_event: str | None = Field(default=None, description="For wrong_event.")
+
+
+class AnnulResult(BaseModel):
+    status: AnnulStatus
+    registration: CheckInPerson | None = None
+    list: ListRef
+
+
+class ListCount(BaseModel):
+    list: ListRef
+    title: str
+    kind: str | None = None
+    starts_at: datetime | None = None
+    expected: int | None = Field(description="Confirmed seats; null for sessions open to all.")
+    checked_in: int
+
+
+class CheckInStatus(BaseModel):
+    event: str
+    registered: int = Field(description="Confirmed registrations.")
+    waitlisted: int | None = None
+    cancelled: int | None = None
+    checked_in: int = Field(description="Checked in at the entrance.")
+    lists: list[ListCount]
+
+
+class SearchResult(CheckInPerson):
+    organisation: str | None = None  # type: ignore[assignment]
+    first_name: str | None = None
+    last_name: str | None = None
+    email: str | None = Field(default=None, description="Admins only.")
+    status: RegistrationStatus
+    checked_in_at: datetime | None
+    ticket_code: str | None = Field(default=None, description="Admins only.")
+
+
+class CheckInSearch(BaseModel):
+    query: str
+    results: list[SearchResult]
+
+
+class SearchQuery(BaseModel):
+    q: str = Field(description="Words that must all match; one of at least 2 characters.")
