@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import pytest
-from eventapp.programme.editing import AdminError
 from support import api_error, api_headers
 
 from eventapp.checkin.services import InvalidList, SearchTooShort
@@ -11,6 +10,7 @@ from eventapp.domain import Conflict, DomainError, EventNotFound, Forbidden, Not
 from eventapp.errors import http_status
 from eventapp.feeds.services import UnknownTrack
 from eventapp.models import EventStatus
+from eventapp.programme.editing import AdminError
 from eventapp.registration.errors import (
     DuplicateRegistration,
     EventFull,
