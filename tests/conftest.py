@@ -274,10 +274,14 @@ def make_registration(app) -> Callable[..., Registration]:
 
 @functools.cache
 def _password_hash() -> str:
-    """The hash of ``support.PASSWORD``, made once: each hash takes ~0.1 s by design."""
+    """A quick hash of ``support.PASSWORD`` for rows the factory writes directly.
+
+    The app's own hashes take ~0.1 s by design, and so would each test's login; the
+    app's choice of hash is proven where it makes them (``test_security_auth``).
+    """
     from werkzeug.security import generate_password_hash
 
-    return generate_password_hash(PASSWORD)
+    return generate_password_hash(PASSWORD, "pbkdf2:sha256:1000")
 
 
 @pytest.fixture

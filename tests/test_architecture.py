@@ -10,6 +10,7 @@ import textwrap
 from pathlib import Path
 
 import grimp
+import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 PACKAGE = ROOT / "eventapp"
@@ -108,6 +109,7 @@ def test_the_cycle_finder_sees_a_cycle_hidden_in_a_function():
     assert import_cycles(graph) == [["pkg.a", "pkg.b"]]
 
 
+@pytest.mark.slow
 def test_every_module_imports_on_its_own_in_a_fresh_interpreter():
     modules = _modules()
     # First learn which third-party modules the package uses, then load only those into

@@ -432,6 +432,7 @@ def test_the_services_refuse_weak_passwords_too(app, english, admin):
 # --- the migration -----------------------------------------------------------------------
 
 
+@pytest.mark.slow
 def test_the_migration_gives_every_existing_account_a_session_id_of_its_own(request, tmp_path):
     database = request.getfixturevalue("empty_database")  # from test_migrations
     assert flask(database, "db", "upgrade", "0001", instance=tmp_path).returncode == 0

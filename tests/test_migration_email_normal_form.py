@@ -5,6 +5,7 @@ from __future__ import annotations
 import unicodedata
 from datetime import timedelta
 
+import pytest
 from clock import CONGRESS_DAY
 from sqlalchemy import create_engine, insert, select
 from test_migrations import empty_database, flask  # noqa: F401  (fixture)
@@ -27,6 +28,7 @@ def _registration(event_id: int, email: str, key: str, status: str = "confirmed"
     }
 
 
+@pytest.mark.slow
 def test_stored_addresses_get_the_new_normal_form_and_collisions_are_left_alone(
     empty_database,  # noqa: F811
     tmp_path,

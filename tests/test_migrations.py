@@ -60,6 +60,7 @@ def tables(url: str) -> set[str]:
         engine.dispose()
 
 
+@pytest.mark.slow
 def test_upgrade_check_downgrade_upgrade_round_trip(empty_database, tmp_path):
     from eventapp.models import Base
 
