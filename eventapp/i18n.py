@@ -122,11 +122,17 @@ def localtimerange(start: datetime, end: datetime, event: Event | None = None) -
     return f"{localdatetime(start, event, 'short')}\u2013{localdatetime(end, event, 'short')}"
 
 
-def isoformat(moment: datetime | None, event: Event | None = None) -> str:
-    """Machine-readable time for ``<time datetime>``, with the offset of ``event``'s zone."""
+def event_iso(moment: datetime | None, event: Event | None = None) -> str | None:
+    """The one machine-readable time: ISO 8601 to the second, with the offset of ``event``'s
+    zone (``2027-05-16T09:30:00+02:00``), so a scanner or client shows the door's time."""
     if moment is None:
-        return ""
-    return _in_event_zone(moment, event).isoformat()
+        return None
+    return _in_event_zone(moment, event).isoformat(timespec="seconds")
+
+
+def isoformat(moment: datetime | None, event: Event | None = None) -> str:
+    """``event_iso`` for ``<time datetime>`` in templates: empty without a time."""
+    return event_iso(moment, event) or ""
 
 
 # Fixed patterns, the same in every language: sortable stamps in lists, logs and exports,

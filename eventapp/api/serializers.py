@@ -9,13 +9,14 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
+from eventapp.i18n import event_iso
 from eventapp.models import Event, Room, Session, Speaker, Track
 from eventapp.registration.availability import EventAvailability, event_availability
 
 
 def iso(event: Event, moment: datetime | None) -> str | None:
-    """ISO 8601 with the UTC offset of the event's time zone, e.g. ``…T09:30:00+02:00``."""
-    return event.local(moment).isoformat() if moment is not None else None
+    """An API time: ``i18n.event_iso``, e.g. ``…T09:30:00+02:00``."""
+    return event_iso(moment, event)
 
 
 def track_json(track: Track) -> dict[str, Any]:

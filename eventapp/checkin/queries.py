@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Any
 
 from flask_babel import gettext as _
@@ -10,6 +9,7 @@ from sqlalchemy import func
 
 from eventapp.domain import InvalidInput
 from eventapp.extensions import db
+from eventapp.i18n import event_iso
 from eventapp.models import (
     ENTRANCE,
     CheckIn,
@@ -39,11 +39,6 @@ class SearchTooShort(InvalidInput):
                 num=SEARCH_MIN_LENGTH,
             )
         )
-
-
-def event_iso(event: Event, moment: datetime | None) -> str | None:
-    """ISO 8601 in the event's time zone, so a scanner shows door time whatever its clock says."""
-    return event.local(moment).isoformat(timespec="seconds") if moment else None
 
 
 def list_sessions(event: Event) -> list[Session]:
@@ -82,7 +77,7 @@ def checkin_status(event: Event) -> dict[str, Any]:
                 "list": session.id,
                 "title": session.title,
                 "kind": session.kind.value,
-                "starts_at": event_iso(event, session.starts_at),
+                "starts_at": event_iso(session.starts_at, event),
                 "expected": expected,
                 "checked_in": checked_in.get(f"session:{session.id}", 0),
             }
@@ -128,7 +123,7 @@ def search_registrations(
             "last_name": r.last_name,
             "organisation": r.organisation,
             "status": r.status.value,
-            "checked_in_at": event_iso(event, r.checked_in_at),
+            "checked_in_at": event_iso(r.checked_in_at, event),
         }
         if contact_details:
             result["email"] = r.email

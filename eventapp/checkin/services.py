@@ -24,7 +24,6 @@ from eventapp.checkin.queries import (  # re-exported: the services are the feat
     SearchTooShort,
     checkin_status,
     current_check_ins,
-    event_iso,
     list_sessions,
     scan_log,
     search_registrations,
@@ -33,6 +32,7 @@ from eventapp.checkin.queries import (  # re-exported: the services are the feat
 from eventapp.database import MAX_ID
 from eventapp.domain import DomainError, EventNotFound, InvalidInput
 from eventapp.extensions import db
+from eventapp.i18n import event_iso
 from eventapp.models import (
     ENTRANCE,
     CheckIn,
@@ -67,7 +67,6 @@ __all__ = [
     "checkin_status",
     "current_check_ins",
     "event_by_slug",
-    "event_iso",
     "list_sessions",
     "redeem_ticket",
     "registration_of_event",
@@ -245,7 +244,7 @@ def _decide(
         status = RedeemStatus.NOT_REGISTERED_FOR_SESSION
     else:
         status, checked_in_at = _check_in(registration, list_key, user_id, device)
-        answer["checked_in_at"] = event_iso(event, checked_in_at)
+        answer["checked_in_at"] = event_iso(checked_in_at, event)
     return {"status": status.value, **answer}
 
 
