@@ -87,6 +87,18 @@ def test_an_unknown_event_is_phrased_the_same_on_every_api_route(client, make_us
     }
 
 
+def test_a_wrong_body_to_an_unknown_event_is_404_not_422(client, make_user):
+    """The address is checked before the body, as it was before requests had models."""
+    headers = {**api_headers(make_user()), **EN}
+    answers = [
+        client.post("/api/v1/events/gibt-es-nicht/registrations", json=[1], headers=EN),
+        client.post("/api/v1/events/gibt-es-nicht/registrations", json={}, headers=EN),
+        client.get("/api/v1/events/gibt-es-nicht/registrations?page=0", headers=headers),
+    ]
+    assert [response.status_code for response in answers] == [404, 404, 404]
+    assert {api_error(r)["code"] for r in answers} == {"event_not_found"}
+
+
 def test_api_messages_follow_the_language_asked_for(client, make_event):
     url = f"/api/v1/events/{make_event().slug}/registrations"
     german, english = (

@@ -17,7 +17,9 @@ from pydantic import ValidationError
 from spectree import Response, SpecTree
 
 from eventapp.api import models
-from eventapp.domain import InvalidInput
+from eventapp.domain import EventNotFound, InvalidInput
+from eventapp.extensions import db
+from eventapp.models import Event
 from eventapp.registration.errors import InvalidRegistration
 from eventapp.registration.idempotency import InvalidIdempotencyKey
 
@@ -74,11 +76,21 @@ FIELD_CODES: dict[str, dict[str, str]] = {
 ANSWERS_WITH_FIELDS = {"RegistrationRequest"}
 
 
-def refuse_invalid_request(_request, _response, error: Exception | None, *_args) -> None:
+def _names_no_event(request) -> bool:
+    slug = (request.view_args or {}).get("slug")
+    if slug is None:
+        return False
+    return db.session.execute(db.select(Event.id).where(Event.slug == slug)).first() is None
+
+
+def refuse_invalid_request(request, _response, error: Exception | None, *_args) -> None:
     """Turn spectree's validation failure into a domain error, answered by the API's
     one error handler: 422 with ``fields`` in the request's language."""
     if not isinstance(error, ValidationError):
         return
+    if _names_no_event(request):
+        # The address is wrong before the body is: 404, as when the view looks the event up.
+        raise EventNotFound()
     problems = error.errors(include_url=False)
     if any(not problem["loc"] for problem in problems):
         # Not even an object: a list, a number or null where the body should be.
