@@ -11,7 +11,8 @@ TEST_STAMP := $(VENV)/.installed-test
 run: install translations
 	$(FLASK) db upgrade
 	$(FLASK) demo load --if-empty
-	$(FLASK) run --host 127.0.0.1 --port 5000
+	# Mail is written to instance/mail/*.eml unless MAIL_BACKEND=smtp is set.
+	MAIL_BACKEND=$${MAIL_BACKEND:-file} $(FLASK) run --host 127.0.0.1 --port 5000
 
 test: install-test translations browser
 	$(BIN)/ruff check .
