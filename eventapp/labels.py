@@ -72,7 +72,7 @@ MESSAGE_KIND = {
     MessageKind.ANNOUNCEMENT: _l("Message from the organizers"),
 }
 OUTBOX_STATUS = {
-    OutboxStatus.PENDING: _l("waiting"),
+    OutboxStatus.PENDING: _l("waiting to be sent"),
     OutboxStatus.SENT: _l("sent"),
     OutboxStatus.FAILED: _l("failed"),
     OutboxStatus.DISCARDED: _l("not sent"),
@@ -105,7 +105,7 @@ def message_kind_label(value: StrEnum | str | None) -> str:
 
 
 def outbox_status_label(value: StrEnum | str | None) -> str:
-    """Where a mail stands ("waiting", "sent", "failed", "not sent")."""
+    """Where a mail stands ("waiting to be sent", "sent", "failed", "not sent")."""
     return _label((OUTBOX_STATUS,), value)
 
 

@@ -50,7 +50,7 @@ def test_pending_mail_with_an_unreachable_server_shows_why_it_waits(
     listing = card(page, message.id)
     assert 'data-count="pending">1<' in page
     assert 'id="oldest-pending"' in page
-    assert "waiting" in listing
+    assert "waiting to be sent" in listing
     assert "Registration confirmation" in listing
     assert registration.email in listing
     assert 'data-attempts="1"' in listing
