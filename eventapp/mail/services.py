@@ -115,9 +115,7 @@ def queue_reminders(event: Event) -> int:
 
 def outbox_messages(status: OutboxStatus | None = None) -> Select[tuple[OutboxMessage]]:
     """Every message, or those in ``status``, newest first (for ``db.paginate``)."""
-    query = select(OutboxMessage).order_by(
-        OutboxMessage.created_at.desc(), OutboxMessage.id.desc()
-    )
+    query = select(OutboxMessage).order_by(OutboxMessage.created_at.desc(), OutboxMessage.id.desc())
     return query if status is None else query.where(OutboxMessage.status == status)
 
 

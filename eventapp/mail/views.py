@@ -20,9 +20,7 @@ def outbox():
     """Messages newest first, filtered by state, each with its preview, attempts and last error."""
     filters = OutboxFilterForm(request.args)
     status = filters.chosen_status()
-    page = db.paginate(
-        mail_services.outbox_messages(status), page=page_number(), per_page=PER_PAGE
-    )
+    page = db.paginate(mail_services.outbox_messages(status), page=page_number(), per_page=PER_PAGE)
     return render_template(
         "admin/outbox.html",
         counts=mail_services.outbox_counts(),
