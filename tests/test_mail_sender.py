@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from support import with_workshop
+from support import smtp_settings, with_workshop
 
 from eventapp.extensions import db
 from eventapp.mail.delivery import deliver_due
@@ -17,19 +17,17 @@ OPERATOR = "Geschäftsstelle Zukunftsbündnis Sozialer Zusammenhalt, ProjektStad
 
 @pytest.fixture
 def config_overrides(smtp_server):
-    return {
-        "MAIL_SERVER": smtp_server.host,
-        "MAIL_PORT": smtp_server.port,
-        "MAIL_SUPPRESS_SEND": False,
-        "PUBLIC_BASE_URL": "https://events.example.org/kongress",
-        "MAIL_DEFAULT_SENDER": SENDER,
-        "MAIL_REPLY_TO": "Geschäftsstelle <geschaeftsstelle@events.example.org>",
-        "MAIL_OPERATOR": OPERATOR,
-        "MAIL_OPERATOR_ADDRESS": "Musterstraße 1, 60311 Frankfurt am Main",
-        "MAIL_CONTACT_EMAIL": "kontakt@events.example.org",
-        "MAIL_CONTACT_PHONE": "069 000000-0",
-        "MAIL_PRIVACY_CONTACT": "Datenschutzbeauftragte, datenschutz@events.example.org",
-    }
+    return smtp_settings(
+        smtp_server,
+        PUBLIC_BASE_URL="https://events.example.org/kongress",
+        MAIL_DEFAULT_SENDER=SENDER,
+        MAIL_REPLY_TO="Geschäftsstelle <geschaeftsstelle@events.example.org>",
+        MAIL_OPERATOR=OPERATOR,
+        MAIL_OPERATOR_ADDRESS="Musterstraße 1, 60311 Frankfurt am Main",
+        MAIL_CONTACT_EMAIL="kontakt@events.example.org",
+        MAIL_CONTACT_PHONE="069 000000-0",
+        MAIL_PRIVACY_CONTACT="Datenschutzbeauftragte, datenschutz@events.example.org",
+    )
 
 
 def payload_for(kind: MessageKind, workshop) -> dict:
