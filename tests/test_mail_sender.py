@@ -113,12 +113,9 @@ def test_the_confirmation_names_the_office_and_the_data_protection_officer(
     assert "datenschutz@events.example.org" in html
 
 
-def test_without_a_reply_to_replies_go_to_the_contact_address(app):
-    app.config["MAIL_REPLY_TO"] = None
-    try:
-        with app.test_request_context("/"):
-            identity = mail_identity()
-    finally:
-        app.config["MAIL_REPLY_TO"] = "Geschäftsstelle <geschaeftsstelle@events.example.org>"
+def test_without_a_reply_to_replies_go_to_the_contact_address(app, monkeypatch):
+    monkeypatch.setitem(app.config, "MAIL_REPLY_TO", None)
+    with app.test_request_context("/"):
+        identity = mail_identity()
     assert identity.reply_to == "kontakt@events.example.org"
     assert identity.sender == SENDER
