@@ -12,6 +12,7 @@ from enum import StrEnum
 
 from flask import Flask
 from flask_babel import lazy_gettext as _l
+from flask_babel import lazy_pgettext
 
 from eventapp.models import (
     ChangeKind,
@@ -38,7 +39,8 @@ SESSION_KIND = {
 REGISTRATION_STATUS = {
     RegistrationStatus.CONFIRMED: _l("confirmed"),
     RegistrationStatus.WAITLISTED: _l("waitlisted"),
-    RegistrationStatus.CANCELLED: _l("cancelled"),
+    # A registration is "storniert", an event or a session "abgesagt".
+    RegistrationStatus.CANCELLED: lazy_pgettext("registration", "cancelled"),
 }
 EVENT_STATUS = {
     EventStatus.DRAFT: _l("draft"),
@@ -75,9 +77,26 @@ def kind_label(value: StrEnum | str | None) -> str:
     return _label((EVENT_KIND, SESSION_KIND), value)
 
 
-def status_label(value: StrEnum | str | None) -> str:
-    """A registration's, event's or session's status; the three agree on "cancelled"."""
-    return _label((REGISTRATION_STATUS, EVENT_STATUS, SESSION_STATUS), value)
+_STATUS_MAPS = {
+    "registration": REGISTRATION_STATUS,
+    "event": EVENT_STATUS,
+    "session": SESSION_STATUS,
+}
+
+
+def status_label(value: StrEnum | str | None, of: str | None = None) -> str:
+    """A registration's, event's or session's status. A plain "cancelled" is ambiguous
+    (a registration is cancelled in other words than an event): the enum member or
+    ``of`` ("registration", "event", "session") says whose status it is."""
+    if isinstance(value, RegistrationStatus):
+        of = "registration"
+    elif isinstance(value, EventStatus):
+        of = "event"
+    elif isinstance(value, SessionStatus):
+        of = "session"
+    if of in _STATUS_MAPS:
+        return _label((_STATUS_MAPS[of],), value)
+    return _label((EVENT_STATUS, SESSION_STATUS, REGISTRATION_STATUS), value)
 
 
 def sector_label(value: StrEnum | str | None) -> str:

@@ -96,7 +96,7 @@ def _choices(value: Iterable[Any]) -> str:
     return ", ".join(parts) or _NONE
 
 
-def value_text(key: str, value: Any, event: Event | None = None) -> str:
+def value_text(key: str, value: Any, event: Event | None = None, of: str | None = None) -> str:
     """A stored value as a person reads it: names for ids, labels for codes, local times."""
     if value is None or value == "" or value == []:
         return _NONE
@@ -109,7 +109,7 @@ def value_text(key: str, value: Any, event: Event | None = None) -> str:
     if key == "sessions":
         return _choices(value)
     if key == "status":
-        return labels.status_label(value)
+        return labels.status_label(value, of)
     if key == "kind":
         return labels.kind_label(value)
     if key == "sector":
@@ -128,7 +128,10 @@ def value_text(key: str, value: Any, event: Event | None = None) -> str:
 
 
 def _lines(
-    before: dict[str, Any] | None, after: dict[str, Any] | None, event: Event | None
+    before: dict[str, Any] | None,
+    after: dict[str, Any] | None,
+    event: Event | None,
+    of: str | None = None,
 ) -> list[str]:
     """"Field: old → new" for an edit; "Field: value" for what was created or deleted."""
     before, after = before or {}, after or {}
@@ -137,13 +140,14 @@ def _lines(
     for key in keys:
         label = labels.field_label(key)
         if key in before and key in after:
-            old, new = value_text(key, before[key], event), value_text(key, after[key], event)
+            old = value_text(key, before[key], event, of)
+            new = value_text(key, after[key], event, of)
             lines.append(f"{label}: {old} → {new}")
         else:
             value = after[key] if key in after else before[key]
             if value in (None, "", [], {}):
                 continue
-            lines.append(f"{label}: {value_text(key, value, event)}")
+            lines.append(f"{label}: {value_text(key, value, event, of)}")
     return lines
 
 
@@ -184,7 +188,7 @@ def audit_lines(entries: Iterable[AuditEntry]) -> list[AuditLine]:
                 entry=entry,
                 action=labels.audit_action_label(entry.action),
                 subject=_subject(entry),
-                changes=_lines(entry.before, entry.after, event),
+                changes=_lines(entry.before, entry.after, event, entry.object_type),
             )
         )
     return lines
@@ -230,9 +234,10 @@ def change_lines(change: RegistrationChange) -> list[str]:
         return [_("Seat in %(title)s", title=session_title(detail.get("session_id")))]
     lines = []
     if detail.get("status"):
-        lines.append(f"{labels.field_label('status')}: {labels.status_label(detail['status'])}")
+        status = labels.status_label(detail["status"], "registration")
+        lines.append(f"{labels.field_label('status')}: {status}")
     if detail.get("previous_status"):
-        previous = labels.status_label(detail["previous_status"])
+        previous = labels.status_label(detail["previous_status"], "registration")
         lines.append(_("Previously: %(status)s", status=previous))
     if detail.get("sessions"):
         lines.append(f"{labels.field_label('sessions')}: {_choices(detail['sessions'])}")
