@@ -40,7 +40,6 @@ def main() -> None:
         "-o",
         str(TEMPLATE),
         "eventapp",
-        "templates",
     )
     for locale in ("de", "en"):
         catalogue = TRANSLATIONS / locale / "LC_MESSAGES" / "messages.po"

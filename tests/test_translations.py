@@ -35,7 +35,6 @@ def extracted(tmp_path_factory) -> set[str]:
             "-o",
             str(template),
             "eventapp",
-            "templates",
         ],
         cwd=ROOT,
         check=True,
