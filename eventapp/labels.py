@@ -103,6 +103,7 @@ def sector_label(value: StrEnum | str | None) -> str:
     """The sector's name in the current language; empty when not given."""
     return _label((SECTOR,), value)
 
+
 # How a person wants to be addressed; "" is no salutation (the neutral greeting).
 SALUTATION = {
     "": _l("No salutation"),

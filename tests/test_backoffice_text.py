@@ -68,8 +68,8 @@ def machine_tokens(html: str) -> list[str]:
 def test_visible_text_finds_what_only_a_machine_should_show():
     page = (
         '<p data-kind="workshops_changed">Workshops geändert</p>'
-        '<script>var already_checked_in = 1;</script>'
-        "<td>workshops_changed</td><code>{\"added\": [7]}</code><td>2027-05-16 09:30</td>"
+        "<script>var already_checked_in = 1;</script>"
+        '<td>workshops_changed</td><code>{"added": [7]}</code><td>2027-05-16 09:30</td>'
         "<td>office_team@example.org</td>"
     )
     assert machine_tokens(page) == ["workshops_changed", '{"', '": [', "2027-05-16"]
@@ -105,8 +105,12 @@ def congress_day(populated, admin_client):
         checkin.redeem_ticket(
             event_slug=event.slug, code=code, user_id=admin.id, device="Tür 1", nonce=None
         )
-    checkin.annul_check_in(event_slug=event.slug, code=world.confirmed.ticket_code, user_id=admin.id)
-    checkin.annul_check_in(event_slug=event.slug, code=world.confirmed.ticket_code, user_id=admin.id)
+    checkin.annul_check_in(
+        event_slug=event.slug, code=world.confirmed.ticket_code, user_id=admin.id
+    )
+    checkin.annul_check_in(
+        event_slug=event.slug, code=world.confirmed.ticket_code, user_id=admin.id
+    )
     checkin.redeem_ticket(
         event_slug=event.slug, code=world.confirmed.ticket_code, user_id=admin.id, nonce=None
     )

@@ -133,7 +133,7 @@ def _lines(
     event: Event | None,
     of: str | None = None,
 ) -> list[str]:
-    """"Field: old → new" for an edit; "Field: value" for what was created or deleted."""
+    """ "Field: old → new" for an edit; "Field: value" for what was created or deleted."""
     before, after = before or {}, after or {}
     keys = [k for k in dict.fromkeys([*before, *after]) if k not in HIDDEN_KEYS]
     lines = []
@@ -164,7 +164,7 @@ def _event_of(entry: AuditEntry) -> Event | None:
 
 
 def _subject(entry: AuditEntry) -> str:
-    """"Raum „Rhein“": the kind of object and its name (from the log when it is gone)."""
+    """ "Raum „Rhein“": the kind of object and its name (from the log when it is gone)."""
     kind = labels.object_type_label(entry.object_type)
     model = _BY_TABLE.get(entry.object_type)
     name = _name_of(model, entry.object_id) if model else None

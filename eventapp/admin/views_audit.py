@@ -5,10 +5,10 @@ from __future__ import annotations
 from flask import render_template, request
 from wtforms.fields.choices import SelectChoice
 
+from eventapp import labels
 from eventapp.admin import audit, bp, describe
 from eventapp.admin.common import page_number
 from eventapp.admin.forms import AuditFilterForm
-from eventapp import labels
 from eventapp.extensions import db
 
 PER_PAGE = 50
