@@ -256,6 +256,11 @@ def scan_result_label(value: str | None) -> str:
     return _label((SCAN_RESULT,), value)
 
 
+def salutation_label(value: str | None) -> str:
+    """ "Frau" or "Herr"; empty when the person gave no salutation."""
+    return _label((SALUTATION,), value) if value else ""
+
+
 def dietary_label(value: str | None) -> str:
     """A dietary preference; empty when none was given."""
     return _label((DIETARY,), value) if value else ""
@@ -273,4 +278,5 @@ def init_app(app: Flask) -> None:
         field_label=field_label,
         scan_result_label=scan_result_label,
         dietary_label=dietary_label,
+        salutation_label=salutation_label,
     )
