@@ -82,7 +82,7 @@ def test_every_mail_kind_carries_sender_reply_to_and_footer(
             "kontakt@events.example.org",
             "https://events.example.org/kongress/impressum",
             "https://events.example.org/kongress/privacy",
-            f"weil Sie sich für {event.title} angemeldet haben",
+            f"weil Sie sich zur Veranstaltung „{event.title}“ angemeldet haben",
         ):
             assert expected in footer, (subject, expected)
         assert 'id="mail-footer"' in html, subject
