@@ -49,3 +49,27 @@ def test_workshop_choices_are_framed_like_every_other_fieldset(client, make_prog
     assert any("workshop-slot" in classes for classes in fieldsets)
     # "slot" belongs to the timetable, whose rows have no side padding.
     assert not any("slot" in classes.split() for classes in fieldsets)
+
+
+def test_a_full_events_form_speaks_of_the_waiting_list_not_of_a_ticket(
+    client, make_event, make_registration
+):
+    event = make_event(capacity=1)
+    make_registration(event)
+    html = client.get(f"/events/{event.slug}/register?lang=en").get_data(as_text=True)
+    assert "Put me on the waiting list</button>" in html
+    assert "Your confirmation and ticket are sent" not in html
+    open_event = make_event()
+    html = client.get(f"/events/{open_event.slug}/register?lang=en").get_data(as_text=True)
+    assert ">Register</button>" in html
+
+
+def test_a_waitlisted_persons_ticket_page_is_headed_waiting_list(
+    client, make_event, make_registration
+):
+    from eventapp.models import RegistrationStatus
+
+    registration = make_registration(make_event(), status=RegistrationStatus.WAITLISTED)
+    html = client.get(f"/tickets/{registration.ticket_code}?lang=en").get_data(as_text=True)
+    assert "<title>Waiting list ·" in html
+    assert '<p class="ticket-kicker">Waiting list</p>' in html
