@@ -23,6 +23,7 @@ from eventapp import urls
 from eventapp.extensions import db
 from eventapp.feeds.services import registration_calendar
 from eventapp.mail.addresses import recipient, set_recipient
+from eventapp.mail.office import build_office_email
 from eventapp.mail.outbox import MessageKind
 from eventapp.models import (
     Event,
@@ -192,6 +193,8 @@ def applies(message: OutboxMessage, registration: Registration | None) -> bool:
 
 def build_email(message: OutboxMessage) -> EmailMessage | None:
     """The complete MIME message for ``message``, or None if it should be discarded."""
+    if message.kind == MessageKind.BARRIER_REPORT:
+        return build_office_email(message, _message_domain())
     registration = message.registration
     if not applies(message, registration):
         return None
