@@ -35,6 +35,8 @@ def start_server(
         sys.executable,
         "-m",
         "gunicorn",
+        "-c",
+        "python:eventapp.gunicorn_conf",
         "--workers",
         str(workers),
         "--threads",

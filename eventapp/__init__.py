@@ -21,7 +21,6 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         instance_path=os.environ.get("EVENTAPP_INSTANCE_PATH")
         or os.path.join(PROJECT_ROOT, "instance"),
         instance_relative_config=True,
-        template_folder=os.path.join(PROJECT_ROOT, "templates"),
     )
     # The instance folder holds the key and the SQLite database: for the owner only.
     os.makedirs(app.instance_path, mode=0o700, exist_ok=True)
@@ -55,8 +54,9 @@ def register_extensions(app: Flask) -> None:
     ext.db.init_app(app)
     # First, so that its hook runs before any other that may query.
     database.init_app(app)
+    # Inside the package, so that an installed wheel can upgrade its database.
     ext.migrate.init_app(
-        app, ext.db, directory=os.path.join(PROJECT_ROOT, "migrations"), render_as_batch=True
+        app, ext.db, directory=os.path.join(app.root_path, "migrations"), render_as_batch=True
     )
     ext.csrf.init_app(app)
     ext.mail.init_app(app)

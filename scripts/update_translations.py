@@ -38,7 +38,6 @@ def main() -> None:
         "-o",
         str(TEMPLATE),
         "eventapp",
-        "templates",
     )
     for locale in ("de", "en"):
         catalogue = TRANSLATIONS / locale / "LC_MESSAGES" / "messages.po"

@@ -390,6 +390,8 @@ def live_server(app, database_url: str, instance_path: str) -> Iterator[str]:
             sys.executable,
             "-m",
             "gunicorn",
+            "-c",
+            "python:eventapp.gunicorn_conf",
             "--workers",
             "4",
             "--threads",

@@ -370,7 +370,7 @@ def test_a_logged_in_page_answers_503_too(unreachable_app, admin):
 
 @pytest.fixture
 def gunicorn(app, database_url, instance_path) -> Iterator[tuple[str, subprocess.Popen]]:
-    """``gunicorn --workers 1 --bind … wsgi:app`` from the project folder; (url, master)."""
+    """gunicorn with the package's settings, as the README starts it; (url, master)."""
     port = free_port()
     env = {
         **os.environ,
@@ -381,8 +381,18 @@ def gunicorn(app, database_url, instance_path) -> Iterator[tuple[str, subprocess
         "MAIL_SEND_INLINE": "0",
     }
     env.pop("MAX_REQUEST_BYTES", None)
-    # The README: gunicorn --workers 4 --bind 0.0.0.0:8000 wsgi:app (one worker to measure).
-    command = ["gunicorn", "--workers", "1", "--bind", f"127.0.0.1:{port}", "wsgi:app"]
+    # The README: gunicorn -c python:eventapp.gunicorn_conf --workers 4 --bind 0.0.0.0:8000
+    # wsgi:app (one worker to measure).
+    command = [
+        "gunicorn",
+        "-c",
+        "python:eventapp.gunicorn_conf",
+        "--workers",
+        "1",
+        "--bind",
+        f"127.0.0.1:{port}",
+        "wsgi:app",
+    ]
     process = subprocess.Popen(
         [sys.executable, "-m", *command],
         cwd=ROOT,

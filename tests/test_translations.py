@@ -33,7 +33,6 @@ def extracted(tmp_path_factory) -> set[str]:
             "-o",
             str(template),
             "eventapp",
-            "templates",
         ],
         cwd=ROOT,
         check=True,

@@ -1,4 +1,4 @@
-"""gunicorn settings, read by gunicorn from the folder it is started in.
+"""gunicorn settings: ``gunicorn -c python:eventapp.gunicorn_conf … wsgi:app``.
 
 gunicorn has no setting for its ``Server: gunicorn`` header, which tells every
 visitor which server to look up vulnerabilities for. Its responses are sent
