@@ -82,9 +82,7 @@ def test_imprint_names_address_representative_and_supervisory_authority(client, 
     assert "+49 69 90009 101" in text
 
 
-def test_accessibility_statement_shows_status_limitations_review_and_enforcement(
-    client, operator
-):
+def test_accessibility_statement_shows_status_limitations_review_and_enforcement(client, operator):
     html = client.get("/barrierefreiheit?lang=de").get_data(as_text=True)
     text = visible_text(html)
 
@@ -119,9 +117,7 @@ def test_sender_and_reply_to_fall_back_to_the_mail_settings(app):
     assert settings.reply_to == "office@example.org"
 
 
-def test_sign_language_page_tells_how_to_reach_the_office_until_a_video_is_set(
-    client, operator
-):
+def test_sign_language_page_tells_how_to_reach_the_office_until_a_video_is_set(client, operator):
     before = client.get("/gebaerdensprache?lang=de").get_data(as_text=True)
     operator.dgs_video_url = "https://video.example.org/dgs"
     db.session.commit()
@@ -142,9 +138,7 @@ def test_privacy_notice_names_the_office_and_its_data_protection_officer(client,
     assert "Datenschutz-Team, datenschutz@example.org" in text
 
 
-@pytest.mark.parametrize(
-    "path", ["/", "/privacy", "/events/{slug}", "/login", *LEGAL_PAGES]
-)
+@pytest.mark.parametrize("path", ["/", "/privacy", "/events/{slug}", "/login", *LEGAL_PAGES])
 def test_every_public_page_links_the_legal_pages_in_its_footer(client, make_event, path):
     event = make_event()
     html = client.get(path.format(slug=event.slug)).get_data(as_text=True)
@@ -224,9 +218,7 @@ def test_settings_page_refuses_bad_input_and_keeps_the_old_values(
 # --- the barrier feedback form ------------------------------------------------------
 
 
-def test_barrier_report_is_stored_listed_and_mailed_to_the_office(
-    client, admin_client, operator
-):
+def test_barrier_report_is_stored_listed_and_mailed_to_the_office(client, admin_client, operator):
     response = client.post(
         "/barrierefreiheit?lang=de",
         data={
