@@ -13,9 +13,11 @@ from enum import StrEnum
 from flask import Flask
 from flask_babel import lazy_gettext as _l
 
+from eventapp.mail.outbox import MessageKind
 from eventapp.models import (
     EventKind,
     EventStatus,
+    OutboxStatus,
     RegistrationStatus,
     Sector,
     SessionKind,
@@ -58,6 +60,24 @@ SECTOR = {
     Sector.OTHER: _l("Other"),
 }
 
+# What a mail is about and where it stands, as the outbox page names them.
+MESSAGE_KIND = {
+    MessageKind.REGISTRATION_CONFIRMED: _l("Registration confirmation"),
+    MessageKind.WAITLISTED: _l("Place on the waiting list"),
+    MessageKind.PROMOTED: _l("Moved up from the waiting list"),
+    MessageKind.CANCELLED: _l("Cancellation confirmation"),
+    MessageKind.WORKSHOPS_CHANGED: _l("Workshops changed"),
+    MessageKind.PROGRAMME_CHANGED: _l("Programme change"),
+    MessageKind.REMINDER: _l("Reminder"),
+    MessageKind.ANNOUNCEMENT: _l("Message from the organizers"),
+}
+OUTBOX_STATUS = {
+    OutboxStatus.PENDING: _l("waiting to be sent"),
+    OutboxStatus.SENT: _l("sent"),
+    OutboxStatus.FAILED: _l("failed"),
+    OutboxStatus.DISCARDED: _l("not sent"),
+}
+
 
 def _label(maps: tuple[dict, ...], value: StrEnum | str | None) -> str:
     """The label of ``value`` in the first map that knows it; an unknown value as it is."""
@@ -79,6 +99,16 @@ def status_label(value: StrEnum | str | None) -> str:
     return _label((REGISTRATION_STATUS, EVENT_STATUS, SESSION_STATUS), value)
 
 
+def message_kind_label(value: StrEnum | str | None) -> str:
+    """What a mail is about ("Registration confirmation")."""
+    return _label((MESSAGE_KIND,), value)
+
+
+def outbox_status_label(value: StrEnum | str | None) -> str:
+    """Where a mail stands ("waiting to be sent", "sent", "failed", "not sent")."""
+    return _label((OUTBOX_STATUS,), value)
+
+
 def sector_label(value: StrEnum | str | None) -> str:
     """The sector's name in the current language; empty when not given."""
     return _label((SECTOR,), value)
@@ -86,6 +116,9 @@ def sector_label(value: StrEnum | str | None) -> str:
 
 def init_app(app: Flask) -> None:
     """Make the label functions available to every template."""
+    app.jinja_env.globals.update(
+        message_kind_label=message_kind_label, outbox_status_label=outbox_status_label
+    )
     app.jinja_env.globals.update(
         kind_label=kind_label, status_label=status_label, sector_label=sector_label
     )
