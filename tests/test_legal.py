@@ -148,6 +148,23 @@ def test_every_public_page_links_the_legal_pages_in_its_footer(client, make_even
         assert f'href="{target}"' in footer
 
 
+def test_mail_names_the_operator_and_sender_saved_in_the_back_office(app, operator):
+    from eventapp.mail.sender import mail_identity
+
+    operator.sender_name = "Bündnis-Geschäftsstelle"
+    operator.sender_email = "post@example.org"
+    operator.reply_to = "antwort@example.org"
+    db.session.commit()
+
+    identity = mail_identity()
+
+    assert identity.sender == "Bündnis-Geschäftsstelle <post@example.org>"
+    assert identity.reply_to == "antwort@example.org"
+    assert identity.operator == "Geschäftsstelle Beispielbündnis"
+    assert identity.contact_email == "office@example.org"
+    assert identity.privacy_contact == "Datenschutz-Team, datenschutz@example.org"
+
+
 # --- the back office's settings page ------------------------------------------------
 
 

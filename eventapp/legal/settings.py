@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import dataclasses
 from datetime import date
-from email.utils import parseaddr
+from email.headerregistry import Address
+from email.utils import formataddr, parseaddr
 from typing import Any
 
 from flask import current_app, g
@@ -22,6 +23,21 @@ from eventapp.models import ConformanceStatus, OperatorSettings, User
 from eventapp.models.legal import OPERATOR_SETTINGS_ID
 
 _CACHE = "legal.operator_settings"
+# An unset ``OPERATOR_<FIELD>`` falls back to the mail setting that said the same.
+MAIL_FALLBACKS = {
+    "legal_name": "MAIL_OPERATOR",
+    "address": "MAIL_OPERATOR_ADDRESS",
+    "contact_email": "MAIL_CONTACT_EMAIL",
+    "contact_phone": "MAIL_CONTACT_PHONE",
+    "data_protection_officer": "MAIL_PRIVACY_CONTACT",
+}
+
+
+def _address(value: Any) -> str:
+    """Flask-Mail allows an address as a ``(name, address)`` pair."""
+    if isinstance(value, list | tuple):
+        return formataddr((value[0], value[1]))
+    return str(value or "")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -45,6 +61,16 @@ class Operator:
     enforcement_contact: str
 
     @property
+    def sender(self) -> str:
+        """``Name <address>`` for the From header (the mail policy encodes it)."""
+        if not self.sender_name:
+            return self.sender_email
+        try:
+            return str(Address(display_name=self.sender_name, addr_spec=self.sender_email))
+        except (ValueError, IndexError):  # an address the parser cannot split
+            return formataddr((self.sender_name, self.sender_email))
+
+    @property
     def address_lines(self) -> list[str]:
         return [line.strip() for line in self.address.splitlines() if line.strip()]
 
@@ -59,10 +85,13 @@ def _environment() -> dict[str, Any]:
     values: dict[str, Any] = {
         field: str(config.get(f"OPERATOR_{field.upper()}") or "") for field in OPERATOR_FIELDS
     }
-    sender_name, sender_email = parseaddr(str(config.get("MAIL_DEFAULT_SENDER") or ""))
+    # The mail settings named the operator before these did; they still count.
+    for field, older in MAIL_FALLBACKS.items():
+        values[field] = values[field] or str(config.get(older) or "")
+    sender_name, sender_email = parseaddr(_address(config.get("MAIL_DEFAULT_SENDER")))
     values["sender_name"] = values["sender_name"] or sender_name
     values["sender_email"] = values["sender_email"] or sender_email
-    values["reply_to"] = values["reply_to"] or str(config.get("MAIL_REPLY_TO") or "")
+    values["reply_to"] = values["reply_to"] or _address(config.get("MAIL_REPLY_TO"))
     values["conformance_status"] = _conformance(values["conformance_status"])
     values["last_review"] = _date(values["last_review"])
     return values

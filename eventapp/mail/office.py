@@ -8,15 +8,15 @@ from __future__ import annotations
 
 from email import policy
 from email.message import EmailMessage
-from email.utils import format_datetime, formataddr, make_msgid
+from email.utils import format_datetime, make_msgid
 
 from flask import render_template
 from flask_babel import force_locale
 from flask_babel import gettext as _
 
 from eventapp.extensions import db
-from eventapp.legal.settings import operator_settings
 from eventapp.mail.addresses import address_header, recipient
+from eventapp.mail.sender import mail_identity
 from eventapp.models import BarrierReport, OutboxMessage
 from eventapp.models.base import utcnow
 from eventapp.urls import public_url
@@ -26,11 +26,12 @@ MAIL_POLICY = policy.default.clone(refold_source="none")
 
 def build_office_email(message: OutboxMessage, domain: str) -> EmailMessage | None:
     """The barrier report as a plain-text mail to the office, or None if the report is gone."""
-    report = db.session.get(BarrierReport, (message.payload or {}).get("report_id"))
+    report_id = (message.payload or {}).get("report_id")
+    report = db.session.get(BarrierReport, report_id) if isinstance(report_id, int) else None
     if report is None:
         return None
     address = recipient(message.recipient)
-    operator = operator_settings()
+    identity = mail_identity()
     with force_locale(message.locale):
         subject = _("Barrier reported on the website (no. %(id)d)", id=report.id)
         text = render_template(
@@ -41,8 +42,8 @@ def build_office_email(message: OutboxMessage, domain: str) -> EmailMessage | No
         )
     email = EmailMessage(policy=MAIL_POLICY)
     email["Subject"] = subject
-    email["From"] = formataddr((operator.sender_name, operator.sender_email))
-    email.set_raw("To", address_header(operator.legal_name, address))
+    email["From"] = identity.sender
+    email.set_raw("To", address_header(identity.operator, address))
     if report.email:
         email.set_raw("Reply-To", address_header(report.name, recipient(report.email), "Reply-To"))
     email["Date"] = format_datetime(utcnow())

@@ -43,6 +43,10 @@ class MessageKind(enum.StrEnum):
     BARRIER_REPORT = "barrier_report"
 
 
+# Kinds written to the operator's office about something other than a registration.
+OFFICE_KINDS = frozenset({MessageKind.BARRIER_REPORT})
+
+
 def message_kind_for(change: RegistrationChange) -> MessageKind | None:
     """The mail a registration change calls for, or None (e.g. ``anonymized``)."""
     match change.kind:
