@@ -112,6 +112,37 @@ def _write_secret_key_once(path: Path) -> None:
         os.unlink(temporary)
 
 
+# The operator's details (``OPERATOR_<FIELD>``), each overridable in the back office; see
+# ``eventapp.legal.settings`` for what they mean. Unset ones are left empty here.
+OPERATOR_FIELDS = (
+    "legal_name",
+    "address",
+    "representative",
+    "contact_email",
+    "contact_phone",
+    "data_protection_officer",
+    "supervisory_authority",
+    "sender_name",
+    "sender_email",
+    "reply_to",
+    "dgs_video_url",
+    "conformance_status",
+    "known_limitations",
+    "last_review",
+    "enforcement_contact",
+)
+
+
+def operator_defaults() -> dict[str, str]:
+    """``OPERATOR_*`` settings from the environment; ``\\n`` in the address starts a new line."""
+    return {
+        f"OPERATOR_{field.upper()}": os.environ.get(f"OPERATOR_{field.upper()}", "").replace(
+            "\\n", "\n"
+        )
+        for field in OPERATOR_FIELDS
+    }
+
+
 MAIL_BACKENDS = ("smtp", "file")
 
 
@@ -178,6 +209,8 @@ def from_environment(instance_path: str) -> dict[str, Any]:
         "PERMANENT_SESSION_LIFETIME": staff_session_lifetime(env("STAFF_SESSION_HOURS")),
         "SESSION_REFRESH_EACH_REQUEST": True,
         "WTF_CSRF_TIME_LIMIT": None,
+        "FEEDBACK_RATE_LIMIT": env("FEEDBACK_RATE_LIMIT", "5 per minute"),
+        **operator_defaults(),
     }
     # Flask-Mail's own default (suppress while testing) holds unless set here.
     if env("MAIL_SUPPRESS_SEND"):

@@ -7,7 +7,7 @@ from support import smtp_settings, with_workshop
 
 from eventapp.extensions import db
 from eventapp.mail.delivery import deliver_due
-from eventapp.mail.outbox import MessageKind
+from eventapp.mail.outbox import OFFICE_KINDS, MessageKind
 from eventapp.mail.sender import mail_identity
 from eventapp.mail.services import enqueue
 
@@ -57,15 +57,17 @@ def test_every_mail_kind_carries_sender_reply_to_and_footer(
     make_programme, make_registration, smtp_server
 ):
     event, workshop, registration = with_workshop(make_programme, make_registration, locale="de")
-    for kind in MessageKind:
+    # Mail to the office about a barrier report is not about a registration.
+    kinds = [kind for kind in MessageKind if kind not in OFFICE_KINDS]
+    for kind in kinds:
         enqueue(kind, registration, payload_for(kind, workshop))
     db.session.commit()
 
     report = deliver_due()
 
-    assert report.sent == len(MessageKind)
+    assert report.sent == len(kinds)
     received = smtp_server.messages()
-    assert len(received) == len(MessageKind)
+    assert len(received) == len(kinds)
     for message in received:
         subject = message["Subject"]
         assert message["From"].addresses[0].addr_spec == "noreply@events.example.org", subject

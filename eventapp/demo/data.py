@@ -7,6 +7,7 @@ role and organisation; every named person here is fictional. Nobody is quoted.
 
 from __future__ import annotations
 
+from datetime import date
 from decimal import Decimal
 
 from eventapp.demo.records import (
@@ -19,7 +20,7 @@ from eventapp.demo.records import (
     t,
 )
 from eventapp.demo.site_visits import SITE_VISITS
-from eventapp.models import EventKind, SessionKind
+from eventapp.models import ConformanceStatus, EventKind, SessionKind
 
 TIMEZONE = "Europe/Berlin"
 CONGRESS_SLUG = "fachkongress-buerstadt"
@@ -310,3 +311,40 @@ CONGRESS = EventData(
 )
 
 EVENTS: tuple[EventData, ...] = (CONGRESS, *SITE_VISITS)
+
+# The operator as the demo shows it: the alliance's office at ProjektStadt. Every contact
+# detail is fictitious (example.org addresses; the phone number lies in the range the
+# Bundesnetzagentur keeps free for films and examples). A real install fills these in on
+# the back office's settings page or through OPERATOR_* settings.
+OPERATOR: dict[str, object] = {
+    "legal_name": (
+        "Geschäftsstelle Zukunftsbündnis Sozialer Zusammenhalt bei der ProjektStadt "
+        "(Nassauische Heimstätte | Wohnstadt)"
+    ),
+    "address": "Beispielstraße 1\n60311 Frankfurt am Main",
+    "representative": "Die Leitung der Geschäftsstelle (Beispielangabe)",
+    "contact_email": "geschaeftsstelle@example.org",
+    "contact_phone": "+49 69 90009 100",
+    "data_protection_officer": (
+        "Datenschutzbeauftragte der Nassauischen Heimstätte | Wohnstadt\n"
+        "E-Mail: datenschutz@example.org"
+    ),
+    "supervisory_authority": (
+        "Hessisches Ministerium für Wirtschaft, Energie, Verkehr, Wohnen und ländlichen Raum, "
+        "Wiesbaden (Beispielangabe)"
+    ),
+    "sender_name": "Zukunftsbündnis Sozialer Zusammenhalt",
+    "sender_email": "veranstaltungen@example.org",
+    "reply_to": "geschaeftsstelle@example.org",
+    "conformance_status": ConformanceStatus.PARTIAL,
+    "known_limitations": (
+        "Die Lagepläne der Veranstaltungsorte gibt es nur als Bild ohne Textbeschreibung.\n"
+        "Das PDF-Ticket ist nicht vollständig als barrierefreies PDF ausgezeichnet."
+    ),
+    "last_review": date(2026, 11, 30),
+    "enforcement_contact": (
+        "Durchsetzungs- und Schlichtungsstelle bei der oder dem Beauftragten der Hessischen "
+        "Landesregierung für Menschen mit Behinderungen\n"
+        "E-Mail: schlichtung@example.org (Beispielangabe)"
+    ),
+}

@@ -16,12 +16,13 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import func
 
-from eventapp.demo.data import CONGRESS_DAY, CONGRESS_MONTH, EVENTS, TIMEZONE
+from eventapp.demo.data import CONGRESS_DAY, CONGRESS_MONTH, EVENTS, OPERATOR, TIMEZONE
 from eventapp.demo.records import EventData, SessionData
 from eventapp.extensions import db
 from eventapp.models import (
     Event,
     EventStatus,
+    OperatorSettings,
     Room,
     Session,
     SessionStatus,
@@ -29,6 +30,7 @@ from eventapp.models import (
     Track,
     utcnow,
 )
+from eventapp.models.legal import OPERATOR_SETTINGS_ID
 
 
 class Outcome(enum.StrEnum):
@@ -80,12 +82,21 @@ def load_demo(
     now = now or utcnow()
     congress_date = congress_date or next_congress_date(today)
     opens_today = wall_time(today, time(0, 0))
+    load_operator()
     # Half-built rows must not be flushed by a lazy load in between.
     with db.session.no_autoflush:
         return [
             _load_event(spec, congress_date + timedelta(days=spec.day_offset), opens_today, now)
             for spec in EVENTS
         ]
+
+
+def load_operator() -> bool:
+    """The demo operator's details, unless settings were saved before (never overwritten)."""
+    if db.session.get(OperatorSettings, OPERATOR_SETTINGS_ID) is not None:
+        return False
+    db.session.add(OperatorSettings(id=OPERATOR_SETTINGS_ID, **OPERATOR))
+    return True
 
 
 def _assign(obj: Any, **values: Any) -> bool:

@@ -24,7 +24,8 @@ from eventapp import urls
 from eventapp.extensions import db
 from eventapp.feeds.services import registration_calendar
 from eventapp.mail.addresses import recipient, set_recipient
-from eventapp.mail.outbox import MessageKind
+from eventapp.mail.office import build_office_email
+from eventapp.mail.outbox import OFFICE_KINDS, MessageKind
 from eventapp.mail.sender import MailIdentity, mail_identity
 from eventapp.models import (
     Event,
@@ -235,6 +236,8 @@ def preview(message: OutboxMessage) -> Preview | None:
 
 def build_email(message: OutboxMessage) -> EmailMessage | None:
     """The complete MIME message for ``message``, or None if it should be discarded."""
+    if message.kind in OFFICE_KINDS:
+        return build_office_email(message, _message_domain())
     registration = message.registration
     if not applies(message, registration):
         return None

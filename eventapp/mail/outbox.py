@@ -39,6 +39,12 @@ class MessageKind(enum.StrEnum):
     PROGRAMME_CHANGED = "programme_changed"
     REMINDER = "reminder"
     ANNOUNCEMENT = "announcement"
+    # To the office, not to a participant: a barrier reported on the accessibility statement.
+    BARRIER_REPORT = "barrier_report"
+
+
+# Kinds written to the operator's office about something other than a registration.
+OFFICE_KINDS = frozenset({MessageKind.BARRIER_REPORT})
 
 
 def message_kind_for(change: RegistrationChange) -> MessageKind | None:
@@ -78,6 +84,21 @@ def new_message(
         registration=registration,
         payload=payload or {},
         dedupe_key=dedupe_key,
+        status=OutboxStatus.PENDING,
+        attempts=0,
+        last_error="",
+        next_attempt_at=utcnow(),
+    )
+
+
+def office_message(kind: str, recipient: str, payload: dict[str, Any]) -> OutboxMessage:
+    """An unsaved outbox row for the operator's office (no registration), in German."""
+    return OutboxMessage(
+        kind=str(kind),
+        recipient=recipient,
+        locale="de",
+        registration=None,
+        payload=payload,
         status=OutboxStatus.PENDING,
         attempts=0,
         last_error="",

@@ -8,12 +8,12 @@ Every mail kind reads the sender and the operator's contact details through
 from __future__ import annotations
 
 from dataclasses import dataclass
-from email.utils import formataddr, parseaddr
-from typing import Any
+from email.utils import parseaddr
 
 from flask import current_app
 
 from eventapp import urls
+from eventapp.legal.settings import operator_settings
 
 # The legal notice's path is fixed by the contract (DESIGN.md: pages).
 IMPRINT_PATH = "/impressum"
@@ -42,28 +42,26 @@ class MailIdentity:
         return [line.strip() for line in text.split(separator) if line.strip()]
 
 
-def _address(value: Any) -> str:
-    """Flask-Mail allows an address as a ``(name, address)`` pair."""
-    if isinstance(value, list | tuple):
-        return formataddr((value[0], value[1]))
-    return str(value or "")
-
-
 def mail_identity() -> MailIdentity:
-    """The sender and operator details every message carries; needs an app context only."""
+    """The sender and operator details every message carries; needs an app context only.
+
+    They come from the operator settings (back office over ``OPERATOR_*``, which fall back
+    to the ``MAIL_*`` settings), the one place the legal pages read too.
+    """
     config = current_app.config
-    sender = _address(config["MAIL_DEFAULT_SENDER"])
-    reply_to = _address(config.get("MAIL_REPLY_TO"))
+    operator = operator_settings()
+    sender = operator.sender
+    reply_to = operator.reply_to
     # Replies and questions reach a person, not the no-reply sender.
-    contact_email = config.get("MAIL_CONTACT_EMAIL") or parseaddr(reply_to)[1]
+    contact_email = operator.contact_email or parseaddr(reply_to)[1]
     return MailIdentity(
         sender=sender,
         reply_to=reply_to or contact_email,
-        operator=config.get("MAIL_OPERATOR") or "",
-        address=config.get("MAIL_OPERATOR_ADDRESS") or "",
+        operator=operator.legal_name,
+        address=operator.address,
         contact_email=contact_email,
-        phone=config.get("MAIL_CONTACT_PHONE") or "",
-        privacy_contact=config.get("MAIL_PRIVACY_CONTACT") or "",
+        phone=operator.contact_phone,
+        privacy_contact=operator.data_protection_officer,
         imprint_url=config["PUBLIC_BASE_URL"] + IMPRINT_PATH,
         privacy_url=urls.public_url("registration.privacy"),
     )

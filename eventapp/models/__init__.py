@@ -4,6 +4,7 @@ from eventapp.models.accounts import ApiToken, Role, User
 from eventapp.models.audit import AuditEntry
 from eventapp.models.base import Base, UTCDateTime, utcnow
 from eventapp.models.checkin import ENTRANCE, CheckIn, ScanLog
+from eventapp.models.legal import BarrierReport, ConformanceStatus, OperatorSettings
 from eventapp.models.outbox import OutboxMessage, OutboxStatus
 from eventapp.models.programme import (
     Event,
@@ -33,13 +34,16 @@ __all__ = [
     "ENTRANCE",
     "ApiToken",
     "AuditEntry",
+    "BarrierReport",
     "Base",
     "ChangeKind",
     "CheckIn",
     "ChoiceStatus",
+    "ConformanceStatus",
     "Event",
     "EventKind",
     "EventStatus",
+    "OperatorSettings",
     "OutboxMessage",
     "OutboxStatus",
     "Registration",

@@ -20,6 +20,7 @@ from eventapp.errors import http_status, show_refusal
 from eventapp.extensions import db
 from eventapp.i18n import current_locale
 from eventapp.labels import SECTOR as SECTOR_LABELS
+from eventapp.legal.settings import operator_settings
 from eventapp.mail.sender import mail_identity
 from eventapp.models import Event, Registration
 from eventapp.registration import availability, bp, privacy, services
@@ -221,4 +222,5 @@ def privacy_notice():
     return render_template(
         f"registration/privacy_{language}.html",
         version=current_app.config["PRIVACY_NOTICE_VERSION"],
+        operator=operator_settings(),
     )

@@ -105,6 +105,10 @@ def test_no_page_has_a_serious_or_critical_accessibility_violation(
         "/privacy",
         "/calendar/help",
         "/login",
+        "/impressum",
+        "/barrierefreiheit",
+        "/leichte-sprache",
+        "/gebaerdensprache",
     ):
         auditor.visit(page, path)
     auditor.visit(page, "/no-such-page", status=404)
@@ -113,8 +117,17 @@ def test_no_page_has_a_serious_or_critical_accessibility_violation(
     page.click("form.form button[type=submit]")
     auditor.check(page, "registration form with errors", ready="#form-errors")
 
+    page.goto(f"{live_server}/barrierefreiheit")
+    page.click("#barrier-form button[type=submit]")
+    auditor.check(page, "barrier form with errors", ready="#barrier-form .error")
+    page.fill("#description", "Der Kontrast der Knöpfe ist zu gering.")
+    page.click("#barrier-form button[type=submit]")
+    auditor.check(page, "barrier report receipt", ready="#report-number")
+
     english = new_page(browser, locale="en-GB")
     auditor.visit(english, f"/events/{slug}?lang=en")
+    for path in ("/impressum", "/barrierefreiheit", "/leichte-sprache", "/gebaerdensprache"):
+        auditor.visit(english, f"{path}?lang=en")
 
     door = new_page(browser)
     log_in_browser(door, live_server, staff_email, "/checkin/**")
@@ -128,6 +141,8 @@ def test_no_page_has_a_serious_or_critical_accessibility_violation(
         f"/admin/events/{event_id}/registrations",
         f"/admin/events/{event_id}/edit",
         f"/admin/sessions/{session_id}/edit",
+        "/admin/settings",
+        "/admin/barrier-reports",
         "/admin/outbox",
     ):
         auditor.visit(office, path)
