@@ -73,6 +73,7 @@ MESSAGE_KIND = {
     MessageKind.PROGRAMME_CHANGED: _l("Programme change"),
     MessageKind.REMINDER: _l("Reminder"),
     MessageKind.ANNOUNCEMENT: _l("Message from the organizers"),
+    MessageKind.BARRIER_REPORT: _l("Report of a barrier"),
 }
 OUTBOX_STATUS = {
     OutboxStatus.PENDING: _l("waiting to be sent"),
@@ -192,6 +193,7 @@ AUDIT_ACTION = {
     "registration.resend_confirmation": _l("Confirmation sent again"),
     "mail.bulk": _l("Message to participants sent"),
     "mail.retry": _l("Failed mail sent again"),
+    "operator_settings.update": _l("Operator details changed"),
 }
 OBJECT_TYPE = {
     "event": _l("Event"),
@@ -202,6 +204,7 @@ OBJECT_TYPE = {
     "registration": _l("Registration"),
     "outbox_message": _l("Message"),
     "user_account": _l("User account"),
+    "operator_settings": _l("Operator details"),
 }
 # Column and detail keys as a changed value is introduced ("Room: Rhein → Main").
 FIELD = {
@@ -243,6 +246,21 @@ FIELD = {
     "created_at": _l("Created"),
     "event_id": _l("Event"),
     "id": _l("Number"),
+    # The operator details, named as on their settings page.
+    "legal_name": _l("Legal name of the operator"),
+    "representative": _l("Represented by"),
+    "contact_email": _l("Contact email address"),
+    "contact_phone": _l("Contact phone number"),
+    "data_protection_officer": _l("Data protection officer"),
+    "supervisory_authority": _l("Supervisory authority"),
+    "sender_name": _l("Sender name of mails"),
+    "sender_email": _l("Sender address of mails"),
+    "reply_to": _l("Reply-To address of mails"),
+    "dgs_video_url": _l("Link to the video in German Sign Language"),
+    "conformance_status": _l("Conformance with WCAG 2.1 AA / EN 301 549"),
+    "known_limitations": _l("Known limitations (one per line)"),
+    "last_review": _l("Date of the last review"),
+    "enforcement_contact": _l("Enforcement and arbitration body"),
 }
 SCAN_RESULT = {
     "ok": _l("Checked in"),

@@ -115,6 +115,20 @@ def congress_day(populated, admin_client):
         event_slug=event.slug, code=world.confirmed.ticket_code, user_id=admin.id, nonce=None
     )
     db.session.commit()
+    # The office edits its details, and someone reports a barrier (mailed to the office).
+    saved = admin_client.post(
+        "/admin/settings",
+        data={
+            "legal_name": "Geschäftsstelle des Zukunftsbündnisses",
+            "contact_email": "office@example.org",
+            "conformance_status": "partial",
+        },
+    )
+    assert saved.status_code == 302
+    reported = admin_client.post(
+        "/barrierefreiheit", data={"description": "Der Kalender ist ohne Maus nicht bedienbar."}
+    )
+    assert reported.status_code in (200, 302)
     return world
 
 
