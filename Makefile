@@ -8,10 +8,11 @@ TEST_STAMP := $(VENV)/.installed-test
 
 .PHONY: run test check install install-test translations translations-update lint format browser clean
 
+# Mail in development is written to instance/mail/*.eml, unless MAIL_BACKEND=smtp is given.
 run: install translations
 	$(FLASK) db upgrade
 	$(FLASK) demo load --if-empty
-	$(FLASK) run --host 127.0.0.1 --port 5000
+	MAIL_BACKEND=$${MAIL_BACKEND:-file} $(FLASK) run --host 127.0.0.1 --port 5000
 
 test: install-test translations browser
 	$(BIN)/ruff check .

@@ -112,6 +112,17 @@ def _write_secret_key_once(path: Path) -> None:
         os.unlink(temporary)
 
 
+MAIL_BACKENDS = ("smtp", "file")
+
+
+def mail_backend(raw: str | None) -> str:
+    """``MAIL_BACKEND``: ``smtp`` hands mail to a server, ``file`` writes ``.eml`` files."""
+    backend = (raw or "smtp").strip().lower()
+    if backend not in MAIL_BACKENDS:
+        raise ConfigurationError("MAIL_BACKEND must be smtp or file.")
+    return backend
+
+
 def from_environment(instance_path: str) -> dict[str, Any]:
     """Every setting the service reads, with the contract's defaults."""
     env = os.environ.get
@@ -132,6 +143,16 @@ def from_environment(instance_path: str) -> dict[str, Any]:
             "MAIL_DEFAULT_SENDER", "Zukunftsbündnis Sozialer Zusammenhalt <noreply@localhost>"
         ),
         "MAIL_REPLY_TO": env("MAIL_REPLY_TO"),
+        "MAIL_BACKEND": mail_backend(env("MAIL_BACKEND")),
+        # Who sends the mail and how to reach them: every mail's footer, and the
+        # contacts the privacy notice promises in the confirmation.
+        "MAIL_OPERATOR": env(
+            "MAIL_OPERATOR", "Geschäftsstelle Zukunftsbündnis Sozialer Zusammenhalt, ProjektStadt"
+        ),
+        "MAIL_OPERATOR_ADDRESS": env("MAIL_OPERATOR_ADDRESS", ""),
+        "MAIL_CONTACT_EMAIL": env("MAIL_CONTACT_EMAIL", ""),
+        "MAIL_CONTACT_PHONE": env("MAIL_CONTACT_PHONE", ""),
+        "MAIL_PRIVACY_CONTACT": env("MAIL_PRIVACY_CONTACT", ""),
         "MAIL_SEND_INLINE": _flag("MAIL_SEND_INLINE", True),
         # The mail server delivers to non-ASCII local parts (SMTPUTF8); off: such
         # addresses are refused at registration, since no ticket could reach them.

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import TYPE_CHECKING
 from urllib.parse import urlencode, urlsplit
 
@@ -156,6 +156,16 @@ def wallclock(moment: datetime | None, event: Event | None = None, style: str = 
     return local.strftime(WALLCLOCK_STYLES[style])
 
 
+def month_year(version: str) -> str:
+    """A document's state as texts give it ("November 2026" for ``2026-11``); as given if
+    it is no year and month."""
+    try:
+        year, month = (int(part) for part in version.split("-")[:2])
+        return format_date(date(year, month, 1), "MMMM yyyy")
+    except ValueError:
+        return version
+
+
 def switch_return_path() -> str:
     """This page's path and query without ``lang``, where the language switch returns to."""
     args = [(key, value) for key, value in request.args.items(multi=True) if key != "lang"]
@@ -172,4 +182,5 @@ def init_app(app: Flask) -> None:
         localtimerange=localtimerange,
         isoformat=isoformat,
         wallclock=wallclock,
+        month_year=month_year,
     )

@@ -12,10 +12,14 @@ from enum import StrEnum
 
 from flask import Flask
 from flask_babel import lazy_gettext as _l
+from flask_babel import lazy_pgettext
 
+from eventapp.mail.outbox import MessageKind
 from eventapp.models import (
+    ChangeKind,
     EventKind,
     EventStatus,
+    OutboxStatus,
     RegistrationStatus,
     Sector,
     SessionKind,
@@ -37,7 +41,8 @@ SESSION_KIND = {
 REGISTRATION_STATUS = {
     RegistrationStatus.CONFIRMED: _l("confirmed"),
     RegistrationStatus.WAITLISTED: _l("waitlisted"),
-    RegistrationStatus.CANCELLED: _l("cancelled"),
+    # A registration is "storniert", an event or a session "abgesagt".
+    RegistrationStatus.CANCELLED: lazy_pgettext("registration", "cancelled"),
 }
 EVENT_STATUS = {
     EventStatus.DRAFT: _l("draft"),
@@ -58,6 +63,24 @@ SECTOR = {
     Sector.OTHER: _l("Other"),
 }
 
+# What a mail is about and where it stands, as the outbox page names them.
+MESSAGE_KIND = {
+    MessageKind.REGISTRATION_CONFIRMED: _l("Registration confirmation"),
+    MessageKind.WAITLISTED: _l("Place on the waiting list"),
+    MessageKind.PROMOTED: _l("Moved up from the waiting list"),
+    MessageKind.CANCELLED: _l("Cancellation confirmation"),
+    MessageKind.WORKSHOPS_CHANGED: _l("Workshops changed"),
+    MessageKind.PROGRAMME_CHANGED: _l("Programme change"),
+    MessageKind.REMINDER: _l("Reminder"),
+    MessageKind.ANNOUNCEMENT: _l("Message from the organizers"),
+}
+OUTBOX_STATUS = {
+    OutboxStatus.PENDING: _l("waiting to be sent"),
+    OutboxStatus.SENT: _l("sent"),
+    OutboxStatus.FAILED: _l("failed"),
+    OutboxStatus.DISCARDED: _l("not sent"),
+}
+
 
 def _label(maps: tuple[dict, ...], value: StrEnum | str | None) -> str:
     """The label of ``value`` in the first map that knows it; an unknown value as it is."""
@@ -74,9 +97,36 @@ def kind_label(value: StrEnum | str | None) -> str:
     return _label((EVENT_KIND, SESSION_KIND), value)
 
 
-def status_label(value: StrEnum | str | None) -> str:
-    """A registration's, event's or session's status; the three agree on "cancelled"."""
-    return _label((REGISTRATION_STATUS, EVENT_STATUS, SESSION_STATUS), value)
+_STATUS_MAPS = {
+    "registration": REGISTRATION_STATUS,
+    "event": EVENT_STATUS,
+    "session": SESSION_STATUS,
+}
+
+
+def status_label(value: StrEnum | str | None, of: str | None = None) -> str:
+    """A registration's, event's or session's status. A plain "cancelled" is ambiguous
+    (a registration is cancelled in other words than an event): the enum member or
+    ``of`` ("registration", "event", "session") says whose status it is."""
+    if isinstance(value, RegistrationStatus):
+        of = "registration"
+    elif isinstance(value, EventStatus):
+        of = "event"
+    elif isinstance(value, SessionStatus):
+        of = "session"
+    if of in _STATUS_MAPS:
+        return _label((_STATUS_MAPS[of],), value)
+    return _label((EVENT_STATUS, SESSION_STATUS, REGISTRATION_STATUS), value)
+
+
+def message_kind_label(value: StrEnum | str | None) -> str:
+    """What a mail is about ("Registration confirmation")."""
+    return _label((MESSAGE_KIND,), value)
+
+
+def outbox_status_label(value: StrEnum | str | None) -> str:
+    """Where a mail stands ("waiting to be sent", "sent", "failed", "not sent")."""
+    return _label((OUTBOX_STATUS,), value)
 
 
 def sector_label(value: StrEnum | str | None) -> str:
@@ -84,8 +134,182 @@ def sector_label(value: StrEnum | str | None) -> str:
     return _label((SECTOR,), value)
 
 
+# How a person wants to be addressed; "" is no salutation (the neutral greeting).
+SALUTATION = {
+    "": _l("No salutation"),
+    "ms": _l("Ms"),
+    "mr": _l("Mr"),
+}
+
+# --- Back-office histories, audit log and check-in log -------------------------------
+# Stored codes that organizers read: what happened to a registration, what an organizer
+# did, what a scan answered, which field changed. ``eventapp/admin/describe.py`` makes
+# sentences from them.
+DIETARY = {
+    "": _l("No special diet"),
+    "vegetarian": _l("Vegetarian"),
+    "vegan": _l("Vegan"),
+    "gluten_free": _l("Gluten-free"),
+    "lactose_free": _l("Lactose-free"),
+}
+CHANGE_KIND = {
+    ChangeKind.REGISTERED: _l("Registered"),
+    ChangeKind.CANCELLED: _l("Registration cancelled"),
+    ChangeKind.PROMOTED: _l("Moved up from the waiting list"),
+    ChangeKind.SESSION_PROMOTED: _l("Moved up to a workshop seat"),
+    ChangeKind.WORKSHOPS_CHANGED: _l("Workshops changed"),
+    ChangeKind.ANONYMIZED: _l("Personal data erased"),
+}
+# Who changed a registration, when it was not an organizer (those are named by e-mail).
+ACTOR = {
+    "participant": _l("the participant"),
+    "system": _l("automatically"),
+}
+AUDIT_ACTION = {
+    "event.create": _l("Event created"),
+    "event.update": _l("Event changed"),
+    "event.delete": _l("Event deleted"),
+    "event.draft": _l("Event set back to draft"),
+    "event.published": _l("Event published"),
+    "event.cancelled": _l("Event cancelled"),
+    "session.create": _l("Programme item created"),
+    "session.update": _l("Programme item changed"),
+    "session.delete": _l("Programme item deleted"),
+    "session.cancel": _l("Programme item cancelled"),
+    "session.reinstate": _l("Programme item reinstated"),
+    "track.create": _l("Track created"),
+    "track.update": _l("Track changed"),
+    "track.delete": _l("Track deleted"),
+    "room.create": _l("Room created"),
+    "room.update": _l("Room changed"),
+    "room.delete": _l("Room deleted"),
+    "speaker.create": _l("Speaker created"),
+    "speaker.update": _l("Speaker changed"),
+    "speaker.delete": _l("Speaker deleted"),
+    "registration.cancel": _l("Registration cancelled"),
+    "registration.promote": _l("Moved up from the waiting list"),
+    "registration.move": _l("Moved to another workshop"),
+    "registration.resend_confirmation": _l("Confirmation sent again"),
+    "mail.bulk": _l("Message to participants sent"),
+    "mail.retry": _l("Failed mail sent again"),
+}
+OBJECT_TYPE = {
+    "event": _l("Event"),
+    "session": _l("Programme item"),
+    "track": _l("Track"),
+    "room": _l("Room"),
+    "speaker": _l("Speaker"),
+    "registration": _l("Registration"),
+    "outbox_message": _l("Message"),
+    "user_account": _l("User account"),
+}
+# Column and detail keys as a changed value is introduced ("Room: Rhein → Main").
+FIELD = {
+    "kind": _l("Kind"),
+    "slug": _l("Web address"),
+    "title": _l("Title"),
+    "summary": _l("Summary"),
+    "description": _l("Description"),
+    "abstract": _l("Abstract"),
+    "timezone": _l("Time zone"),
+    "starts_at": _l("Starts"),
+    "ends_at": _l("Ends"),
+    "venue": _l("Venue"),
+    "address": _l("Address"),
+    "municipality": _l("Municipality"),
+    "meeting_point": _l("Meeting point"),
+    "latitude": _l("Latitude"),
+    "longitude": _l("Longitude"),
+    "capacity": _l("Capacity"),
+    "registration_opens_at": _l("Registration opens"),
+    "registration_closes_at": _l("Registration closes"),
+    "status": _l("Status"),
+    "waitlist_enabled": _l("Waiting list"),
+    "track_id": _l("Track"),
+    "room_id": _l("Room"),
+    "speaker_ids": _l("Speakers"),
+    "sequence": _l("Version"),
+    "name": _l("Name"),
+    "colour": _l("Colour"),
+    "position": _l("Position"),
+    "organisation": _l("Organisation"),
+    "role_title": _l("Role"),
+    "bio": _l("Biography"),
+    "sessions": _l("Workshops"),
+    "subject": _l("Subject"),
+    "filters": _l("Recipients chosen by"),
+    "recipients": _l("Recipients"),
+    "requeued": _l("Messages queued again"),
+    "created_at": _l("Created"),
+    "event_id": _l("Event"),
+    "id": _l("Number"),
+}
+SCAN_RESULT = {
+    "ok": _l("Checked in"),
+    "already_checked_in": _l("Already checked in"),
+    "cancelled": _l("Registration cancelled – no entry"),
+    "waitlisted": _l("On the waiting list – no valid ticket"),
+    "wrong_event": _l("Ticket for another event"),
+    "not_registered_for_session": _l("Not registered for this workshop"),
+    "unknown": _l("Unknown ticket"),
+    "event_cancelled": _l("Event cancelled – no entry"),
+    # Answers to undoing a check-in.
+    "annulled": _l("Check-in undone"),
+    "not_checked_in": _l("Not checked in"),
+}
+
+
+def change_kind_label(value: StrEnum | str | None) -> str:
+    """What happened to a registration ("Workshops changed")."""
+    return _label((CHANGE_KIND,), value)
+
+
+def audit_action_label(value: str | None) -> str:
+    """An organizer's action as the audit log names it ("Programme item changed")."""
+    return _label((AUDIT_ACTION,), value)
+
+
+def object_type_label(value: str | None) -> str:
+    """The kind of object an audit entry is about ("Room")."""
+    return _label((OBJECT_TYPE,), value)
+
+
+def field_label(value: str | None) -> str:
+    """A changed column or detail key; an unknown one at least loses its underscores."""
+    if value in FIELD:
+        return str(FIELD[value])
+    return (value or "").replace("_", " ").capitalize()
+
+
+def scan_result_label(value: str | None) -> str:
+    """What a scan at the door answered ("Already checked in")."""
+    return _label((SCAN_RESULT,), value)
+
+
+def salutation_label(value: str | None) -> str:
+    """ "Frau" or "Herr"; empty when the person gave no salutation."""
+    return _label((SALUTATION,), value) if value else ""
+
+
+def dietary_label(value: str | None) -> str:
+    """A dietary preference; empty when none was given."""
+    return _label((DIETARY,), value) if value else ""
+
+
 def init_app(app: Flask) -> None:
     """Make the label functions available to every template."""
     app.jinja_env.globals.update(
+        message_kind_label=message_kind_label, outbox_status_label=outbox_status_label
+    )
+    app.jinja_env.globals.update(
         kind_label=kind_label, status_label=status_label, sector_label=sector_label
+    )
+    app.jinja_env.globals.update(
+        change_kind_label=change_kind_label,
+        audit_action_label=audit_action_label,
+        object_type_label=object_type_label,
+        field_label=field_label,
+        scan_result_label=scan_result_label,
+        dietary_label=dietary_label,
+        salutation_label=salutation_label,
     )

@@ -33,6 +33,8 @@ def main() -> None:
         "_l",
         "-k",
         "lazy_gettext",
+        "-k",
+        "lazy_pgettext:1c,2",
         "--no-location",
         "--sort-output",
         "-o",

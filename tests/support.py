@@ -179,6 +179,11 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
+def smtp_settings(sink: SmtpSink, **more: Any) -> dict[str, Any]:
+    """Settings that send the app's mail to ``sink`` for real (not suppressed), plus ``more``."""
+    return {"MAIL_SERVER": sink.host, "MAIL_PORT": sink.port, "MAIL_SUPPRESS_SEND": False, **more}
+
+
 class SmtpSink:
     """What an aiosmtpd server on loopback received; addresses in ``reject`` get a 550.
 

@@ -147,8 +147,8 @@ def test_the_detail_page_shows_history_and_check_ins(admin_client, admin, people
     db.session.commit()
     page = admin_client.get(f"/admin/registrations/{anna.id}").get_data(as_text=True)
     history = page.split('id="history"')[1]
-    assert "registered" in history and "participant" in history
-    assert "entrance" in history and "office@example.org" in history and "Tür 1" in history
+    assert "Angemeldet" in history and "die Person selbst" in history
+    assert "Einlass" in history and "office@example.org" in history and "Tür 1" in history
     assert "Werkstatt A: Teilhabe" in page
 
 
@@ -341,7 +341,7 @@ def test_the_audit_page_lists_who_did_what(admin_client, people):
     admin_client.post(f"/admin/events/{event.id}/status", data={"status": "draft"})
     page = admin_client.get("/admin/audit").get_data(as_text=True)
     row = page.split('data-action="registration.cancel"')[1].split("</tr>")[0]
-    assert "office@example.org" in row and "confirmed" in row and "cancelled" in row
+    assert "office@example.org" in row and "Status: bestätigt → storniert" in row
     filtered = admin_client.get("/admin/audit?object_type=event").get_data(as_text=True)
     assert 'data-action="registration.cancel"' not in filtered
     assert 'data-action="event.draft"' in filtered

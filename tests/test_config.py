@@ -80,3 +80,16 @@ def test_session_cookies_are_secure_exactly_when_the_site_is_https(app):
     plain = create_app({**base, "PUBLIC_BASE_URL": "http://127.0.0.1:5000"})
     assert secure.config["SESSION_COOKIE_SECURE"] is True
     assert plain.config["SESSION_COOKIE_SECURE"] is False
+
+
+def test_mail_backend_is_smtp_unless_file_is_asked_for_and_refuses_anything_else(
+    tmp_path, monkeypatch
+):
+    monkeypatch.setenv("SECRET_KEY", "s" * 40)
+    monkeypatch.delenv("MAIL_BACKEND", raising=False)
+    assert from_environment(str(tmp_path))["MAIL_BACKEND"] == "smtp"
+    monkeypatch.setenv("MAIL_BACKEND", "File")
+    assert from_environment(str(tmp_path))["MAIL_BACKEND"] == "file"
+    monkeypatch.setenv("MAIL_BACKEND", "sendmail")
+    with pytest.raises(ConfigurationError, match="MAIL_BACKEND"):
+        from_environment(str(tmp_path))

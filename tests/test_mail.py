@@ -12,7 +12,7 @@ import zxingcpp
 from clock import CONGRESS_DATE, CONGRESS_YEAR, weekday
 from flask import current_app
 from PIL import Image
-from support import outbox, part, record, with_workshop
+from support import outbox, part, record, smtp_settings, with_workshop
 
 from eventapp import urls
 from eventapp.extensions import db
@@ -29,13 +29,11 @@ from eventapp.models.base import utcnow
 
 @pytest.fixture
 def config_overrides(smtp_server):
-    return {
-        "MAIL_SERVER": smtp_server.host,
-        "MAIL_PORT": smtp_server.port,
-        "MAIL_SUPPRESS_SEND": False,
-        "MAIL_DEFAULT_SENDER": "Zukunftsbündnis Sozialer Zusammenhalt <noreply@events.example.org>",
-        "MAIL_REPLY_TO": "geschaeftsstelle@events.example.org",
-    }
+    return smtp_settings(
+        smtp_server,
+        MAIL_DEFAULT_SENDER="Zukunftsbündnis Sozialer Zusammenhalt <noreply@events.example.org>",
+        MAIL_REPLY_TO="geschaeftsstelle@events.example.org",
+    )
 
 
 def sessions_of(event) -> dict[str, Session]:

@@ -313,3 +313,68 @@ class TestSuppressed:
 
         assert report.sent == 1
         assert messages()[0].status == OutboxStatus.SENT
+
+
+class TestFileBackend:
+    @pytest.fixture
+    def config_overrides(self, smtp_port):
+        # Nothing listens on the SMTP port: a message that went there would fail.
+        return {
+            "MAIL_BACKEND": "file",
+            "MAIL_SERVER": "127.0.0.1",
+            "MAIL_PORT": smtp_port,
+            "MAIL_SUPPRESS_SEND": False,
+        }
+
+    def test_file_backend_writes_parseable_eml_files_and_marks_them_sent(
+        self, app, make_event, make_registration
+    ):
+        import email
+        import email.policy
+        from pathlib import Path
+
+        folder = Path(app.instance_path) / "mail"
+        before = set(folder.glob("*.eml")) if folder.exists() else set()
+        event = make_event()
+        ada = make_registration(event, locale="en", first_name="Ada")
+        grace = make_registration(event, locale="de", first_name="Grace")
+        record(ada, status="confirmed")
+        record(grace, status="confirmed")
+
+        report = deliver_due()
+
+        assert (report.sent, report.retrying, report.failed) == (2, 0, 0)
+        assert [m.status for m in messages()] == [OutboxStatus.SENT, OutboxStatus.SENT]
+        written = sorted(set(folder.glob("*.eml")) - before)
+        assert len(written) == 2
+        parsed = [
+            email.message_from_bytes(path.read_bytes(), policy=email.policy.default)
+            for path in written
+        ]
+        assert {m["To"].addresses[0].addr_spec for m in parsed} == {ada.email, grace.email}
+        assert {m["X-Envelope-To"] for m in parsed} == {ada.email, grace.email}
+        for message in parsed:
+            assert event.title in message["Subject"]
+            assert message.get_body(preferencelist=("plain",)).get_content()
+        assert not list(folder.glob(".*.tmp"))
+
+    def test_a_mail_folder_that_cannot_be_written_keeps_the_message_for_a_retry(
+        self, app, make_event, make_registration, monkeypatch
+    ):
+        from pathlib import Path
+
+        import eventapp.mail.delivery
+
+        # A file where the folder should be: fails for root too, unlike permissions.
+        blocker = Path(app.instance_path) / "mail-blocked"
+        blocker.write_text("not a folder")
+        monkeypatch.setattr(eventapp.mail.delivery, "MAIL_FOLDER", "mail-blocked")
+        try:
+            record(make_registration(make_event()), status="confirmed")
+            report = deliver_due()
+        finally:
+            blocker.unlink()
+        [message] = messages()
+        assert report.retrying == 1
+        assert (message.status, message.attempts) == (OutboxStatus.PENDING, 1)
+        assert "Error" in message.last_error

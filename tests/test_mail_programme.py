@@ -7,7 +7,7 @@ from datetime import timedelta
 import icalendar
 import pytest
 from clock import CONGRESS_DATE, CONGRESS_YEAR, weekday
-from support import outbox, part, with_workshop
+from support import outbox, part, smtp_settings, with_workshop
 
 from eventapp.extensions import db
 from eventapp.mail.delivery import deliver_due
@@ -16,11 +16,7 @@ from eventapp.models import RegistrationStatus, Room, Session, SessionKind, Sess
 
 @pytest.fixture
 def config_overrides(smtp_server):
-    return {
-        "MAIL_SERVER": smtp_server.host,
-        "MAIL_PORT": smtp_server.port,
-        "MAIL_SUPPRESS_SEND": False,
-    }
+    return smtp_settings(smtp_server)
 
 
 def test_moved_workshop_tells_only_those_who_chose_it(

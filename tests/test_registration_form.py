@@ -101,6 +101,30 @@ def test_waitlisted_confirmation_shows_position(client, make_event, make_registr
     assert 'id="ticket-link"' not in html
 
 
+def test_confirmation_page_says_the_mail_is_on_its_way_not_that_it_was_sent(
+    app, client, make_event, monkeypatch
+):
+    event = make_event()
+    response = client.post(url(event), data=FORM)
+    [registration] = registrations()
+    location = response.headers["Location"]
+
+    english = client.get(location + "?lang=en").get_data(as_text=True)
+    notice = english.split('id="mail-notice"')[1].split("</div>")[0]
+    assert f"on its way to {registration.email}" in notice
+    assert "spam folder" in notice and "contact the office" in notice
+    assert "sent" not in notice
+    german = client.get(location + "?lang=de").get_data(as_text=True)
+    assert "zugesandt" not in german
+
+    monkeypatch.setitem(app.config, "MAIL_CONTACT_EMAIL", "office@events.example.org")
+    with_contact = client.get(location + "?lang=en").get_data(as_text=True)
+    assert (
+        'write to the office: <a href="mailto:office@events.example.org">'
+        "office@events.example.org</a>." in with_contact
+    )
+
+
 @pytest.mark.parametrize(
     ("changes", "fields"),
     [

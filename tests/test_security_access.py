@@ -17,6 +17,7 @@ PUBLIC = {
     "public.speakers",
     "public.speaker",
     "public.healthz",
+    "public.favicon",
     "feeds.all_events",
     "feeds.programme",
     "feeds.session",

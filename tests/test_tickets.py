@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import itertools
 
 import pypdf
 import pytest
@@ -134,7 +135,7 @@ def test_cancelled_registration_page_says_so_and_images_are_gone(client, registr
     page = client.get(f"/tickets/{registration.ticket_code}")
     assert page.status_code == 200
     assert b'data-ticket-state="cancelled"' in page.data
-    assert b".svg" not in page.data
+    assert f"{registration.ticket_code}.svg" not in page.get_data(as_text=True)
     for suffix in (".png", ".svg", ".pdf"):
         assert client.get(f"/tickets/{registration.ticket_code}{suffix}").status_code == 410
     assert services.ticket_valid(registration) is False
@@ -145,7 +146,7 @@ def test_waitlisted_registration_has_no_ticket_yet(client, make_event, make_regi
     page = client.get(f"/tickets/{registration.ticket_code}")
     assert page.status_code == 200
     assert b'data-ticket-state="waitlisted"' in page.data
-    assert b".svg" not in page.data
+    assert f"{registration.ticket_code}.svg" not in page.get_data(as_text=True)
     for suffix in (".png", ".svg", ".pdf"):
         assert client.get(f"/tickets/{registration.ticket_code}{suffix}").status_code == 404
     assert services.ticket_valid(registration) is False
@@ -164,3 +165,20 @@ def test_cached_image_is_not_served_after_cancellation(client, registration):
     registration.status = RegistrationStatus.CANCELLED
     db.session.commit()
     assert client.get(url).status_code == 410
+
+
+def test_no_line_of_the_pdf_ticket_overlaps_the_line_above(app, registration):
+    """Each baseline sits at least the line's own font size below the one above it."""
+    lines: list[tuple[float, float, str]] = []
+
+    def collect(text, _cm, tm, _font, size):
+        if text.strip():
+            lines.append((tm[5], size * tm[3], text.strip()))
+
+    pypdf.PdfReader(io.BytesIO(pdf.ticket_pdf(registration))).pages[0].extract_text(
+        visitor_text=collect
+    )
+    lines.sort(key=lambda line: -line[0])
+    assert len(lines) >= 5
+    for (upper_y, _, upper), (lower_y, size, lower) in itertools.pairwise(lines):
+        assert upper_y - lower_y >= size, f"{lower!r} overlaps {upper!r}"

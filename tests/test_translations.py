@@ -30,6 +30,8 @@ def extracted(tmp_path_factory) -> set[str]:
             "_l",
             "-k",
             "lazy_gettext",
+            "-k",
+            "lazy_pgettext:1c,2",
             "-o",
             str(template),
             "eventapp",

@@ -67,3 +67,12 @@ def test_check_in_sees_the_publicly_visible_events(admin_client, three_events):
     assert "veranstaltung-published" in html and "veranstaltung-cancelled" in html
     assert "veranstaltung-draft" not in html
     assert admin_client.get("/checkin/veranstaltung-draft").status_code == 404
+
+
+def test_the_back_office_links_to_the_public_page_of_every_visible_event(
+    admin_client, three_events
+):
+    for status, event in three_events.items():
+        html = admin_client.get(f"/admin/events/{event.id}/?lang=en").get_data(as_text=True)
+        linked = f'href="/events/{event.slug}"' in html and "View public page" in html
+        assert linked == (status is not EventStatus.DRAFT), status

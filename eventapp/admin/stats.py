@@ -56,7 +56,8 @@ class WorkshopFill:
 
 @dataclass
 class Bar:
-    label: str
+    label: str  # the day as ISO 8601, a key for code; pages show ``day`` in the locale's format
+    day: date
     count: int
     x: float
     y: float
@@ -162,6 +163,7 @@ def registrations_chart(event: Event, today: date | None = None) -> Chart:
         bars.append(
             Bar(
                 label=day.isoformat(),
+                day=day,
                 count=count,
                 x=round(CHART_PADDING + index * slot + (slot - width) / 2, 2),
                 y=round(CHART_PADDING + inner_h - height, 2),

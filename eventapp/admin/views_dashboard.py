@@ -9,6 +9,7 @@ from eventapp.admin.forms import ConfirmForm
 from eventapp.extensions import db
 from eventapp.models import Event
 from eventapp.programme.forms import EventStatusForm
+from eventapp.registration.availability import is_publicly_visible
 
 
 @bp.get("/")
@@ -26,6 +27,7 @@ def event_dashboard(event_id: int):
     return render_template(
         "admin/event_dashboard.html",
         event=event,
+        publicly_visible=is_publicly_visible(event),
         counts=stats.event_counts(event),
         fill=stats.workshop_fill(event),
         chart=stats.registrations_chart(event),

@@ -23,7 +23,7 @@ from eventapp.models import (
     SessionStatus,
 )
 from eventapp.models.registration import APPLICANT_MAX_LENGTHS
-from eventapp.registration.applicant import DIETARY_PREFERENCES
+from eventapp.registration.applicant import DIETARY_PREFERENCES, SALUTATIONS
 from eventapp.registration.idempotency import KEY_PATTERN, MAX_KEY_LENGTH
 
 Count = Annotated[int, Field(ge=0)]
@@ -205,6 +205,12 @@ class RegistrationRequest(BaseModel):
     first_name: str = Field(min_length=1, max_length=limit("first_name"))
     last_name: str = Field(min_length=1, max_length=limit("last_name"))
     email: str = Field(max_length=limit("email"), json_schema_extra={"format": "email"})
+    salutation: Literal[SALUTATIONS] | None = Field(  # type: ignore[valid-type]
+        default=None, description='For mails and badges: "ms", "mr", or "" for none.'
+    )
+    academic_title: str | None = Field(
+        default=None, max_length=limit("academic_title"), examples=["Dr."]
+    )
     organisation: str | None = Field(default=None, max_length=limit("organisation"))
     session_ids: list[StrictInt] | None = Field(
         default=None, description="Workshops, at most one per time slot."

@@ -57,6 +57,8 @@ def created_registration_json(registration: Registration) -> dict[str, Any]:
 def applicant_of(body: RegistrationRequest) -> RegistrationInput:
     """The person as the service takes it; the service checks its rules on top."""
     return RegistrationInput(
+        salutation=body.salutation or "",
+        academic_title=body.academic_title or "",
         first_name=body.first_name,
         last_name=body.last_name,
         email=body.email,

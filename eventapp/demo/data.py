@@ -81,7 +81,7 @@ CONGRESS = EventData(
     title="Fachkongress zur sozialen Quartiersentwicklung",
     summary=(
         "Der jährliche Fachkongress des Zukunftsbündnisses Sozialer Zusammenhalt in Bürstadt: "
-        "Impulse, Podium und acht Werkstätten zu den vier Handlungsfeldern."
+        "Impulse, Podium und acht Workshops zu den vier Handlungsfeldern."
     ),
     description=(
         "Das Zukunftsbündnis Sozialer Zusammenhalt – gemeinsam getragen vom Hessischen "
@@ -89,10 +89,10 @@ CONGRESS = EventData(
         "Geschäftsstelle bei ProjektStadt (NHW) – lädt Kommunen, Wohnungsunternehmen, "
         "Planungsbüros, soziale Träger und Wissenschaft nach Bürstadt ein.\n\n"
         "Am Vormittag stehen Grußworte, ein Impulsvortrag und ein Podium zur Zusammenarbeit "
-        "vor Ort auf dem Programm. In zwei Werkstattrunden arbeiten die Teilnehmenden an den "
+        "vor Ort auf dem Programm. In zwei Workshop-Runden arbeiten die Teilnehmenden an den "
         "vier Handlungsfeldern: gesellschaftliche Teilhabe und Integration, Lebensqualität, "
         "Umweltbewusstsein und wirtschaftliche Versorgung. Bei der Anmeldung wählen Sie je "
-        "Runde eine Werkstatt; die Plätze sind begrenzt."
+        "Runde einen Workshop; die Plätze sind begrenzt."
     ),
     day_offset=0,
     starts=t("08:30"),
@@ -168,7 +168,7 @@ CONGRESS = EventData(
             t("08:30"),
             t("09:30"),
             room=FOYER,
-            abstract="Namensschild abholen, Werkstattwahl prüfen, erste Gespräche.",
+            abstract="Namensschild abholen, Workshop-Wahl prüfen, erste Gespräche.",
         ),
         SessionData(
             "Begrüßung und Grußworte",
@@ -208,7 +208,7 @@ CONGRESS = EventData(
             ),
         ),
         _workshop(
-            "Werkstatt 1A: Ankommen im Quartier – Integration vor Ort gestalten",
+            "Workshop 1A: Ankommen im Quartier – Integration vor Ort gestalten",
             TEILHABE,
             RHEIN,
             40,
@@ -217,7 +217,7 @@ CONGRESS = EventData(
             "Beratung, Sprache, Begegnung: wie Anlaufstellen im Quartier Neuankommenden helfen.",
         ),
         _workshop(
-            "Werkstatt 1B: Öffentliche Räume, die verbinden",
+            "Workshop 1B: Öffentliche Räume, die verbinden",
             LEBENSQUALITAET,
             RIED,
             35,
@@ -226,7 +226,7 @@ CONGRESS = EventData(
             "Plätze, Spielorte und Treffpunkte gemeinsam mit den Menschen vor Ort planen.",
         ),
         _workshop(
-            "Werkstatt 1C: Klimaanpassung im Bestand – grün, kühl, gemeinsam",
+            "Workshop 1C: Klimaanpassung im Bestand – grün, kühl, gemeinsam",
             UMWELT,
             NIBELUNGEN,
             30,
@@ -235,7 +235,7 @@ CONGRESS = EventData(
             "Hitzeschutz, Entsiegelung und Regenwasser in dicht bebauten Quartieren.",
         ),
         _workshop(
-            "Werkstatt 1D: Nahversorgung sichern – vom Dorfladen bis zum Wochenmarkt",
+            "Workshop 1D: Nahversorgung sichern – vom Dorfladen bis zum Wochenmarkt",
             VERSORGUNG,
             WESCHNITZ,
             25,
@@ -252,7 +252,7 @@ CONGRESS = EventData(
             abstract="Regionales Mittagessen im Foyer.",
         ),
         _workshop(
-            "Werkstatt 2A: Beteiligung, die alle erreicht",
+            "Workshop 2A: Beteiligung, die alle erreicht",
             TEILHABE,
             RHEIN,
             40,
@@ -261,7 +261,7 @@ CONGRESS = EventData(
             "Formate für Menschen, die bei klassischen Bürgerversammlungen fehlen.",
         ),
         _workshop(
-            "Werkstatt 2B: Gesund aufwachsen und älter werden im Quartier",
+            "Workshop 2B: Gesund aufwachsen und älter werden im Quartier",
             LEBENSQUALITAET,
             RIED,
             35,
@@ -270,7 +270,7 @@ CONGRESS = EventData(
             "Wege, Treffpunkte und Angebote für Kinder, Familien und Ältere zusammendenken.",
         ),
         _workshop(
-            "Werkstatt 2C: Energie und Mobilität im Quartier",
+            "Workshop 2C: Energie und Mobilität im Quartier",
             UMWELT,
             NIBELUNGEN,
             30,
@@ -279,7 +279,7 @@ CONGRESS = EventData(
             "Quartierswärme, Sharing-Angebote und sichere Wege zu Fuß und mit dem Rad.",
         ),
         _workshop(
-            "Werkstatt 2D: Lokale Ökonomie und Arbeit im Stadtteil",
+            "Workshop 2D: Lokale Ökonomie und Arbeit im Stadtteil",
             VERSORGUNG,
             WESCHNITZ,
             25,
@@ -295,14 +295,14 @@ CONGRESS = EventData(
             room=FOYER,
         ),
         SessionData(
-            "Abschlussplenum: Ergebnisse der Werkstätten und Ausblick",
+            "Abschlussplenum: Ergebnisse der Workshops und Ausblick",
             SessionKind.TALK,
             t("15:45"),
             t("16:30"),
             room=SAAL,
             speakers=(OFFICE, MOD_TEILHABE, MOD_LEBEN, MOD_UMWELT, MOD_VERSORGUNG),
             abstract=(
-                "Die Werkstätten berichten; die Geschäftsstelle gibt einen Ausblick auf "
+                "Die Workshops berichten; die Geschäftsstelle gibt einen Ausblick auf "
                 "Vor-Ort-Besuche, Beratung und Patenschaften im laufenden Jahr."
             ),
         ),

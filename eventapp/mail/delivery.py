@@ -1,10 +1,13 @@
-"""Sending the outbox: claim due rows, send them over SMTP, mark them, back off on failure.
+"""Sending the outbox: claim due rows, send them, mark them, back off on failure.
+
+How a message leaves is the transport's business (``transports``: SMTP, or ``.eml``
+files in ``<instance>/mail/`` with ``MAIL_BACKEND=file``); ``open_transport`` chooses.
 
 Delivery is **at least once**. A worker first claims rows (PostgreSQL:
 ``SELECT … FOR UPDATE SKIP LOCKED``; SQLite: a conditional ``UPDATE`` of
 ``claimed_by``/``claimed_until`` whose row count proves the claim) and commits,
 so other workers skip them while the lease runs. It then hands each message to
-the SMTP server and marks it sent in a new short transaction. If the process
+the transport and marks it sent in a new short transaction. If the process
 dies after the server accepted a message but before the mark was committed, the
 lease expires and another run sends the message again: the participant may get
 a duplicate, but never nothing. Each message carries a fresh ``Message-ID``, so
@@ -22,7 +25,6 @@ offered (``smtplib.SMTP.send_message`` asks the server's EHLO answer).
 
 from __future__ import annotations
 
-import contextlib
 import logging
 import os
 import smtplib
@@ -31,7 +33,7 @@ import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from email.message import EmailMessage
-from email.utils import parseaddr
+from pathlib import Path
 
 from flask import current_app
 from sqlalchemy import or_, select, update
@@ -39,8 +41,8 @@ from sqlalchemy import or_, select, update
 from eventapp.database import read_only
 from eventapp.extensions import db
 from eventapp.mail.addresses import UndeliverableAddress
-from eventapp.mail.addresses import recipient as checked_recipient
 from eventapp.mail.messages import build_email
+from eventapp.mail.transports import MAIL_FOLDER, MailFolder, SmtpConnection, Transport
 from eventapp.models import OutboxMessage, OutboxStatus
 from eventapp.models.base import utcnow
 
@@ -51,7 +53,6 @@ DEFAULT_MAX_ATTEMPTS = 8
 DEFAULT_RETRY_BASE_SECONDS = 60
 DEFAULT_RETRY_MAX_SECONDS = 6 * 3600
 DEFAULT_CLAIM_SECONDS = 300
-DEFAULT_SMTP_TIMEOUT = 30
 
 
 @dataclass
@@ -130,70 +131,11 @@ def claim(worker: str, limit: int, now: datetime | None = None) -> list[int]:
     return ids
 
 
-class SmtpConnection:
-    """One SMTP session per run, configured like Flask-Mail's connection (same ``MAIL_*``)."""
-
-    def __init__(self) -> None:
-        self.state = current_app.extensions["mail"]
-        self.host: smtplib.SMTP | None = None
-        self.broken: Exception | None = None
-
-    @property
-    def suppressed(self) -> bool:
-        return bool(self.state.suppress)
-
-    def _connect(self) -> smtplib.SMTP:
-        timeout = _setting("MAIL_TIMEOUT", DEFAULT_SMTP_TIMEOUT)
-        host: smtplib.SMTP
-        if self.state.use_ssl:
-            host = smtplib.SMTP_SSL(self.state.server, self.state.port, timeout=timeout)
-        else:
-            host = smtplib.SMTP(self.state.server, self.state.port, timeout=timeout)
-        if self.state.use_tls:
-            host.starttls()
-        if self.state.username and self.state.password:
-            host.login(self.state.username, self.state.password)
-        return host
-
-    def send(self, email: EmailMessage, recipient: str) -> None:
-        """Hand ``email`` to the server; raises on any failure."""
-        if self.suppressed:
-            log.info("mail suppressed (MAIL_SUPPRESS_SEND): %s", email["Subject"])
-            return
-        address = checked_recipient(recipient)
-        if self.broken is not None:
-            # The server could not be reached in this run; do not wait for it again.
-            raise self.broken
-        if self.host is None:
-            try:
-                self.host = self._connect()
-            except (OSError, smtplib.SMTPException) as exc:
-                self.broken = exc
-                raise
-        sender = parseaddr(str(email["From"]))[1]
-        try:
-            if not address.ascii_local_part:
-                self._require_smtputf8(recipient)
-            self.host.send_message(email, from_addr=sender, to_addrs=[address.envelope])
-        except smtplib.SMTPServerDisconnected:
-            self.host = None
-            raise
-
-    def _require_smtputf8(self, recipient: str) -> None:
-        assert self.host is not None
-        self.host.ehlo_or_helo_if_needed()
-        if not self.host.has_extn("smtputf8"):
-            raise UndeliverableAddress(
-                f"{recipient} has non-ASCII characters before the @, which needs SMTPUTF8; "
-                "the mail server does not offer it (set MAIL_SMTPUTF8=0 to refuse such "
-                "addresses at registration)"
-            )
-
-    def close(self) -> None:
-        if self.host is not None:
-            with contextlib.suppress(OSError, smtplib.SMTPException):
-                self.host.quit()
-            self.host = None
+def open_transport() -> Transport:
+    """The one place that chooses how mail leaves: ``MAIL_BACKEND`` (``smtp`` or ``file``)."""
+    if current_app.config.get("MAIL_BACKEND") == "file":
+        return MailFolder(Path(current_app.instance_path) / MAIL_FOLDER)
+    return SmtpConnection()
 
 
 def _permanent(exc: Exception) -> bool:
@@ -259,7 +201,7 @@ def _render(message_id: int, worker: str) -> tuple[EmailMessage | None, str] | N
 def deliver_one(
     message_id: int,
     worker: str,
-    smtp: SmtpConnection,
+    transport: Transport,
     report: DeliveryReport,
     now: datetime | None = None,
 ) -> None:
@@ -281,7 +223,7 @@ def deliver_one(
         report.discarded += 1
         return
     try:
-        smtp.send(email, recipient)
+        transport.send(email, recipient)
     except (OSError, smtplib.SMTPException, UndeliverableAddress) as exc:
         _count(report, _record_failure(message_id, worker, exc, now))
         return
@@ -307,7 +249,7 @@ def deliver_due(batch: int = 100, now: datetime | None = None) -> DeliveryReport
     """Send up to ``batch`` due messages; safe to run in several workers at once."""
     worker = worker_name()
     report = DeliveryReport()
-    smtp = SmtpConnection()
+    transport = open_transport()
     remaining = batch
     try:
         while remaining > 0:
@@ -315,9 +257,9 @@ def deliver_due(batch: int = 100, now: datetime | None = None) -> DeliveryReport
             if not ids:
                 break
             for message_id in ids:
-                deliver_one(message_id, worker, smtp, report, now=now)
+                deliver_one(message_id, worker, transport, report, now=now)
                 remaining -= 1
     finally:
-        smtp.close()
+        transport.close()
         db.session.rollback()
     return report

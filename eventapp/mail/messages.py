@@ -7,10 +7,11 @@ stay as it was (the old and new time of a moved session) is frozen in the payloa
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 from email import policy
 from email.message import EmailMessage
-from email.utils import format_datetime, formataddr, make_msgid
+from email.utils import format_datetime, make_msgid
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -24,6 +25,7 @@ from eventapp.extensions import db
 from eventapp.feeds.services import registration_calendar
 from eventapp.mail.addresses import recipient, set_recipient
 from eventapp.mail.outbox import MessageKind
+from eventapp.mail.sender import MailIdentity, mail_identity
 from eventapp.models import (
     Event,
     OutboxMessage,
@@ -174,13 +176,6 @@ def _message_domain() -> str:
     return urlsplit(current_app.config["PUBLIC_BASE_URL"]).hostname or "localhost"
 
 
-def _address(value: Any) -> str:
-    """Flask-Mail allows the sender as a ``(name, address)`` pair."""
-    if isinstance(value, list | tuple):
-        return formataddr((value[0], value[1]))
-    return str(value)
-
-
 def applies(message: OutboxMessage, registration: Registration | None) -> bool:
     """False for mail that must not go out any more (data gone, reminder for a non-guest)."""
     if registration is None or registration.anonymized_at is not None:
@@ -188,6 +183,54 @@ def applies(message: OutboxMessage, registration: Registration | None) -> bool:
     if message.kind == MessageKind.REMINDER:
         return registration.status == RegistrationStatus.CONFIRMED
     return True
+
+
+def _context(
+    message: OutboxMessage, registration: Registration, identity: MailIdentity, with_ticket: bool
+) -> dict[str, Any]:
+    """Subject and everything the templates of ``message``'s kind need (in its locale)."""
+    subject, extra = _content(message, registration)
+    event = registration.event
+    return {
+        "kind": str(message.kind),
+        "lang": message.locale,
+        "subject": subject,
+        "registration": registration,
+        "event": event,
+        "event_when": span(event, event.starts_at, event.ends_at),
+        "workshops": _workshops(registration),
+        "manage_url": urls.manage_url(registration),
+        "ticket_url": urls.ticket_url(registration) if with_ticket else None,
+        "calendar_url": urls.calendar_url(registration),
+        "has_ticket": with_ticket,
+        "identity": identity,
+        "qr_cid": None,
+        **extra,
+    }
+
+
+@dataclass(frozen=True)
+class Preview:
+    """What a message says, for organizers: its subject and plain-text body."""
+
+    subject: str
+    text: str
+
+
+def preview(message: OutboxMessage) -> Preview | None:
+    """Subject and text of ``message`` as it would be sent now; None if it no longer applies.
+
+    Renders no attachments and changes nothing, so the outbox page can show many.
+    """
+    registration = message.registration
+    if not applies(message, registration):
+        return None
+    assert registration is not None
+    with force_locale(message.locale):
+        with_ticket = MessageKind(message.kind) in TICKET_KINDS and ticket_valid(registration)
+        context = _context(message, registration, mail_identity(), with_ticket)
+        text = render_template(f"mail/{message.kind}.txt", **context)
+    return Preview(subject=one_line(context["subject"]), text=text)
 
 
 def build_email(message: OutboxMessage) -> EmailMessage | None:
@@ -200,37 +243,22 @@ def build_email(message: OutboxMessage) -> EmailMessage | None:
     address = recipient(registration.email)
     kind = MessageKind(message.kind)
     domain = _message_domain()
+    identity = mail_identity()
     with force_locale(message.locale):
-        subject, extra = _content(message, registration)
         with_ticket = kind in TICKET_KINDS and ticket_valid(registration)
         qr_cid = make_msgid("qr", domain=domain) if with_ticket else None
-        event = registration.event
-        context = {
-            "kind": str(kind),
-            "lang": message.locale,
-            "subject": subject,
-            "registration": registration,
-            "event": event,
-            "event_when": span(event, event.starts_at, event.ends_at),
-            "workshops": _workshops(registration),
-            "manage_url": urls.manage_url(registration),
-            "ticket_url": urls.ticket_url(registration) if with_ticket else None,
-            "calendar_url": urls.calendar_url(registration),
-            "qr_cid": qr_cid[1:-1] if qr_cid else None,
-            "has_ticket": with_ticket,
-            **extra,
-        }
+        context = _context(message, registration, identity, with_ticket)
+        context["qr_cid"] = qr_cid[1:-1] if qr_cid else None
         text = render_template(f"mail/{kind}.txt", **context)
         html = render_template(f"mail/{kind}.html", **context)
 
     email = EmailMessage(policy=MAIL_POLICY)
-    config = current_app.config
     # Titles stored before line breaks were refused must not break the header.
-    email["Subject"] = one_line(subject)
-    email["From"] = _address(config["MAIL_DEFAULT_SENDER"])
+    email["Subject"] = one_line(context["subject"])
+    email["From"] = identity.sender
     set_recipient(email, registration.name, address)
-    if config.get("MAIL_REPLY_TO"):
-        email["Reply-To"] = _address(config["MAIL_REPLY_TO"])
+    if identity.reply_to:
+        email["Reply-To"] = identity.reply_to
     email["Date"] = format_datetime(utcnow())
     email["Message-ID"] = make_msgid(domain=domain)
     email["Auto-Submitted"] = "auto-generated"

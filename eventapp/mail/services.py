@@ -6,6 +6,7 @@ so a message exists exactly when the change that causes it was committed.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
@@ -15,6 +16,7 @@ from sqlalchemy.exc import IntegrityError
 
 from eventapp.extensions import db
 from eventapp.mail.delivery import DeliveryReport, deliver_due
+from eventapp.mail.messages import Preview, preview
 from eventapp.mail.outbox import MessageKind, new_message, note_ready, skip_inline_delivery
 from eventapp.models import (
     Event,
@@ -25,6 +27,8 @@ from eventapp.models import (
 )
 from eventapp.models.base import utcnow
 
+log = logging.getLogger(__name__)
+
 __all__ = [
     "DeliveryReport",
     "MessageKind",
@@ -33,6 +37,8 @@ __all__ = [
     "enqueue_bulk",
     "failed_messages",
     "outbox_counts",
+    "outbox_messages",
+    "previews",
     "queue_reminders",
     "retry_failed",
     "retry_message",
@@ -107,13 +113,31 @@ def queue_reminders(event: Event) -> int:
     return count
 
 
+def outbox_messages(status: OutboxStatus | None = None) -> Select[tuple[OutboxMessage]]:
+    """Every message, or those in ``status``, newest first (for ``db.paginate``)."""
+    query = select(OutboxMessage).order_by(OutboxMessage.created_at.desc(), OutboxMessage.id.desc())
+    return query if status is None else query.where(OutboxMessage.status == status)
+
+
 def failed_messages() -> Select[tuple[OutboxMessage]]:
     """Messages that gave up after the last attempt, newest first (for ``db.paginate``)."""
-    return (
-        select(OutboxMessage)
-        .where(OutboxMessage.status == OutboxStatus.FAILED)
-        .order_by(OutboxMessage.created_at.desc(), OutboxMessage.id.desc())
-    )
+    return outbox_messages(OutboxStatus.FAILED)
+
+
+def previews(messages: Iterable[OutboxMessage]) -> dict[int, Preview | None]:
+    """Subject and text of each message as it goes out now, by id; None where there is none.
+
+    None: the message no longer applies (registration erased) or cannot be rendered; a
+    rendering bug must not hide the outbox page that shows why mail is stuck.
+    """
+    shown: dict[int, Preview | None] = {}
+    for message in messages:
+        try:
+            shown[message.id] = preview(message)
+        except Exception:
+            log.exception("could not render the preview of mail %s", message.id)
+            shown[message.id] = None
+    return shown
 
 
 def retrying_messages() -> Select[tuple[OutboxMessage]]:

@@ -1,8 +1,8 @@
-"""The outbox page of the back office: what waits, what failed, and sending it again."""
+"""The outbox page of the back office: every message, why it waits, and sending it again."""
 
 from __future__ import annotations
 
-from flask import flash, redirect, render_template, url_for
+from flask import flash, redirect, render_template, request, url_for
 from flask_babel import ngettext
 
 from eventapp.admin import bp
@@ -10,21 +10,26 @@ from eventapp.admin.common import acting_user, page_number
 from eventapp.extensions import db
 from eventapp.mail import management
 from eventapp.mail import services as mail_services
-from eventapp.mail.forms import RetryForm
+from eventapp.mail.forms import OutboxFilterForm, RetryForm
 
-PER_PAGE = 50
+PER_PAGE = 25
 
 
 @bp.get("/outbox")
 def outbox():
-    """How much mail waits, and the messages that failed, with a way to send them again."""
-    page = db.paginate(mail_services.failed_messages(), page=page_number(), per_page=PER_PAGE)
+    """Messages newest first, filtered by state, each with its preview, attempts and last error."""
+    filters = OutboxFilterForm(request.args)
+    status = filters.chosen_status()
+    page = db.paginate(mail_services.outbox_messages(status), page=page_number(), per_page=PER_PAGE)
     return render_template(
         "admin/outbox.html",
         counts=mail_services.outbox_counts(),
+        oldest_pending=mail_services.oldest_pending(),
         page=page,
+        previews=mail_services.previews(page.items),
+        filters=filters,
         form=RetryForm(),
-        args={},
+        args={"status": status.value} if status else {},
     )
 
 

@@ -119,10 +119,6 @@ class Event(Base):
     def tz(self) -> ZoneInfo:
         return ZoneInfo(self.timezone)
 
-    @property
-    def is_published(self) -> bool:
-        return self.status == EventStatus.PUBLISHED
-
     def local(self, moment: datetime) -> datetime:
         """``moment`` in the event's time zone, for display and export."""
         return moment.astimezone(self.tz)

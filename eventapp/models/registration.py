@@ -82,6 +82,7 @@ class Sector(enum.StrEnum):
 # The longest value of each participant field: the columns below, the registration form,
 # the service's check and the API's request model all read it from here.
 APPLICANT_MAX_LENGTHS: dict[str, int] = {
+    "academic_title": 40,
     "first_name": 100,
     "last_name": 100,
     "email": 254,
@@ -113,6 +114,12 @@ class Registration(Base):
     event_id: Mapped[int] = mapped_column(ForeignKey("event.id", ondelete="CASCADE"))
     status: Mapped[RegistrationStatus] = mapped_column(
         _enum(RegistrationStatus, "registration_status")
+    )
+    # How mails and badges address the person: "ms", "mr" or "" (no salutation, the
+    # neutral "Guten Tag Vorname Nachname"), and a title such as "Dr." or "Prof. Dr.".
+    salutation: Mapped[str] = mapped_column(String(10), default="", server_default="")
+    academic_title: Mapped[str] = mapped_column(
+        String(APPLICANT_MAX_LENGTHS["academic_title"]), default="", server_default=""
     )
     first_name: Mapped[str] = mapped_column(String(APPLICANT_MAX_LENGTHS["first_name"]))
     last_name: Mapped[str] = mapped_column(String(APPLICANT_MAX_LENGTHS["last_name"]))

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import abort, jsonify, render_template, request
+from flask import abort, jsonify, redirect, render_template, request, url_for
 
 from eventapp.extensions import csrf, limiter
 from eventapp.models import Event, EventKind
@@ -21,6 +21,12 @@ def _event_or_404(slug: str) -> Event:
     if event is None:
         abort(404)
     return event
+
+
+@bp.get("/favicon.ico")
+def favicon():
+    """Browsers ask for /favicon.ico whatever the page links; the icon is an SVG."""
+    return redirect(url_for("static", filename="favicon.svg"), code=301)
 
 
 @bp.get("/")

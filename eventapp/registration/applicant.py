@@ -12,11 +12,14 @@ from eventapp.models.registration import APPLICANT_MAX_LENGTHS
 from eventapp.text import InvalidEmail, describe, email_key, forbidden_character, parse_email
 
 DIETARY_PREFERENCES = ("", "vegetarian", "vegan", "gluten_free", "lactose_free")
+# "" is no salutation: mails then greet with the full name ("Guten Tag Anna Müller").
+SALUTATIONS = ("", "ms", "mr")
 
 MAX_LENGTHS = APPLICANT_MAX_LENGTHS
 # Text fields and whether they may hold line breaks; all else that is invisible or
 # controls the terminal, the mail header or the text direction is refused.
 TEXT_FIELDS = {
+    "academic_title": False,
     "first_name": False,
     "last_name": False,
     "organisation": False,
@@ -39,6 +42,8 @@ class RegistrationInput:
     accessibility_needs: str = ""
     dietary_preference: str = ""
     photo_consent: bool = False
+    salutation: str = ""
+    academic_title: str = ""
 
 
 def normalize_email(email: str) -> str:
@@ -110,6 +115,8 @@ def validate_applicant(applicant: RegistrationInput) -> dict[str, str]:
         errors["sector"] = _("Please choose one of the listed sectors.")
     if applicant.dietary_preference not in DIETARY_PREFERENCES:
         errors["dietary_preference"] = _("Please choose one of the listed options.")
+    if applicant.salutation not in SALUTATIONS:
+        errors["salutation"] = _("Please choose one of the listed options.")
     if applicant.consent_privacy is not True:
         errors["consent_privacy"] = _("Please agree to the privacy notice to register.")
     return errors

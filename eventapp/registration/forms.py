@@ -17,7 +17,7 @@ from wtforms import (
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, Optional, ValidationError
 
-from eventapp.labels import SECTOR
+from eventapp.labels import DIETARY, SALUTATION, SECTOR
 from eventapp.models import Registration, Sector, Session
 from eventapp.registration.applicant import (
     MAX_LENGTHS,
@@ -27,13 +27,8 @@ from eventapp.registration.applicant import (
 )
 from eventapp.registration.errors import RegistrationError
 
-DIETARY_LABELS = {
-    "": _l("No special diet"),
-    "vegetarian": _l("Vegetarian"),
-    "vegan": _l("Vegan"),
-    "gluten_free": _l("Gluten-free"),
-    "lactose_free": _l("Lactose-free"),
-}
+# The one map of diet names lives with the other label maps.
+DIETARY_LABELS = DIETARY
 
 
 def no_control_characters(*, multiline: bool = False):
@@ -93,6 +88,17 @@ def _with_slots(base: type[FlaskForm], slots: list[list[Session]]) -> type[Flask
 class RegistrationForm(FlaskForm, WorkshopFields):
     """The registration form; ``registration_form`` adds the event's workshop slots."""
 
+    salutation = SelectField(
+        _l("Salutation"),
+        choices=[SelectChoice(value, label) for value, label in SALUTATION.items()],
+        default="",
+        validators=[Optional()],
+    )
+    academic_title = StringField(
+        _l("Title"),
+        validators=[Optional(), Length(max=MAX_LENGTHS["academic_title"]), ONE_LINE],
+        render_kw={"autocomplete": "honorific-prefix"},
+    )
     first_name = StringField(
         _l("First name"),
         validators=[DataRequired(), Length(max=MAX_LENGTHS["first_name"]), ONE_LINE],
@@ -148,6 +154,8 @@ class RegistrationForm(FlaskForm, WorkshopFields):
     def applicant(self) -> RegistrationInput:
         """The entered person, as the service takes it."""
         return RegistrationInput(
+            salutation=self.salutation.data or "",
+            academic_title=self.academic_title.data or "",
             first_name=self.first_name.data or "",
             last_name=self.last_name.data or "",
             email=self.email.data or "",

@@ -43,6 +43,8 @@ def export_personal_data(registration: Registration) -> dict[str, Any]:
             "id": registration.id,
             "status": str(registration.status),
             "waitlist_position": waitlist_position(registration),
+            "salutation": registration.salutation,
+            "academic_title": registration.academic_title,
             "first_name": registration.first_name,
             "last_name": registration.last_name,
             "email": registration.email,
@@ -135,6 +137,8 @@ def purge_event(event: Event, after_days: int, now: datetime | None = None) -> i
 
 
 def _anonymize(registration: Registration, now: datetime) -> None:
+    registration.salutation = ""
+    registration.academic_title = ""
     registration.first_name = ""
     registration.last_name = ""
     # Unique per event among active registrations, so it stays unique without being an address.

@@ -142,6 +142,8 @@ def register(
     registration = Registration(
         event=event,
         status=status,
+        salutation=applicant.salutation,
+        academic_title=applicant.academic_title.strip(),
         first_name=applicant.first_name.strip(),
         last_name=applicant.last_name.strip(),
         email=mailing_address(applicant.email),

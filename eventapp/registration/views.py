@@ -20,6 +20,7 @@ from eventapp.errors import http_status, show_refusal
 from eventapp.extensions import db
 from eventapp.i18n import current_locale
 from eventapp.labels import SECTOR as SECTOR_LABELS
+from eventapp.mail.sender import mail_identity
 from eventapp.models import Event, Registration
 from eventapp.registration import availability, bp, privacy, services
 from eventapp.registration.errors import RegistrationError
@@ -112,6 +113,7 @@ def confirmation(token: str):
             event=registration.event,
             position=services.waitlist_position(registration),
             links=_links(registration),
+            office_email=mail_identity().contact_email,
         )
     )
 

@@ -41,9 +41,15 @@ class _Writer:
     def __init__(self, canvas: Canvas, x: float, y: float, width: float) -> None:
         self.canvas, self.x, self.y, self.width = canvas, x, y, width
         self.regular, self.bold = pdf_fonts()
+        self.last_size: float | None = None
 
     def text(self, value: str, size: float = 11, bold: bool = False, gap: float = 1.35) -> None:
         font = self.bold if bold else self.regular
+        if self.last_size is not None and size > self.last_size:
+            # The step below the last line was measured for its smaller type: make room
+            # for this line's taller letters so they do not reach into that line.
+            self.y -= (size - self.last_size) * gap
+        self.last_size = size
         self.canvas.setFont(font, size)
         for line in simpleSplit(value, font, size, self.width) or [""]:
             self.canvas.drawString(self.x, self.y, line)

@@ -10,6 +10,8 @@ from playwright.sync_api import Browser, Page
 from support import log_in_browser
 
 from eventapp.extensions import db
+from eventapp.mail.outbox import MessageKind
+from eventapp.mail.services import enqueue
 from eventapp.models import ChoiceStatus, Role, SessionChoice
 
 AXE = Path(__file__).parent / "vendor" / "axe-core" / "axe.min.js"
@@ -83,6 +85,7 @@ def test_no_page_has_a_serious_or_critical_accessibility_violation(
     slug, event_id, session_id = event.slug, event.id, workshop.id
     token, code = registration.manage_token, registration.ticket_code
     admin_email, staff_email = admin.email, staff.email
+    enqueue(MessageKind.REGISTRATION_CONFIRMED, registration)
     # Outside a request the test's own transaction would hold SQLite's write lock.
     db.session.commit()
 
@@ -125,8 +128,12 @@ def test_no_page_has_a_serious_or_critical_accessibility_violation(
         f"/admin/events/{event_id}/registrations",
         f"/admin/events/{event_id}/edit",
         f"/admin/sessions/{session_id}/edit",
+        "/admin/outbox",
     ):
         auditor.visit(office, path)
+    # The outbox page's message cards, with the preview opened.
+    office.locator("details.outbox-preview summary").first.click()
+    auditor.check(office, "outbox preview", ready="details.outbox-preview[open]")
 
     problems = auditor.problems
     if problems:

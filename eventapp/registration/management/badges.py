@@ -12,6 +12,7 @@ from reportlab.pdfgen.canvas import Canvas
 
 from eventapp.models import Event, Registration, RegistrationStatus
 from eventapp.registration.management import roster
+from eventapp.salutation import badge_name
 from eventapp.tickets.pdf import pdf_fonts
 from eventapp.tickets.services import qr_png
 
@@ -41,7 +42,7 @@ def _badge(canvas: Canvas, event: Event, person: Registration) -> None:
     canvas.setFillColorRGB(0, 0, 0)
 
     y = height - 30 * mm
-    size, lines = _fit(canvas, person.name, bold, 22, 12, text_width)
+    size, lines = _fit(canvas, badge_name(person), bold, 22, 12, text_width)
     canvas.setFont(bold, size)
     for line in lines:
         canvas.drawCentredString(width / 2, y, line)

@@ -6,7 +6,7 @@ from flask import flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from wtforms.fields.choices import SelectChoice
 
-from eventapp.admin import bp
+from eventapp.admin import bp, describe
 from eventapp.admin.common import acting_user, page_number, refuse
 from eventapp.admin.forms import ConfirmForm
 from eventapp.domain import DomainError
@@ -58,6 +58,9 @@ def registration_detail(registration_id: int):
         check_ins=roster.registration_check_ins(registration),
         move_form=move_form,
         confirm_form=ConfirmForm(),
+        change_lines=describe.change_lines,
+        actor_text=describe.actor_text,
+        list_label=describe.list_label,
     )
 
 
