@@ -40,7 +40,8 @@ $(TEST_STAMP): $(STAMP)
 	$(BIN)/python -m pip install --quiet -e '.[test]'
 	touch $(TEST_STAMP)
 
-# Compiled catalogues are build output; the .po files are the source.
+# Compiled catalogues are build output; the .po files are the source. Every pip install
+# and wheel compiles them (setup.py); this recompiles them in place after a .po changes.
 translations: install
 	$(BIN)/pybabel -q compile -d eventapp/translations
 
@@ -63,5 +64,5 @@ format: install-test
 	$(BIN)/ruff format .
 
 clean:
-	rm -rf $(VENV) instance/*.db* .pytest_cache
+	rm -rf $(VENV) instance/*.db* .pytest_cache build dist
 	find . -name __pycache__ -prune -exec rm -rf {} +

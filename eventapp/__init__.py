@@ -11,15 +11,14 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 from eventapp import config as settings
 from eventapp import extensions as ext
 
-PROJECT_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-
 
 def create_app(config: dict[str, Any] | None = None) -> Flask:
     """Build the application; ``config`` overrides settings read from the environment."""
     app = Flask(
         __name__,
-        instance_path=os.environ.get("EVENTAPP_INSTANCE_PATH")
-        or os.path.join(PROJECT_ROOT, "instance"),
+        # Unset, Flask picks ``instance/`` beside the package in a checkout and
+        # ``<prefix>/var/eventapp-instance`` for an installed one (never site-packages).
+        instance_path=os.environ.get("EVENTAPP_INSTANCE_PATH") or None,
         instance_relative_config=True,
     )
     # The instance folder holds the key and the SQLite database: for the owner only.

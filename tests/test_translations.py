@@ -66,6 +66,16 @@ def test_catalogue_translates_every_text(extracted, locale):
     assert not missing, f"{len(missing)} texts lack a {locale} translation, e.g. {missing[:10]}"
 
 
+@pytest.mark.parametrize("locale", ["de", "en"])
+def test_no_catalogue_entry_is_fuzzy(locale):
+    """A fuzzy entry is a guess: the build leaves it out, so the page would show the English id."""
+    with (TRANSLATIONS / locale / "LC_MESSAGES" / "messages.po").open("rb") as handle:
+        catalogue = read_po(handle, locale=locale)
+    fuzzy = sorted(str(m.id) for m in catalogue if m.id and m.fuzzy)
+    assert not fuzzy, f"{len(fuzzy)} fuzzy {locale} entries, e.g. {fuzzy[:10]}"
+    assert not catalogue.fuzzy, f"the {locale} catalogue's header is marked fuzzy"
+
+
 def test_german_catalogue_is_german_not_a_copy(extracted):
     translated = _catalogue("de")
     differing = [m for m in translated.values() if m.string != m.id]
