@@ -10,13 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from email.utils import parseaddr
 
-from flask import current_app
-
 from eventapp import urls
 from eventapp.legal.settings import operator_settings
-
-# The legal notice's path is fixed by the contract (DESIGN.md: pages).
-IMPRINT_PATH = "/impressum"
 
 
 @dataclass(frozen=True)
@@ -48,7 +43,6 @@ def mail_identity() -> MailIdentity:
     They come from the operator settings (back office over ``OPERATOR_*``, which fall back
     to the ``MAIL_*`` settings), the one place the legal pages read too.
     """
-    config = current_app.config
     operator = operator_settings()
     sender = operator.sender
     reply_to = operator.reply_to
@@ -62,6 +56,6 @@ def mail_identity() -> MailIdentity:
         contact_email=contact_email,
         phone=operator.contact_phone,
         privacy_contact=operator.data_protection_officer,
-        imprint_url=config["PUBLIC_BASE_URL"] + IMPRINT_PATH,
+        imprint_url=urls.public_url("legal.imprint"),
         privacy_url=urls.public_url("registration.privacy"),
     )
