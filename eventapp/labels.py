@@ -317,12 +317,11 @@ def dietary_label(value: str | None) -> str:
 def init_app(app: Flask) -> None:
     """Make the label functions available to every template."""
     app.jinja_env.globals.update(
-        message_kind_label=message_kind_label, outbox_status_label=outbox_status_label
-    )
-    app.jinja_env.globals.update(
-        kind_label=kind_label, status_label=status_label, sector_label=sector_label
-    )
-    app.jinja_env.globals.update(
+        kind_label=kind_label,
+        status_label=status_label,
+        sector_label=sector_label,
+        message_kind_label=message_kind_label,
+        outbox_status_label=outbox_status_label,
         change_kind_label=change_kind_label,
         audit_action_label=audit_action_label,
         object_type_label=object_type_label,
