@@ -17,9 +17,8 @@ from test_admin import event_form
 from test_admin_programme import session_form
 
 from eventapp.extensions import db
-from eventapp.mail.addresses import address_header
+from eventapp.mail.addresses import MAIL_POLICY, address_header
 from eventapp.mail.delivery import deliver_due
-from eventapp.mail.messages import MAIL_POLICY
 from eventapp.mail.services import enqueue_bulk
 from eventapp.models import Event, OutboxStatus, Registration, Session
 from eventapp.text import parse_email

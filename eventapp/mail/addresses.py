@@ -10,9 +10,12 @@ of these characters has a meaning, and the header is folded here and stored raw.
 from __future__ import annotations
 
 import re
+from email import policy
 from email.header import Header
 from email.message import EmailMessage
+from email.utils import format_datetime, make_msgid
 
+from eventapp.models.base import utcnow
 from eventapp.text import EmailAddress, InvalidEmail, one_line, parse_email
 
 MAX_LINE = 78
@@ -58,3 +61,20 @@ def set_recipient(email: EmailMessage, name: str, address: EmailAddress) -> None
     """Write the ``To:`` header exactly as folded here (the message's policy must not refold)."""
     del email["To"]
     email.set_raw("To", address_header(name, address))
+
+
+# Headers set as folded text (the recipient) are written exactly so, not folded again.
+MAIL_POLICY = policy.default.clone(refold_source="none")
+
+
+def new_email(subject: str, sender: str, domain: str) -> EmailMessage:
+    """An outgoing mail with what every one carries: subject, sender, date, a Message-ID
+    of our domain, and the mark that a machine sent it (no out-of-office replies)."""
+    email = EmailMessage(policy=MAIL_POLICY)
+    # Titles stored before line breaks were refused must not break the header.
+    email["Subject"] = one_line(subject)
+    email["From"] = sender
+    email["Date"] = format_datetime(utcnow())
+    email["Message-ID"] = make_msgid(domain=domain)
+    email["Auto-Submitted"] = "auto-generated"
+    return email

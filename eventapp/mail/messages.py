@@ -9,9 +9,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from email import policy
 from email.message import EmailMessage
-from email.utils import format_datetime, make_msgid
+from email.utils import make_msgid
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -23,7 +22,7 @@ from flask_babel import gettext as _
 from eventapp import urls
 from eventapp.extensions import db
 from eventapp.feeds.services import registration_calendar
-from eventapp.mail.addresses import recipient, set_recipient
+from eventapp.mail.addresses import new_email, recipient, set_recipient
 from eventapp.mail.office import build_office_email
 from eventapp.mail.outbox import OFFICE_KINDS, MessageKind
 from eventapp.mail.sender import MailIdentity, mail_identity
@@ -34,7 +33,6 @@ from eventapp.models import (
     RegistrationStatus,
     Session,
 )
-from eventapp.models.base import utcnow
 from eventapp.text import one_line
 from eventapp.tickets.pdf import ticket_pdf
 from eventapp.tickets.services import qr_png, ticket_valid
@@ -52,8 +50,6 @@ CALENDAR_KINDS = frozenset(
         MessageKind.PROGRAMME_CHANGED,
     }
 )
-# Headers set as folded text (the recipient) are written exactly so, not folded again.
-MAIL_POLICY = policy.default.clone(refold_source="none")
 
 
 # --- formatting in the participant's language and the event's time zone --------
@@ -255,16 +251,10 @@ def build_email(message: OutboxMessage) -> EmailMessage | None:
         text = render_template(f"mail/{kind}.txt", **context)
         html = render_template(f"mail/{kind}.html", **context)
 
-    email = EmailMessage(policy=MAIL_POLICY)
-    # Titles stored before line breaks were refused must not break the header.
-    email["Subject"] = one_line(context["subject"])
-    email["From"] = identity.sender
+    email = new_email(context["subject"], identity.sender, domain)
     set_recipient(email, registration.name, address)
     if identity.reply_to:
         email["Reply-To"] = identity.reply_to
-    email["Date"] = format_datetime(utcnow())
-    email["Message-ID"] = make_msgid(domain=domain)
-    email["Auto-Submitted"] = "auto-generated"
     # Keeps out-of-office replies away from the sender address.
     email["X-Auto-Response-Suppress"] = "All"
     email.set_content(text)

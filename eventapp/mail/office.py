@@ -6,22 +6,17 @@ address, if given, is the Reply-To, so that the office answers the person direct
 
 from __future__ import annotations
 
-from email import policy
 from email.message import EmailMessage
-from email.utils import format_datetime, make_msgid
 
 from flask import render_template
 from flask_babel import force_locale
 from flask_babel import gettext as _
 
 from eventapp.extensions import db
-from eventapp.mail.addresses import address_header, recipient
+from eventapp.mail.addresses import address_header, new_email, recipient
 from eventapp.mail.sender import mail_identity
 from eventapp.models import BarrierReport, OutboxMessage
-from eventapp.models.base import utcnow
 from eventapp.urls import public_url
-
-MAIL_POLICY = policy.default.clone(refold_source="none")
 
 
 def build_office_email(message: OutboxMessage, domain: str) -> EmailMessage | None:
@@ -40,15 +35,10 @@ def build_office_email(message: OutboxMessage, domain: str) -> EmailMessage | No
             statement_url=public_url("legal.accessibility"),
             admin_url=public_url("admin.barrier_reports"),
         )
-    email = EmailMessage(policy=MAIL_POLICY)
-    email["Subject"] = subject
-    email["From"] = identity.sender
+    email = new_email(subject, identity.sender, domain)
     email.set_raw("To", address_header(identity.operator, address))
     if report.email:
         email.set_raw("Reply-To", address_header(report.name, recipient(report.email), "Reply-To"))
-    email["Date"] = format_datetime(utcnow())
-    email["Message-ID"] = make_msgid(domain=domain)
-    email["Auto-Submitted"] = "auto-generated"
     email.set_content(text)
     email["Content-Language"] = message.locale
     return email
