@@ -114,6 +114,16 @@ def localtime(moment: datetime | None, event: Event | None = None, format: str =
     return format_time(_in_event_zone(moment, event), format, rebase=False)
 
 
+def localdateclock(moment: datetime | None, event: Event | None = None) -> str:
+    """Date and time for participants, in their language.
+
+    ``16.05.2027, 08:30`` in German, ``May 16, 2027, 8:30 AM`` in English.
+    """
+    if moment is None:
+        return ""
+    return f"{localdate(moment, event, 'medium')}, {localtime(moment, event)}"
+
+
 def localtimerange(start: datetime, end: datetime, event: Event | None = None) -> str:
     """``09:30–11:00`` in ``event``'s zone; the end carries its date when on another day."""
     first, last = _in_event_zone(start, event), _in_event_zone(end, event)
@@ -143,7 +153,6 @@ WALLCLOCK_STYLES = {
     "clock": "%H:%M",
     "day_clock": "%d.%m. %H:%M",
     "day_clock_seconds": "%d.%m. %H:%M:%S",
-    "date_clock": "%d.%m.%Y, %H:%M",
     "date_clock_spaced": "%d.%m.%Y %H:%M",
 }
 
@@ -178,6 +187,7 @@ def init_app(app: Flask) -> None:
     app.jinja_env.filters.update(
         localdatetime=localdatetime,
         localdate=localdate,
+        localdateclock=localdateclock,
         localtime=localtime,
         localtimerange=localtimerange,
         isoformat=isoformat,

@@ -73,3 +73,13 @@ def test_a_waitlisted_persons_ticket_page_is_headed_waiting_list(
     html = client.get(f"/tickets/{registration.ticket_code}?lang=en").get_data(as_text=True)
     assert "<title>Waiting list ·" in html
     assert '<p class="ticket-kicker">Waiting list</p>' in html
+
+
+def test_participants_read_the_events_date_in_their_own_language(client, make_event):
+    event = make_event()
+    day = event.local(event.starts_at)
+    german = client.get(f"/events/{event.slug}/register?lang=de").get_data(as_text=True)
+    english = client.get(f"/events/{event.slug}/register?lang=en").get_data(as_text=True)
+    assert f"{day:%d.%m.%Y}, {day:%H:%M}" in german
+    assert f"{day:%B} {day.day}, {day.year}" in english
+    assert f"{day:%d.%m.%Y}" not in english
