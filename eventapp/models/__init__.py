@@ -5,6 +5,8 @@ from eventapp.models.audit import AuditEntry
 from eventapp.models.base import Base, UTCDateTime, utcnow
 from eventapp.models.checkin import ENTRANCE, CheckIn, ScanLog
 from eventapp.models.legal import BarrierReport, ConformanceStatus, OperatorSettings
+from eventapp.models.mailing import MailBatch, MailText
+from eventapp.models.notices import NoticeState, ProgrammeChange
 from eventapp.models.outbox import OutboxMessage, OutboxStatus
 from eventapp.models.programme import (
     Event,
@@ -43,9 +45,13 @@ __all__ = [
     "Event",
     "EventKind",
     "EventStatus",
+    "MailBatch",
+    "MailText",
+    "NoticeState",
     "OperatorSettings",
     "OutboxMessage",
     "OutboxStatus",
+    "ProgrammeChange",
     "Registration",
     "RegistrationChange",
     "RegistrationIdempotencyKey",

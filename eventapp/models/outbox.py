@@ -27,7 +27,11 @@ class OutboxMessage(Base):
     """One email to send; retried with backoff, never dropped."""
 
     __tablename__ = "outbox_message"
-    __table_args__ = (Index("ix_outbox_message_due", "status", "next_attempt_at"),)
+    __table_args__ = (
+        Index("ix_outbox_message_due", "status", "next_attempt_at"),
+        # Mail to one person leaves in the order it was written.
+        Index("ix_outbox_message_recipient", "recipient", "status"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     kind: Mapped[str] = mapped_column(String(40))
@@ -35,6 +39,10 @@ class OutboxMessage(Base):
     locale: Mapped[str] = mapped_column(String(5), default="de")
     registration_id: Mapped[int | None] = mapped_column(
         ForeignKey("registration.id", ondelete="SET NULL"), index=True
+    )
+    # The send this message belongs to (bulk mail, digest), for its progress.
+    batch_id: Mapped[int | None] = mapped_column(
+        ForeignKey("mail_batch.id", ondelete="SET NULL"), index=True
     )
     payload: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     # Set for messages that must go out once only (e.g. the reminder).

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import enum
-from datetime import datetime
+from datetime import datetime, time
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
@@ -18,7 +18,10 @@ from sqlalchemy import (
     String,
     Table,
     Text,
+    Time,
     UniqueConstraint,
+    false,
+    true,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -81,6 +84,10 @@ class Event(Base):
     title: Mapped[str] = mapped_column(String(200))
     summary: Mapped[str] = mapped_column(Text, default="")
     description: Mapped[str] = mapped_column(Text, default="")
+    # English content is optional: empty means readers of English see the German text.
+    title_en: Mapped[str] = mapped_column(String(200), default="", server_default="")
+    summary_en: Mapped[str] = mapped_column(Text, default="", server_default="")
+    description_en: Mapped[str] = mapped_column(Text, default="", server_default="")
     timezone: Mapped[str] = mapped_column(String(64), default="Europe/Berlin")
     starts_at: Mapped[datetime] = mapped_column(UTCDateTime)
     ends_at: Mapped[datetime] = mapped_column(UTCDateTime)
@@ -97,6 +104,13 @@ class Event(Base):
         _enum(EventStatus, "event_status"), default=EventStatus.DRAFT
     )
     waitlist_enabled: Mapped[bool] = mapped_column(Boolean, default=True)
+    # Scheduled mail: a reminder some days before (at a wall-clock time of the event's
+    # zone) and a thank-you after the event; ``mail deliver --loop`` sends them when due.
+    reminder_enabled: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true())
+    reminder_days_before: Mapped[int] = mapped_column(Integer, default=2, server_default="2")
+    reminder_time: Mapped[time] = mapped_column(Time, default=time(9, 0), server_default="09:00:00")
+    thank_you_enabled: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    slides_url: Mapped[str] = mapped_column(String(500), default="", server_default="")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 
@@ -136,6 +150,7 @@ class Track(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     event_id: Mapped[int] = mapped_column(ForeignKey("event.id", ondelete="CASCADE"), index=True)
     name: Mapped[str] = mapped_column(String(120))
+    name_en: Mapped[str] = mapped_column(String(120), default="", server_default="")
     colour: Mapped[str] = mapped_column(String(7), default="#33658a")
     position: Mapped[int] = mapped_column(Integer, default=0)
 
@@ -154,6 +169,7 @@ class Room(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     event_id: Mapped[int] = mapped_column(ForeignKey("event.id", ondelete="CASCADE"), index=True)
     name: Mapped[str] = mapped_column(String(120))
+    name_en: Mapped[str] = mapped_column(String(120), default="", server_default="")
     capacity: Mapped[int | None] = mapped_column(Integer)
     position: Mapped[int] = mapped_column(Integer, default=0)
 
@@ -178,7 +194,9 @@ class Speaker(Base):
     name: Mapped[str] = mapped_column(String(160))
     organisation: Mapped[str] = mapped_column(String(200), default="")
     role_title: Mapped[str] = mapped_column(String(200), default="")
+    role_title_en: Mapped[str] = mapped_column(String(200), default="", server_default="")
     bio: Mapped[str] = mapped_column(Text, default="")
+    bio_en: Mapped[str] = mapped_column(Text, default="", server_default="")
 
     event: Mapped[Event] = relationship(back_populates="speakers")
     sessions: Mapped[list[Session]] = relationship(
@@ -199,7 +217,9 @@ class Session(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     event_id: Mapped[int] = mapped_column(ForeignKey("event.id", ondelete="CASCADE"), index=True)
     title: Mapped[str] = mapped_column(String(200))
+    title_en: Mapped[str] = mapped_column(String(200), default="", server_default="")
     abstract: Mapped[str] = mapped_column(Text, default="")
+    abstract_en: Mapped[str] = mapped_column(Text, default="", server_default="")
     kind: Mapped[SessionKind] = mapped_column(_enum(SessionKind, "session_kind"))
     track_id: Mapped[int | None] = mapped_column(
         ForeignKey("track.id", ondelete="SET NULL"), index=True

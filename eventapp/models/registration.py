@@ -152,6 +152,8 @@ class Registration(Base):
     cancelled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     checked_in_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     anonymized_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Set when the person stopped announcements (bulk mail, reminders) for this event.
+    announcements_stopped_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     event: Mapped[Event] = relationship()
     choices: Mapped[list[SessionChoice]] = relationship(
