@@ -12,9 +12,9 @@ from eventapp.models import Event, Room, Session, Speaker, Track, User
 from eventapp.programme.editing import AdminError, flush_or_refuse
 
 CATALOGUE_FIELDS: dict[type, tuple[str, ...]] = {
-    Track: ("name", "colour", "position"),
-    Room: ("name", "capacity", "position"),
-    Speaker: ("name", "organisation", "role_title", "bio"),
+    Track: ("name", "name_en", "colour", "position"),
+    Room: ("name", "name_en", "capacity", "position"),
+    Speaker: ("name", "organisation", "role_title", "role_title_en", "bio", "bio_en"),
 }
 
 

@@ -48,8 +48,11 @@ EVENT_FIELDS = (
     "kind",
     "slug",
     "title",
+    "title_en",
     "summary",
+    "summary_en",
     "description",
+    "description_en",
     "timezone",
     "starts_at",
     "ends_at",
@@ -67,7 +70,9 @@ EVENT_FIELDS = (
 EVENT_LOCAL_TIMES = ("starts_at", "ends_at", "registration_opens_at", "registration_closes_at")
 SESSION_FIELDS = (
     "title",
+    "title_en",
     "abstract",
+    "abstract_en",
     "kind",
     "track_id",
     "room_id",

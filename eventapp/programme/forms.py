@@ -32,7 +32,7 @@ from wtforms.validators import (
 )
 
 from eventapp.admin.forms import without_csrf
-from eventapp.labels import EVENT_KIND, SESSION_KIND
+from eventapp.labels import EVENT_KIND, FIELD, SESSION_KIND
 from eventapp.models import Event, EventKind, EventStatus, SessionKind
 from eventapp.numbers import whole_number
 from eventapp.registration.forms import MULTILINE, ONE_LINE
@@ -51,6 +51,34 @@ def optional_int(value: Any) -> int | None:
     return number
 
 
+def _text_or_empty(value: str | None) -> str:
+    # The columns hold "" for "not translated"; a field left out of a post gives None.
+    return value or ""
+
+
+def english_line(name: str, max_length: int) -> StringField:
+    """An optional one-line English text beside its German field (``title_en``)."""
+    return StringField(
+        FIELD[name],
+        validators=[Optional(), Length(max=max_length), ONE_LINE],
+        filters=[_text_or_empty],
+    )
+
+
+def english_text(name: str, max_length: int) -> TextAreaField:
+    """An optional multi-line English text beside its German field (``abstract_en``)."""
+    return TextAreaField(
+        FIELD[name],
+        validators=[Optional(), Length(max=max_length), MULTILINE],
+        filters=[_text_or_empty],
+    )
+
+
+def strip_texts(values: dict[str, Any]) -> dict[str, Any]:
+    """Surrounding blanks off every text, so a space alone counts as no English text."""
+    return {key: v.strip() if isinstance(v, str) else v for key, v in values.items()}
+
+
 def valid_timezone(_form: FlaskForm, field: StringField) -> None:
     try:
         ZoneInfo(field.data or "")
@@ -65,6 +93,7 @@ class EventForm(FlaskForm):
         validators=[InputRequired()],
     )
     title = StringField(_l("Title"), validators=[DataRequired(), Length(max=200), ONE_LINE])
+    title_en = english_line("title_en", 200)
     slug = StringField(
         _l("Address (slug)"),
         validators=[
@@ -74,9 +103,11 @@ class EventForm(FlaskForm):
         ],
     )
     summary = TextAreaField(_l("Summary"), validators=[Optional(), Length(max=2000), MULTILINE])
+    summary_en = english_text("summary_en", 2000)
     description = TextAreaField(
         _l("Description"), validators=[Optional(), Length(max=20000), MULTILINE]
     )
+    description_en = english_text("description_en", 20000)
     timezone = StringField(
         _l("Time zone"), default="Europe/Berlin", validators=[DataRequired(), valid_timezone]
     )
@@ -109,9 +140,8 @@ class EventForm(FlaskForm):
         values = without_csrf(self)
         values["kind"] = EventKind(values["kind"])
         for key in ("summary", "description", "venue", "address", "municipality", "meeting_point"):
-            values[key] = (values[key] or "").strip()
-        values["title"] = values["title"].strip()
-        return values
+            values[key] = values[key] or ""
+        return strip_texts(values)
 
 
 class EventStatusForm(FlaskForm):
@@ -120,12 +150,14 @@ class EventStatusForm(FlaskForm):
 
 class SessionForm(FlaskForm):
     title = StringField(_l("Title"), validators=[DataRequired(), Length(max=200), ONE_LINE])
+    title_en = english_line("title_en", 200)
     kind = SelectField(
         _l("Kind"),
         choices=[SelectChoice(kind.value, label) for kind, label in SESSION_KIND.items()],
         validators=[InputRequired()],
     )
     abstract = TextAreaField(_l("Abstract"), validators=[Optional(), Length(max=20000), MULTILINE])
+    abstract_en = english_text("abstract_en", 20000)
     starts_at = DateTimeLocalField(_l("Starts"), format=LOCAL_FORMATS, validators=[DataRequired()])
     ends_at = DateTimeLocalField(_l("Ends"), format=LOCAL_FORMATS, validators=[DataRequired()])
     track_id = SelectField(_l("Track"), coerce=optional_int, validators=[Optional()])
@@ -146,14 +178,14 @@ class SessionForm(FlaskForm):
     def service_values(self) -> dict[str, Any]:
         values = without_csrf(self)
         values["kind"] = SessionKind(values["kind"])
-        values["title"] = values["title"].strip()
-        values["abstract"] = (values["abstract"] or "").strip()
+        values["abstract"] = values["abstract"] or ""
         values["speaker_ids"] = values["speaker_ids"] or []
-        return values
+        return strip_texts(values)
 
 
 class TrackForm(FlaskForm):
     name = StringField(_l("Name"), validators=[DataRequired(), Length(max=120), ONE_LINE])
+    name_en = english_line("name_en", 120)
     colour = ColorField(
         _l("Colour"),
         default="#33658a",
@@ -167,6 +199,7 @@ class TrackForm(FlaskForm):
 
 class RoomForm(FlaskForm):
     name = StringField(_l("Name"), validators=[DataRequired(), Length(max=120), ONE_LINE])
+    name_en = english_line("name_en", 120)
     capacity = IntegerField(
         _l("Capacity"), validators=[Optional(), NumberRange(min=1, max=100_000)]
     )
@@ -179,14 +212,13 @@ class SpeakerForm(FlaskForm):
         _l("Organisation"), validators=[Optional(), Length(max=200), ONE_LINE]
     )
     role_title = StringField(_l("Role"), validators=[Optional(), Length(max=200), ONE_LINE])
+    role_title_en = english_line("role_title_en", 200)
     bio = TextAreaField(_l("Biography"), validators=[Optional(), Length(max=5000), MULTILINE])
+    bio_en = english_text("bio_en", 5000)
 
 
 def catalogue_values(form: FlaskForm) -> dict[str, Any]:
-    values = without_csrf(form)
-    for key, value in values.items():
-        if isinstance(value, str):
-            values[key] = value.strip()
+    values = strip_texts(without_csrf(form))
     if values.get("position") is None and "position" in values:
         values["position"] = 0
     return values
