@@ -41,4 +41,12 @@ def ticket_url(registration: Registration) -> str:
 
 
 def calendar_url(registration: Registration) -> str:
-    return public_url("feeds.personal", token=registration.calendar_token)
+    """The personal feed; for a participant of another language than the default, in theirs.
+
+    The language rides in the address because calendar apps fetch it without cookies.
+    """
+    other_languages = set(current_app.config["LANGUAGES"]) - {
+        current_app.config["BABEL_DEFAULT_LOCALE"]
+    }
+    lang = registration.locale if registration.locale in other_languages else None
+    return public_url("feeds.personal", token=registration.calendar_token, lang=lang)

@@ -12,6 +12,7 @@ from flask_babel import gettext as _
 from icalendar import Calendar
 from icalendar import Event as VEvent
 
+from eventapp.content import localized
 from eventapp.feeds.timezones import vtimezone
 from eventapp.labels import kind_label
 from eventapp.models import Event, Session
@@ -93,14 +94,15 @@ def _geo(event: Event, entry: VEvent) -> None:
 
 def session_entry(session: Session, event: Event, state: EntryState) -> VEvent:
     url = public_url("public.session", slug=event.slug, session_id=session.id)
-    parts = [state.note, session.abstract.strip(), _("Part of: %(event)s", event=event.title)]
+    part_of = _("Part of: %(event)s", event=localized(event, "title"))
+    parts = [state.note, localized(session, "abstract").strip(), part_of]
     if session.speakers:
         names = "; ".join(
             ", ".join(x for x in (s.name, s.organisation) if x) for s in session.speakers
         )
         parts.append(_("Speakers: %(names)s", names=names))
     parts.append(_("Details: %(url)s", url=url))
-    place = (session.room.name if session.room else "", event.venue, event.address)
+    place = (localized(session.room, "name"), event.venue, event.address)
 
     entry = VEvent()
     entry.add("uid", session_uid(session.id))
@@ -113,14 +115,14 @@ def session_entry(session: Session, event: Event, state: EntryState) -> VEvent:
     _geo(event, entry)
     entry.add("url", url)
     if session.track is not None:
-        entry.add("categories", [one_line(session.track.name)])
+        entry.add("categories", [one_line(localized(session.track, "name"))])
     entry.add("status", state.status)
     return entry
 
 
 def event_entry(event: Event, state: EntryState) -> VEvent:
     url = public_url("public.event", slug=event.slug)
-    parts = [state.note, event.summary.strip()]
+    parts = [state.note, localized(event, "summary").strip()]
     if event.meeting_point:
         parts.append(_("Meeting point: %(place)s", place=event.meeting_point))
     parts.append(_("Programme and details: %(url)s", url=url))

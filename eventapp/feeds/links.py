@@ -5,11 +5,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from urllib.parse import quote, urlencode
 
+from flask import current_app
 from flask_babel import gettext as _
 
+from eventapp.content import localized, reading_language
 from eventapp.models import Event, Registration, Session
 from eventapp.text import one_line
-from eventapp.urls import public_url
+from eventapp.urls import calendar_url, public_url
 
 GOOGLE_RENDER = "https://calendar.google.com/calendar/render"
 UTC_STAMP = "%Y%m%dT%H%M%SZ"
@@ -52,26 +54,38 @@ def _feed_links(feed_url: str) -> FeedLinks:
     )
 
 
+def _page_language() -> str | None:
+    """The page's language for a feed address, None for the default (German).
+
+    A visitor reading English subscribes to the English feed: calendar apps fetch it
+    without the visitor's cookies, so the language must ride in the address.
+    """
+    language = reading_language()
+    return None if language == current_app.config["BABEL_DEFAULT_LOCALE"] else language
+
+
 def event_calendar_links(event: Event, track_id: int | None = None) -> FeedLinks:
     """The event's programme feed (optionally one track)."""
-    return _feed_links(public_url("feeds.programme", slug=event.slug, track=track_id))
+    return _feed_links(
+        public_url("feeds.programme", slug=event.slug, track=track_id, lang=_page_language())
+    )
 
 
 def all_events_calendar_links() -> FeedLinks:
-    return _feed_links(public_url("feeds.all_events"))
+    return _feed_links(public_url("feeds.all_events", lang=_page_language()))
 
 
 def registration_calendar_links(registration: Registration) -> FeedLinks:
-    """The participant's personal feed."""
-    return _feed_links(public_url("feeds.personal", token=registration.calendar_token))
+    """The participant's personal feed, in their language."""
+    return _feed_links(calendar_url(registration))
 
 
 def google_calendar_url(session: Session, event: Event) -> str:
     """A Google Calendar "add event" link, pre-filled with the session (times in UTC)."""
     page = public_url("public.session", slug=event.slug, session_id=session.id)
-    details = "\n\n".join(p for p in (session.abstract.strip(), page) if p)
-    place = (session.room.name if session.room else "", event.venue, event.address)
-    title = session.title
+    details = "\n\n".join(p for p in (localized(session, "abstract").strip(), page) if p)
+    place = (localized(session.room, "name"), event.venue, event.address)
+    title = localized(session, "title")
     if session.is_cancelled:
         title = _("Cancelled: %(title)s", title=title)
     params = {

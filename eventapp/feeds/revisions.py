@@ -4,8 +4,9 @@ A feed entry is revised when what it shows changes. Calendar clients compare
 SEQUENCE to tell a revised entry from a stale one, so it rises once per flush
 when a session's time, place, title or status changes, directly
 (``REVISION_FIELDS``, the room relationship) or indirectly (its room renamed or
-removed, the event's venue moved). A change of text only (speakers, track
-name) moves ``updated_at`` (DTSTAMP, LAST-MODIFIED, the feed cache key), and
+removed, the event's venue moved); the English title and room name count as
+much as the German ones. A change of text only (speakers, track name) moves
+``updated_at`` (DTSTAMP, LAST-MODIFIED, the feed cache key), and
 removing a session moves its event's ``updated_at`` so a client revalidating
 with If-Modified-Since is not told "unchanged".
 
@@ -25,6 +26,9 @@ from eventapp.models import Event, Room, Session, Speaker, Track, utcnow
 
 # A session's own fields whose change calendar clients must see as a new revision.
 REVISION_FIELDS = ("title", "starts_at", "ends_at", "room_id", "status")
+# The English title is what English feeds show as the entry's title: a new revision too,
+# but kept apart from REVISION_FIELDS, which also decide what participants are told.
+TRANSLATION_FIELDS = ("title_en",)
 # Event fields that are part of every session's LOCATION: a change moves the session.
 EVENT_PLACE_FIELDS = ("venue", "address", "latitude", "longitude", "timezone")
 
@@ -50,13 +54,13 @@ def stamp_revisions(orm: OrmSession, _context: Any, _instances: Any) -> None:
         for obj in list(orm.dirty):
             if isinstance(obj, Session):
                 # Assigning ``session.room`` changes ``room_id`` only during the flush.
-                if _changed(obj, *REVISION_FIELDS, "room"):
+                if _changed(obj, *REVISION_FIELDS, *TRANSLATION_FIELDS, "room"):
                     moved.add(obj)
                 elif _changed(obj, "speakers"):
                     revised.add(obj)
-            elif isinstance(obj, Room) and _changed(obj, "name"):
+            elif isinstance(obj, Room) and _changed(obj, "name", "name_en"):
                 moved.update(_sessions_of(orm, Session.room_id == obj.id))
-            elif isinstance(obj, Track) and _changed(obj, "name"):
+            elif isinstance(obj, Track) and _changed(obj, "name", "name_en"):
                 revised.update(_sessions_of(orm, Session.track_id == obj.id))
             elif isinstance(obj, Speaker) and _changed(obj, "name", "organisation"):
                 revised.update(obj.sessions)

@@ -10,6 +10,7 @@ from flask_babel import gettext as _
 from sqlalchemy import func
 from sqlalchemy.orm import joinedload, selectinload
 
+from eventapp.content import localized
 from eventapp.domain import NotFound
 from eventapp.extensions import db
 from eventapp.feeds.cache import Feed, feed_cache
@@ -70,16 +71,17 @@ def _public_session_state(session: Session, event: Event) -> EntryState:
     elif session.is_cancelled:
         note = _("This session has been cancelled.")
     else:
-        return EntryState("CONFIRMED", session.title, "", 0, stamp)
-    return EntryState("CANCELLED", _("Cancelled: %(title)s", title=session.title), note, 0, stamp)
+        return EntryState("CONFIRMED", localized(session, "title"), "", 0, stamp)
+    title = localized(session, "title")
+    return EntryState("CANCELLED", _("Cancelled: %(title)s", title=title), note, 0, stamp)
 
 
 def _public_event_state(event: Event) -> EntryState:
     stamp = latest(event.updated_at)
     if event.status == EventStatus.CANCELLED:
-        summary = _("Cancelled: %(title)s", title=event.title)
+        summary = _("Cancelled: %(title)s", title=localized(event, "title"))
         return EntryState("CANCELLED", summary, _("This event has been cancelled."), 0, stamp)
-    return EntryState("CONFIRMED", event.title, "", 0, stamp)
+    return EntryState("CONFIRMED", localized(event, "title"), "", 0, stamp)
 
 
 def _personal_state(
@@ -140,7 +142,7 @@ def programme_feed(slug: str, track_id: int | None = None, locale: str | None = 
     cache = feed_cache()
     feed = cache.get(key)
     if feed is None:
-        feed = _build_programme(version.id, track_id, version.track_name, locale)
+        feed = _build_programme(version.id, track_id, locale)
         cache.put(key, feed)
     return feed
 
@@ -161,11 +163,13 @@ def _programme_sessions(event_id: int, track_id: int | None = None, session_id=N
     return db.session.execute(query).scalars().all()
 
 
-def _build_programme(event_id: int, track_id: int | None, track_name: str | None, locale: str):
+def _build_programme(event_id: int, track_id: int | None, locale: str):
     event = db.session.get(Event, event_id)
     sessions = _programme_sessions(event_id, track_id)
     with force_locale(locale):
-        name = event.title if track_name is None else f"{event.title} – {track_name}"
+        name = localized(event, "title")
+        if track_id is not None:
+            name = f"{name} – {localized(db.session.get(Track, track_id), 'name')}"
         feed_url = public_url(
             "feeds.programme", slug=event.slug, track=track_id, lang=_non_default(locale)
         )
@@ -200,7 +204,7 @@ def session_feed(slug: str, session_id: int, locale: str | None = None) -> Feed 
     session = sessions[0]
     with force_locale(locale):
         calendar = new_calendar(
-            session.title,
+            localized(session, "title"),
             event.timezone,
             [event.timezone],
             event.local(session.starts_at).year,
@@ -313,41 +317,50 @@ def find_registration(token: str) -> Registration | None:
     return registration
 
 
-def personal_feed_for_token(token: str) -> Feed | None:
-    """The personal feed behind a calendar token (cached per version); None if unknown."""
+def personal_feed_for_token(token: str, locale: str | None = None) -> Feed | None:
+    """The personal feed behind a calendar token (cached per version); None if unknown.
+
+    ``locale`` (``?lang=``) chooses the language; without one the participant's own applies.
+    """
     if not TOKEN.fullmatch(token):
         return None
     version = db.session.execute(_personal_version(token)).one_or_none()
     if version is None or version.anonymized_at is not None:
         return None
-    key = ("personal", token, tuple(version))
+    key = ("personal", token, locale and _feed_locale(locale), tuple(version))
     cache = feed_cache()
     feed = cache.get(key)
     if feed is None:
         registration = find_registration(token)
         if registration is None:
             return None
-        feed = personal_feed(registration)
+        feed = personal_feed(registration, locale)
         cache.put(key, feed)
     return feed
 
 
-def personal_feed(registration: Registration) -> Feed:
-    """The participant's event and their workshops, each marked with their own state."""
+def personal_feed(registration: Registration, locale: str | None = None) -> Feed:
+    """The participant's event and their workshops, each marked with their own state.
+
+    In ``locale`` when given (anything unknown means German), else in theirs.
+    """
     event = registration.event
     reg_waitlisted = registration.status == RegistrationStatus.WAITLISTED
-    with force_locale(_feed_locale(registration.locale)):
+    locale = _feed_locale(locale or registration.locale)
+    with force_locale(locale):
         calendar = new_calendar(
-            _("%(event)s – my programme", event=event.title),
+            _("%(event)s – my programme", event=localized(event, "title")),
             event.timezone,
             [event.timezone],
             event.local(event.starts_at).year,
             public_url("public.event", slug=event.slug),
-            public_url("feeds.personal", token=registration.calendar_token),
+            public_url(
+                "feeds.personal", token=registration.calendar_token, lang=_non_default(locale)
+            ),
         )
         state = _personal_state(
             registration,
-            event.title,
+            localized(event, "title"),
             event.status == EventStatus.CANCELLED,
             reg_waitlisted,
             latest(event.updated_at, registration.updated_at),
@@ -359,7 +372,7 @@ def personal_feed(registration: Registration) -> Feed:
             session = choice.session
             state = _personal_state(
                 registration,
-                session.title,
+                localized(session, "title"),
                 session.is_cancelled or event.status == EventStatus.CANCELLED,
                 reg_waitlisted or choice.status == ChoiceStatus.WAITLISTED,
                 latest(

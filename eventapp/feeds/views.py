@@ -74,7 +74,7 @@ def session(slug: str, session_id: int):
 @bp.get("/calendar/<token>.ics")
 def personal(token: str):
     """The participant's own feed: their event and workshops, following every change."""
-    feed = services.personal_feed_for_token(token)
+    feed = services.personal_feed_for_token(token, request.args.get("lang"))
     if feed is None:
         abort(404)
     return _respond(feed, private=True)

@@ -20,6 +20,7 @@ from flask_babel import force_locale, get_locale
 from flask_babel import gettext as _
 
 from eventapp import urls
+from eventapp.content import localized
 from eventapp.extensions import db
 from eventapp.feeds.services import registration_calendar
 from eventapp.mail.addresses import new_email, recipient, set_recipient
@@ -74,9 +75,9 @@ def span(event: Event, starts_at: datetime, ends_at: datetime) -> str:
 
 def _session_line(event: Event, session: Session, status: str | None = None) -> dict[str, Any]:
     return {
-        "title": session.title,
+        "title": localized(session, "title"),
         "when": span(event, session.starts_at, session.ends_at),
-        "room": session.room.name if session.room is not None else "",
+        "room": localized(session.room, "name"),
         "status": status,
         "cancelled": session.is_cancelled,
     }
@@ -94,7 +95,7 @@ def _titles(ids: Any) -> list[str]:
     for session_id in ids or []:
         session = db.session.get(Session, session_id)
         if session is not None:
-            titles.append(session.title)
+            titles.append(localized(session, "title"))
     return titles
 
 
@@ -124,7 +125,7 @@ def _content(message: OutboxMessage, registration: Registration) -> tuple[str, d
     date = format_date(event.local(event.starts_at).date(), format="long", locale=_locale())
     payload = message.payload or {}
     detail = payload.get("detail") or {}
-    names = {"event": event.title, "date": date}
+    names = {"event": localized(event, "title"), "date": date}
     match MessageKind(message.kind):
         case MessageKind.REGISTRATION_CONFIRMED:
             return _("Registration confirmed: %(event)s on %(date)s", **names), {}
@@ -148,7 +149,7 @@ def _content(message: OutboxMessage, registration: Registration) -> tuple[str, d
             old = _frozen(event, payload.get("old") or {})
             new = _frozen(event, payload.get("new") or {})
             session = db.session.get(Session, payload.get("session_id"))
-            title = session.title if session is not None else new["title"] or old["title"]
+            title = localized(session, "title") or new["title"] or old["title"]
             subject = _("Programme change on %(date)s: %(session)s", date=date, session=title)
             return subject, {
                 "session_title": title,

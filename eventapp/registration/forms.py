@@ -17,6 +17,7 @@ from wtforms import (
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, Optional, ValidationError
 
+from eventapp.content import localized
 from eventapp.labels import DIETARY, SALUTATION, SECTOR
 from eventapp.models import Registration, Sector, Session
 from eventapp.registration.applicant import (
@@ -71,7 +72,7 @@ def _slot_field(slot: list[Session]) -> RadioField:
     return RadioField(
         _l("Workshop"),
         choices=[SelectChoice("", _l("No workshop"))]
-        + [SelectChoice(str(s.id), s.title) for s in slot],
+        + [SelectChoice(str(s.id), localized(s, "title")) for s in slot],
         default="",
         validators=[Optional()],
     )

@@ -16,6 +16,7 @@ from flask_babel import gettext as _
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
+from eventapp.content import localized
 from eventapp.extensions import db
 from eventapp.models import (
     ChangeKind,
@@ -357,7 +358,8 @@ def move_workshop(
     free = session_seats_left(target)
     holds_seat = registration.status == RegistrationStatus.CONFIRMED
     if holds_seat and free is not None and free <= 0:
-        raise EventFull(_("“%(title)s” is fully booked.", title=target.title), field="session_ids")
+        message = _("“%(title)s” is fully booked.", title=localized(target, "title"))
+        raise EventFull(message, field="session_ids")
     old = current[from_session_id]
     freed = [old.session] if old.status == ChoiceStatus.CONFIRMED else []
     registration.choices.remove(old)

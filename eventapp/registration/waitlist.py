@@ -14,6 +14,7 @@ from typing import Any
 from flask_babel import gettext as _
 from sqlalchemy import select
 
+from eventapp.content import localized
 from eventapp.database import MAX_ID
 from eventapp.extensions import db
 from eventapp.models import (
@@ -110,8 +111,8 @@ def chosen_sessions(event: Event, session_ids: Iterable[int], *, keep: set[int])
             raise OverlappingSessions(
                 _(
                     "“%(a)s” and “%(b)s” take place at the same time; please choose one.",
-                    a=first.title,
-                    b=second.title,
+                    a=localized(first, "title"),
+                    b=localized(second, "title"),
                 ),
                 field="session_ids",
             )

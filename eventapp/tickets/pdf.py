@@ -15,6 +15,7 @@ from reportlab.pdfbase import pdfmetrics
 from reportlab.pdfbase.ttfonts import TTFont
 from reportlab.pdfgen.canvas import Canvas
 
+from eventapp.content import localized
 from eventapp.models import ChoiceStatus, Registration
 from eventapp.tickets.services import event_dates, qr_png, session_times, ticket_sessions
 
@@ -73,7 +74,8 @@ def render_ticket_pdf(registration: Registration, qr_image: bytes) -> bytes:
     width, height = A4
     margin = 20 * mm
     with force_locale(locale):
-        canvas.setTitle(_("Ticket") + f" – {event.title}")
+        title = localized(event, "title", locale)
+        canvas.setTitle(_("Ticket") + f" – {title}")
         canvas.setAuthor(_("Zukunftsbündnis Sozialer Zusammenhalt"))
 
         canvas.setFillColorRGB(*ACCENT)
@@ -85,7 +87,7 @@ def render_ticket_pdf(registration: Registration, qr_image: bytes) -> bytes:
         canvas.setFillColorRGB(0, 0, 0)
 
         body = _Writer(canvas, margin, height - 42 * mm, width - 2 * margin)
-        body.text(event.title, size=18, bold=True)
+        body.text(title, size=18, bold=True)
         body.space(4)
         body.text(event_dates(event, locale), size=12)
         body.text(", ".join(part for part in (event.venue, event.address) if part), size=12)
@@ -111,9 +113,9 @@ def render_ticket_pdf(registration: Registration, qr_image: bytes) -> bytes:
         if sessions:
             body.text(_("Your workshops"), size=12, bold=True)
             for session, status in sessions:
-                line = f"{session_times(session)}  {session.title}"
+                line = f"{session_times(session)}  {localized(session, 'title', locale)}"
                 if session.room is not None:
-                    line += f" ({session.room.name})"
+                    line += f" ({localized(session.room, 'name', locale)})"
                 if status == ChoiceStatus.WAITLISTED:
                     line += " – " + _("waiting list")
                 body.text(line, size=11)

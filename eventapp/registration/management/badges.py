@@ -10,6 +10,7 @@ from reportlab.lib.units import mm
 from reportlab.lib.utils import ImageReader, simpleSplit
 from reportlab.pdfgen.canvas import Canvas
 
+from eventapp.content import localized
 from eventapp.models import Event, Registration, RegistrationStatus
 from eventapp.registration.management import roster
 from eventapp.salutation import badge_name
@@ -37,7 +38,9 @@ def _badge(canvas: Canvas, event: Event, person: Registration) -> None:
     canvas.rect(0, height - 16 * mm, width, 16 * mm, stroke=0, fill=1)
     canvas.setFillColorRGB(1, 1, 1)
     canvas.setFont(bold, 9)
-    for index, line in enumerate(simpleSplit(event.title, bold, 9, text_width)[:2]):
+    # Each badge names the event in its wearer's language.
+    title = localized(event, "title", person.locale)
+    for index, line in enumerate(simpleSplit(title, bold, 9, text_width)[:2]):
         canvas.drawCentredString(width / 2, height - 7 * mm - index * 11, line)
     canvas.setFillColorRGB(0, 0, 0)
 
