@@ -65,12 +65,16 @@ class Error(BaseModel):
 
 # --- programme ---------------------------------------------------------------------------
 
+# The API gives the German content; its optional English version rides beside it.
+English = Field(description='The English version; "" when there is none (use the German).')
+
 
 class Track(Representation):
     """A programme track; the congress uses the four fields of action."""
 
     id: int
     name: str
+    name_en: str = English
     colour: str = Field(pattern="^#[0-9a-fA-F]{6}$")
 
 
@@ -79,6 +83,7 @@ class Room(Representation):
 
     id: int
     name: str
+    name_en: str = English
     capacity: Count | None
 
 
@@ -89,7 +94,9 @@ class Speaker(Representation):
     name: str
     organisation: str
     role_title: str
+    role_title_en: str = English
     bio: str
+    bio_en: str = English
 
 
 class Session(Representation):
@@ -97,7 +104,9 @@ class Session(Representation):
 
     id: int
     title: str
+    title_en: str = English
     abstract: str
+    abstract_en: str = English
     kind: SessionKind
     track_id: int | None
     room: str | None = Field(description="Name of the room.")
@@ -116,7 +125,9 @@ class Event(Representation):
     slug: str
     kind: EventKind
     title: str
+    title_en: str = English
     summary: str
+    summary_en: str = English
     status: EventStatus = Field(description="Cancelled events stay listed, marked cancelled.")
     starts_at: datetime
     ends_at: datetime
@@ -139,6 +150,7 @@ class EventDetail(Event):
     """One event with its programme."""
 
     description: str
+    description_en: str = English
     tracks: list[Track]
     rooms: list[Room]
     speakers: list[Speaker]

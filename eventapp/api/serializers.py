@@ -21,12 +21,12 @@ def iso(event: Event, moment: datetime | None) -> str | None:
 
 def track_json(track: Track) -> dict[str, Any]:
     """A track (field of action) of an event."""
-    return {"id": track.id, "name": track.name, "colour": track.colour}
+    return {"id": track.id, "name": track.name, "name_en": track.name_en, "colour": track.colour}
 
 
 def room_json(room: Room) -> dict[str, Any]:
     """A room of the event's venue; ``capacity`` null means not stated."""
-    return {"id": room.id, "name": room.name, "capacity": room.capacity}
+    return {"id": room.id, "name": room.name, "name_en": room.name_en, "capacity": room.capacity}
 
 
 def speaker_json(speaker: Speaker) -> dict[str, Any]:
@@ -36,7 +36,9 @@ def speaker_json(speaker: Speaker) -> dict[str, Any]:
         "name": speaker.name,
         "organisation": speaker.organisation,
         "role_title": speaker.role_title,
+        "role_title_en": speaker.role_title_en,
         "bio": speaker.bio,
+        "bio_en": speaker.bio_en,
     }
 
 
@@ -46,7 +48,9 @@ def session_json(session: Session, seats_left: int | None) -> dict[str, Any]:
     return {
         "id": session.id,
         "title": session.title,
+        "title_en": session.title_en,
         "abstract": session.abstract,
+        "abstract_en": session.abstract_en,
         "kind": session.kind.value,
         "track_id": session.track_id,
         "room": session.room.name if session.room else None,
@@ -67,7 +71,9 @@ def event_json(event: Event, numbers: EventAvailability | None = None) -> dict[s
         "slug": event.slug,
         "kind": event.kind.value,
         "title": event.title,
+        "title_en": event.title_en,
         "summary": event.summary,
+        "summary_en": event.summary_en,
         "status": event.status.value,
         "starts_at": iso(event, event.starts_at),
         "ends_at": iso(event, event.ends_at),
@@ -94,6 +100,7 @@ def event_detail_json(event: Event) -> dict[str, Any]:
     return {
         **event_json(event, numbers),
         "description": event.description,
+        "description_en": event.description_en,
         "tracks": [track_json(track) for track in event.tracks],
         "rooms": [room_json(room) for room in event.rooms],
         "speakers": [speaker_json(speaker) for speaker in event.speakers],
