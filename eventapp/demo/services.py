@@ -16,6 +16,7 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import func
 
+from eventapp.demo import english
 from eventapp.demo.data import CONGRESS_DAY, CONGRESS_MONTH, EVENTS, OPERATOR, TIMEZONE
 from eventapp.demo.records import EventData, SessionData
 from eventapp.extensions import db
@@ -117,12 +118,16 @@ def _load_event(spec: EventData, day: date, opens_today: datetime, now: datetime
         db.session.add(event)
 
     starts_at = wall_time(day, spec.starts)
+    title_en, summary_en, description_en = english.EVENTS.get(spec.slug, ("", "", ""))
     changed = _assign(
         event,
         kind=spec.kind,
         title=spec.title,
         summary=spec.summary,
         description=spec.description,
+        title_en=title_en,
+        summary_en=summary_en,
+        description_en=description_en,
         timezone=TIMEZONE,
         starts_at=starts_at,
         ends_at=wall_time(day, spec.ends),
@@ -147,11 +152,21 @@ def _load_event(spec: EventData, day: date, opens_today: datetime, now: datetime
 
     tracks = _load_named(event.tracks, Track, event, [t.name for t in spec.tracks])
     for position, track_spec in enumerate(spec.tracks, start=1):
-        changed |= _assign(tracks[track_spec.name], colour=track_spec.colour, position=position)
+        changed |= _assign(
+            tracks[track_spec.name],
+            name_en=english.TRACKS.get(track_spec.name, ""),
+            colour=track_spec.colour,
+            position=position,
+        )
 
     rooms = _load_named(event.rooms, Room, event, [r.name for r in spec.rooms])
     for position, room_spec in enumerate(spec.rooms, start=1):
-        changed |= _assign(rooms[room_spec.name], capacity=room_spec.capacity, position=position)
+        changed |= _assign(
+            rooms[room_spec.name],
+            name_en=english.ROOMS.get(room_spec.name, ""),
+            capacity=room_spec.capacity,
+            position=position,
+        )
 
     speakers = _load_named(event.speakers, Speaker, event, [s.name for s in spec.speakers])
     for speaker_spec in spec.speakers:
@@ -159,7 +174,9 @@ def _load_event(spec: EventData, day: date, opens_today: datetime, now: datetime
             speakers[speaker_spec.name],
             organisation=speaker_spec.organisation,
             role_title=speaker_spec.role_title,
+            role_title_en=english.SPEAKER_ROLES.get(speaker_spec.role_title, ""),
             bio=speaker_spec.bio,
+            bio_en=english.SPEAKER_BIOS.get(speaker_spec.bio, ""),
         )
 
     existing_sessions = {session.title: session for session in event.sessions}
@@ -201,9 +218,12 @@ def _load_session(
     rooms: dict[str, Room],
     speakers: dict[str, Speaker],
 ) -> bool:
+    title_en, abstract_en = english.SESSIONS.get(spec.title, ("", ""))
     changed = _assign(
         session,
+        title_en=title_en,
         abstract=spec.abstract,
+        abstract_en=abstract_en,
         kind=spec.kind,
         track=tracks[spec.track] if spec.track else None,
         room=rooms[spec.room] if spec.room else None,
