@@ -45,4 +45,3 @@ def localized(obj: Any, field: str, locale: str | None = None) -> str:
 def init_app(app: Flask) -> None:
     """Offer ``localized`` to templates, as a filter (``event | localized("title")``)."""
     app.jinja_env.filters["localized"] = localized
-    app.jinja_env.globals["localized"] = localized
