@@ -135,11 +135,18 @@ def test_session_and_speaker_pages_follow_the_readers_language(app, bilingual):
     assert ROLE_EN not in german and BIO_EN not in german
 
 
-def test_english_page_offers_the_english_feed(app, bilingual):
-    english = page(app, f"/events/{bilingual.slug}", "en")
-    assert f"/events/{bilingual.slug}/calendar.ics?lang=en" in english
-    german = page(app, f"/events/{bilingual.slug}", "de")
-    assert f"/events/{bilingual.slug}/calendar.ics?lang=en" not in german
+def test_english_pages_offer_the_english_calendars(app, client, bilingual, parse_ical):
+    feed = f"/events/{bilingual.slug}/calendar.ics"
+    assert f"{feed}?lang=en" in page(app, f"/events/{bilingual.slug}", "en")
+    assert f"{feed}?lang=en" not in page(app, f"/events/{bilingual.slug}", "de")
+
+    keynote = keynote_of(bilingual)
+    single = f"/events/{bilingual.slug}/sessions/{keynote.id}.ics"
+    assert f"{single}?lang=en" in page(app, f"/events/{bilingual.slug}/sessions/{keynote.id}", "en")
+    english = calendar_entries(parse_ical, client.get(f"{single}?lang=en").data)
+    german = calendar_entries(parse_ical, client.get(single).data)
+    assert english[session_uid(keynote.id)]["summary"] == KEYNOTE_EN
+    assert german[session_uid(keynote.id)]["summary"] == "Keynote: Zusammenhalt im Quartier"
 
 
 # --- mails ----------------------------------------------------------------------------------

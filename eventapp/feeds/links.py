@@ -102,6 +102,8 @@ def google_calendar_url(session: Session, event: Event) -> str:
 def session_calendar_links(session: Session, event: Event | None = None) -> SessionLinks:
     event = event or session.event
     return SessionLinks(
-        download=public_url("feeds.session", slug=event.slug, session_id=session.id),
+        download=public_url(
+            "feeds.session", slug=event.slug, session_id=session.id, lang=_page_language()
+        ),
         google=google_calendar_url(session, event),
     )
