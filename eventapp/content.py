@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Flask, current_app, has_app_context
+from flask import Flask, current_app
 from flask_babel import get_locale
 
 ENGLISH = "en"
@@ -21,10 +21,7 @@ def reading_language(locale: str | None = None) -> str:
     """``locale`` if given, else the language being rendered (request, ``force_locale``)."""
     if locale:
         return str(locale)
-    current = get_locale() if has_app_context() else None
-    if current is not None:
-        return str(current)
-    return current_app.config["BABEL_DEFAULT_LOCALE"] if has_app_context() else "de"
+    return str(get_locale() or current_app.config["BABEL_DEFAULT_LOCALE"])
 
 
 def localized(obj: Any, field: str, locale: str | None = None) -> str:

@@ -1,8 +1,9 @@
 """Programme content in two languages: English where the reader reads English and it exists.
 
-Every surface (pages, mails, tickets, badges, feeds, the back office) is asked the
+Every reading surface (pages, mails, tickets, badges, feeds, API, demo) is asked the
 same three questions: an English reader with English text gets English; an English
 reader of untranslated content gets the German; a German reader always gets German.
+The back-office forms are in ``test_content_languages_forms.py``.
 """
 
 from __future__ import annotations
