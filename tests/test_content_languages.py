@@ -132,6 +132,13 @@ def test_session_and_speaker_pages_follow_the_readers_language(app, bilingual):
     assert ROLE_EN not in german and BIO_EN not in german
 
 
+def test_registration_form_offers_workshops_in_the_readers_language(app, bilingual):
+    english = page(app, f"/events/{bilingual.slug}/register", "en")
+    assert EVENT_EN in english and WORKSHOP_A_EN in english and UNTRANSLATED in english
+    german = page(app, f"/events/{bilingual.slug}/register", "de")
+    assert "Werkstatt A: Teilhabe" in german and WORKSHOP_A_EN not in german
+
+
 def test_english_pages_offer_the_english_calendars(app, client, bilingual, parse_ical):
     feed = f"/events/{bilingual.slug}/calendar.ics"
     assert f"{feed}?lang=en" in page(app, f"/events/{bilingual.slug}", "en")
