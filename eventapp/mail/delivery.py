@@ -45,7 +45,7 @@ from email.message import EmailMessage
 from pathlib import Path
 
 from flask import current_app
-from sqlalchemy import and_, exists, func, or_, select, update
+from sqlalchemy import Select, and_, exists, func, or_, select, update
 from sqlalchemy.orm import aliased
 
 from eventapp.database import read_only
@@ -151,6 +151,16 @@ def _log_overtaking(ids: list[int]) -> None:
         )
 
 
+def due_messages(now: datetime, limit: int) -> Select[tuple[int]]:
+    """Ids of messages a worker may claim now: due, unclaimed, not held back by earlier mail."""
+    return (
+        select(OutboxMessage.id)
+        .where(*_due(now), ~_held_back(now))
+        .order_by(OutboxMessage.next_attempt_at, OutboxMessage.id)
+        .limit(limit)
+    )
+
+
 def claim(worker: str, limit: int, now: datetime | None = None) -> list[int]:
     """Claim up to ``limit`` due messages for ``worker`` and commit; returns their ids.
 
@@ -159,12 +169,7 @@ def claim(worker: str, limit: int, now: datetime | None = None) -> list[int]:
     """
     now = now or utcnow()
     lease = now + timedelta(seconds=_setting("MAIL_CLAIM_SECONDS", DEFAULT_CLAIM_SECONDS))
-    candidates = (
-        select(OutboxMessage.id)
-        .where(*_due(now), ~_held_back(now))
-        .order_by(OutboxMessage.next_attempt_at, OutboxMessage.id)
-        .limit(limit)
-    )
+    candidates = due_messages(now, limit)
     table = OutboxMessage.__table__
     if db.session.get_bind().dialect.name == "postgresql":
         # Rows another worker is claiming right now are skipped, not waited for.
