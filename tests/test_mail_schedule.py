@@ -7,7 +7,7 @@ import subprocess
 import sys
 from datetime import UTC, datetime, time, timedelta
 from pathlib import Path
-from time import sleep
+from time import monotonic, sleep
 
 import pytest
 from clock import BERLIN, CONGRESS_DATE, CONGRESS_DAY
@@ -27,6 +27,7 @@ from eventapp.models import EventStatus, OutboxStatus, RegistrationStatus
 from eventapp.models.base import utcnow
 
 ROOT = Path(__file__).resolve().parent.parent
+DELIVER = [sys.executable, "-m", "flask", "--app", "wsgi", "mail", "deliver"]
 # The default reminder: two days before the congress day at 09:00 in Bürstadt.
 REMINDER_MOMENT = datetime.combine(CONGRESS_DATE - timedelta(days=2), time(9), BERLIN)
 # The thank-you: 09:00 on the morning after the congress day.
@@ -223,19 +224,10 @@ def test_mail_status_shows_the_scheduled_mail_and_what_was_queued(
     assert f"thank_you for kongress: due {THANK_YOU_MOMENT.date().isoformat()} 09:00" in output
 
 
-def test_two_worker_processes_send_each_due_reminder_exactly_once(
-    make_event, make_registration, smtp_server, database_url, instance_path, tmp_path
-):
-    # The processes keep the real clock: an event tomorrow has its reminder due now.
-    starts = datetime.now(UTC).replace(microsecond=0) + timedelta(days=1)
-    event = make_event(
-        starts_at=starts, ends_at=starts + timedelta(hours=8), registration_closes_at=starts
-    )
-    emails = sorted(make_registration(event).email for _ in range(20))
-    # The workers need the database to themselves (SQLite: no open transaction here).
-    db.session.remove()
-    gate = tmp_path / "go"
-    env = {
+@pytest.fixture
+def worker_env(smtp_server, database_url, instance_path) -> dict[str, str]:
+    """Settings for `mail deliver` processes on the test database and the test SMTP server."""
+    return {
         **os.environ,
         "DATABASE_URL": database_url,
         "SECRET_KEY": "test-secret-key",
@@ -245,6 +237,33 @@ def test_two_worker_processes_send_each_due_reminder_exactly_once(
         "MAIL_SEND_INLINE": "0",
         "PUBLIC_BASE_URL": "http://events.example.org",
     }
+
+
+@pytest.fixture
+def due_now(make_event):
+    """An event tomorrow: processes keep the real clock, and its reminder is due on it."""
+    starts = datetime.now(UTC).replace(microsecond=0) + timedelta(days=1)
+    return make_event(
+        starts_at=starts, ends_at=starts + timedelta(hours=8), registration_closes_at=starts
+    )
+
+
+def wait_for(condition, seconds: float = 60) -> bool:
+    deadline = monotonic() + seconds
+    while not condition():
+        if monotonic() > deadline:
+            return False
+        sleep(0.1)
+    return True
+
+
+def test_two_worker_processes_send_each_due_reminder_exactly_once(
+    due_now, make_registration, smtp_server, worker_env, tmp_path
+):
+    emails = sorted(make_registration(due_now).email for _ in range(20))
+    # The workers need the database to themselves (SQLite: no open transaction here).
+    db.session.remove()
+    gate = tmp_path / "go"
     # Each process loads the app, then waits at the gate, so both run the command at once.
     script = (
         "import pathlib, sys, time\n"
@@ -260,7 +279,7 @@ def test_two_worker_processes_send_each_due_reminder_exactly_once(
         subprocess.Popen(
             [sys.executable, "-c", script, str(gate)],
             cwd=ROOT,
-            env=env,
+            env=worker_env,
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
             text=True,
@@ -281,3 +300,44 @@ def test_two_worker_processes_send_each_due_reminder_exactly_once(
     messages = outbox()
     assert len(messages) == 20
     assert {(m.kind, m.status) for m in messages} == {("reminder", OutboxStatus.SENT)}
+
+
+def test_the_delivery_loop_queues_reminders_in_every_round(
+    due_now, make_registration, smtp_server, worker_env
+):
+    first = [make_registration(due_now).email for _ in range(2)]
+    db.session.remove()
+    loop = subprocess.Popen(
+        [*DELIVER, "--loop", "--interval", "0.2"],
+        cwd=ROOT,
+        env=worker_env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert wait_for(lambda: len(smtp_server.envelopes) >= 2)
+        late = make_registration(due_now).email
+        db.session.remove()
+        assert wait_for(lambda: len(smtp_server.envelopes) >= 3)
+        sleep(1)  # a few more rounds: nothing more goes out
+    finally:
+        loop.terminate()
+        output, errors = loop.communicate(timeout=30)
+
+    assert loop.returncode == 0, errors
+    assert received_by(smtp_server) == sorted([*first, late])
+    assert "scheduled: queued 2 reminders" in output
+    assert "scheduled: queued 1 reminders" in output
+
+
+def test_a_reminder_queued_before_an_opt_out_is_not_sent(people, smtp_server):
+    _, confirmed = people
+    queue_scheduled_mail(REMINDER_MOMENT)
+    confirmed[0].announcements_stopped_at = utcnow()
+    db.session.commit()
+
+    report = deliver_due()
+
+    assert (report.sent, report.discarded) == (1, 1)
+    assert received_by(smtp_server) == [confirmed[1].email]
