@@ -192,6 +192,8 @@ def from_environment(instance_path: str) -> dict[str, Any]:
         "MAIL_RETRY_BASE_SECONDS": int(env("MAIL_RETRY_BASE_SECONDS", "60")),
         "MAIL_RETRY_MAX_SECONDS": int(env("MAIL_RETRY_MAX_SECONDS", "21600")),
         "MAIL_CLAIM_SECONDS": int(env("MAIL_CLAIM_SECONDS", "300")),
+        # How long a failing earlier message to the same address holds back later ones.
+        "MAIL_ORDER_HOLD_SECONDS": int(env("MAIL_ORDER_HOLD_SECONDS", "1800")),
         "MAIL_TIMEOUT": int(env("MAIL_TIMEOUT", "30")),
         "RATELIMIT_STORAGE_URI": env("RATELIMIT_STORAGE_URI", "memory://"),
         "RATELIMIT_ENABLED": _flag("RATELIMIT_ENABLED", True),

@@ -72,6 +72,7 @@ MESSAGE_KIND = {
     MessageKind.WORKSHOPS_CHANGED: _l("Workshops changed"),
     MessageKind.PROGRAMME_CHANGED: _l("Programme change"),
     MessageKind.REMINDER: _l("Reminder"),
+    MessageKind.THANK_YOU: _l("Thank you for taking part"),
     MessageKind.ANNOUNCEMENT: _l("Message from the organizers"),
     MessageKind.BARRIER_REPORT: _l("Report of a barrier"),
 }

@@ -1,4 +1,8 @@
-"""CLI: `flask mail ...` — deliver the outbox, watch it, retry failures, send reminders."""
+"""CLI: `flask mail ...` — deliver the outbox, watch it, retry failures, send reminders.
+
+``mail deliver`` first queues the scheduled mail that is due (reminders, thank-you
+mails; see ``eventapp.mail.schedule``), then sends: no cron job needed.
+"""
 
 from __future__ import annotations
 
@@ -9,7 +13,7 @@ import click
 from flask import current_app
 
 from eventapp.extensions import db
-from eventapp.mail import services
+from eventapp.mail import schedule, services
 from eventapp.models import Event
 from eventapp.models.base import utcnow
 
@@ -23,10 +27,14 @@ mail_cli = click.Group("mail", help="Email delivery from the outbox.")
     "--interval", default=5.0, show_default=True, help="Seconds to wait when nothing is due."
 )
 def deliver_command(loop: bool, batch: int, interval: float) -> None:
-    """Send what the outbox holds; failures are retried with backoff."""
+    """Queue the scheduled mail that is due, then send what the outbox holds.
+
+    Failures are retried with backoff.
+    """
     if not loop:
+        scheduled = _queue_scheduled()
         report = services.deliver_due(batch=batch)
-        _echo_report(report)
+        _echo_report(report, scheduled)
         return
     stop = threading.Event()
 
@@ -38,18 +46,35 @@ def deliver_command(loop: bool, batch: int, interval: float) -> None:
     signal.signal(signal.SIGINT, _stop)
     click.echo("Delivering mail; stop with Ctrl+C.")
     while not stop.is_set():
+        scheduled = _queue_scheduled()
         report = services.deliver_due(batch=batch)
-        if report.handled:
-            _echo_report(report)
+        if report.handled or scheduled.queued:
+            _echo_report(report, scheduled)
         if report.handled < batch:
             stop.wait(interval)
 
 
-def _echo_report(report: services.DeliveryReport) -> None:
-    click.echo(
+def _queue_scheduled() -> schedule.ScheduledReport:
+    scheduled = schedule.queue_scheduled_mail()
+    # This process sends right after; no background sender on top.
+    services.deliver_in_foreground()
+    db.session.commit()
+    return scheduled
+
+
+def _echo_report(
+    report: services.DeliveryReport, scheduled: schedule.ScheduledReport | None = None
+) -> None:
+    line = (
         f"sent {report.sent}, retrying {report.retrying}, failed {report.failed},"
         f" discarded {report.discarded}"
     )
+    if scheduled is not None:
+        line += (
+            f"; scheduled: queued {scheduled.reminders} reminders,"
+            f" {scheduled.thank_yous} thank-you mails"
+        )
+    click.echo(line)
 
 
 @mail_cli.command("status")
@@ -58,6 +83,7 @@ def status_command(limit: int) -> None:
     """Messages per status and the ones that failed for good."""
     counts = services.outbox_counts()
     click.echo("  ".join(f"{status}: {count}" for status, count in counts.items()))
+    _echo_schedule()
     oldest = services.oldest_pending()
     if oldest is not None:
         minutes = int((utcnow() - oldest).total_seconds() // 60)
@@ -78,6 +104,22 @@ def status_command(limit: int) -> None:
         click.echo(
             f"  #{message.id} {message.kind} to {message.recipient or '(erased)'}"
             f" after {message.attempts} attempts: {message.last_error[:200]}"
+        )
+
+
+def _echo_schedule() -> None:
+    """Scheduled mail of open or coming windows: when due, and how many queued so far."""
+    windows = schedule.scheduled_windows(utcnow())
+    if windows:
+        click.echo("scheduled mail (queued by `mail deliver` when due):")
+    for window in windows:
+        zone = window.event.timezone
+        opens = window.event.local(window.opens)
+        closes = window.event.local(window.closes)
+        queued = schedule.queued_count(window.kind, window.event)
+        click.echo(
+            f"  {window.kind} for {window.event.slug}: due {opens:%Y-%m-%d %H:%M}"
+            f" until {closes:%Y-%m-%d %H:%M} ({zone}), {queued} queued so far"
         )
 
 
@@ -107,7 +149,7 @@ def remind_command(slug: str) -> None:
         raise click.ClickException(f"No event {slug!r}.")
     if event.ends_at <= utcnow():
         raise click.ClickException(f"{slug} is over; no reminders.")
-    count = services.queue_reminders(event)
+    count = schedule.queue_for(services.MessageKind.REMINDER, event)
     # A background thread would die with this short-lived process.
     services.deliver_in_foreground()
     db.session.commit()

@@ -13,6 +13,15 @@ lease expires and another run sends the message again: the participant may get
 a duplicate, but never nothing. Each message carries a fresh ``Message-ID``, so
 this is rare (a crash inside a window of milliseconds) and harmless.
 
+Mail to one address leaves in the order it was written (by id): a message is not
+claimed while an earlier one to the same recipient is still pending, so a
+confirmation whose first attempt failed is not overtaken by the "workshops
+changed" mail written a minute later; one claim takes only the earliest due
+message per address. A message that keeps failing holds the later ones back for
+``MAIL_ORDER_HOLD_SECONDS`` at most (counted from the later message's creation);
+then the later ones go while it waits for its next retry, and the log says so.
+The check is one ``NOT EXISTS`` on the (recipient, status) index.
+
 Failures are retried with exponential backoff (``MAIL_RETRY_BASE_SECONDS`` ×
 2^(attempts−1), capped at ``MAIL_RETRY_MAX_SECONDS``); after
 ``MAIL_MAX_ATTEMPTS`` the message is marked failed and stays listed for
@@ -36,7 +45,8 @@ from email.message import EmailMessage
 from pathlib import Path
 
 from flask import current_app
-from sqlalchemy import or_, select, update
+from sqlalchemy import Select, and_, exists, func, or_, select, update
+from sqlalchemy.orm import aliased
 
 from eventapp.database import read_only
 from eventapp.extensions import db
@@ -53,6 +63,7 @@ DEFAULT_MAX_ATTEMPTS = 8
 DEFAULT_RETRY_BASE_SECONDS = 60
 DEFAULT_RETRY_MAX_SECONDS = 6 * 3600
 DEFAULT_CLAIM_SECONDS = 300
+DEFAULT_ORDER_HOLD_SECONDS = 1800
 
 
 @dataclass
@@ -93,16 +104,72 @@ def _due(now: datetime):
     )
 
 
-def claim(worker: str, limit: int, now: datetime | None = None) -> list[int]:
-    """Claim up to ``limit`` due messages for ``worker`` and commit; returns their ids."""
-    now = now or utcnow()
-    lease = now + timedelta(seconds=_setting("MAIL_CLAIM_SECONDS", DEFAULT_CLAIM_SECONDS))
-    candidates = (
+def _hold() -> timedelta:
+    return timedelta(seconds=_setting("MAIL_ORDER_HOLD_SECONDS", DEFAULT_ORDER_HOLD_SECONDS))
+
+
+def _held_back(now: datetime):
+    """An earlier message to the same address goes first (or holds this one back a while)."""
+    earlier = aliased(OutboxMessage)
+    return exists().where(
+        earlier.recipient == OutboxMessage.recipient,
+        earlier.status == OutboxStatus.PENDING,
+        earlier.id < OutboxMessage.id,
+        or_(
+            # Within the hold time any pending earlier message blocks.
+            OutboxMessage.created_at > now - _hold(),
+            # After it, only one that is due or being sent right now: it still goes first.
+            earlier.next_attempt_at <= now,
+            earlier.claimed_until >= now,
+        ),
+    )
+
+
+def _log_overtaking(ids: list[int]) -> None:
+    """Say why a message leaves while an earlier one to the same address still waits."""
+    earlier = aliased(OutboxMessage)
+    rows = db.session.execute(
+        select(OutboxMessage.id, func.min(earlier.id))
+        .join(
+            earlier,
+            and_(
+                earlier.recipient == OutboxMessage.recipient,
+                earlier.status == OutboxStatus.PENDING,
+                earlier.id < OutboxMessage.id,
+            ),
+        )
+        .where(OutboxMessage.id.in_(ids))
+        .group_by(OutboxMessage.id)
+    ).all()
+    for later, first in rows:
+        log.warning(
+            "mail %s goes before the earlier mail %s to the same address:"
+            " that one has held it back for more than %d s and still waits for a retry",
+            later,
+            first,
+            _hold().total_seconds(),
+        )
+
+
+def due_messages(now: datetime, limit: int) -> Select[tuple[int]]:
+    """Ids of messages a worker may claim now: due, unclaimed, not held back by earlier mail."""
+    return (
         select(OutboxMessage.id)
-        .where(*_due(now))
+        .where(*_due(now), ~_held_back(now))
         .order_by(OutboxMessage.next_attempt_at, OutboxMessage.id)
         .limit(limit)
     )
+
+
+def claim(worker: str, limit: int, now: datetime | None = None) -> list[int]:
+    """Claim up to ``limit`` due messages for ``worker`` and commit; returns their ids.
+
+    At most one message per address, and none while an earlier one to it is pending
+    (within the hold time): mail to a person leaves in the order it was written.
+    """
+    now = now or utcnow()
+    lease = now + timedelta(seconds=_setting("MAIL_CLAIM_SECONDS", DEFAULT_CLAIM_SECONDS))
+    candidates = due_messages(now, limit)
     table = OutboxMessage.__table__
     if db.session.get_bind().dialect.name == "postgresql":
         # Rows another worker is claiming right now are skipped, not waited for.
@@ -127,6 +194,8 @@ def claim(worker: str, limit: int, now: datetime | None = None) -> list[int]:
             )
             if result.rowcount == 1:
                 ids.append(message_id)
+    if ids:
+        _log_overtaking(ids)
     db.session.commit()
     return ids
 

@@ -42,6 +42,8 @@ from eventapp.tickets.services import qr_png, ticket_valid
 TICKET_KINDS = frozenset(
     {MessageKind.REGISTRATION_CONFIRMED, MessageKind.PROMOTED, MessageKind.REMINDER}
 )
+# Messages the scheduler queues (``eventapp.mail.schedule``); they respect an opt-out.
+SCHEDULED_KINDS = frozenset({MessageKind.REMINDER, MessageKind.THANK_YOU})
 # Messages that carry the personal calendar (.ics) so clients can update their entries.
 CALENDAR_KINDS = frozenset(
     {
@@ -160,6 +162,9 @@ def _content(message: OutboxMessage, registration: Registration) -> tuple[str, d
             }
         case MessageKind.REMINDER:
             return _("See you soon: %(event)s on %(date)s", **names), {}
+        case MessageKind.THANK_YOU:
+            subject = _("Thank you for taking part: %(event)s", **names)
+            return subject, {"slides_url": event.slides_url}
         case MessageKind.ANNOUNCEMENT:
             body = str(payload.get("body", ""))
             paragraphs = [p.strip() for p in body.replace("\r\n", "\n").split("\n\n")]
@@ -178,8 +183,12 @@ def applies(message: OutboxMessage, registration: Registration | None) -> bool:
     """False for mail that must not go out any more (data gone, reminder for a non-guest)."""
     if registration is None or registration.anonymized_at is not None:
         return False
-    if message.kind == MessageKind.REMINDER:
-        return registration.status == RegistrationStatus.CONFIRMED
+    if message.kind in SCHEDULED_KINDS:
+        # Queued when due but sent later: the person may have cancelled or opted out since.
+        return (
+            registration.status == RegistrationStatus.CONFIRMED
+            and registration.announcements_stopped_at is None
+        )
     return True
 
 

@@ -38,6 +38,8 @@ class MessageKind(enum.StrEnum):
     WORKSHOPS_CHANGED = "workshops_changed"
     PROGRAMME_CHANGED = "programme_changed"
     REMINDER = "reminder"
+    # After the event, to the people who came (see ``eventapp.mail.schedule``).
+    THANK_YOU = "thank_you"
     ANNOUNCEMENT = "announcement"
     # To the office, not to a participant: a barrier reported on the accessibility statement.
     BARRIER_REPORT = "barrier_report"

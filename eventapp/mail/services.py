@@ -19,11 +19,9 @@ from eventapp.mail.delivery import DeliveryReport, deliver_due
 from eventapp.mail.messages import Preview, preview
 from eventapp.mail.outbox import MessageKind, new_message, note_ready, skip_inline_delivery
 from eventapp.models import (
-    Event,
     OutboxMessage,
     OutboxStatus,
     Registration,
-    RegistrationStatus,
 )
 from eventapp.models.base import utcnow
 
@@ -39,7 +37,6 @@ __all__ = [
     "outbox_counts",
     "outbox_messages",
     "previews",
-    "queue_reminders",
     "retry_failed",
     "retry_message",
     "retrying_messages",
@@ -88,28 +85,6 @@ def enqueue_bulk(registrations: Iterable[Registration], subject: str, body: str)
             continue
         enqueue(MessageKind.ANNOUNCEMENT, registration, {"subject": subject, "body": body})
         count += 1
-    return count
-
-
-def reminder_key(registration: Registration) -> str:
-    return f"reminder:{registration.id}"
-
-
-def queue_reminders(event: Event) -> int:
-    """Queue the day-before reminder for each confirmed participant; at most one each, ever."""
-    registrations = db.session.execute(
-        select(Registration)
-        .where(
-            Registration.event_id == event.id,
-            Registration.status == RegistrationStatus.CONFIRMED,
-            Registration.anonymized_at.is_(None),
-        )
-        .order_by(Registration.id)
-    ).scalars()
-    count = 0
-    for registration in registrations:
-        if enqueue(MessageKind.REMINDER, registration, {}, reminder_key(registration)):
-            count += 1
     return count
 
 
