@@ -11,7 +11,7 @@ from test_backoffice_text import machine_tokens, visible_text
 
 from eventapp import urls
 from eventapp.extensions import db
-from eventapp.mail import texts
+from eventapp.mail import management, texts
 from eventapp.mail.delivery import deliver_due
 from eventapp.models import MailText, OutboxMessage, Role
 
@@ -30,9 +30,12 @@ def settings_url(event) -> str:
     return f"/admin/events/{event.id}/mail-settings"
 
 
-def save_texts(client, event, kind="registration_confirmed", de="", en="", **extra):
+def save_texts(client, event, kind="registration_confirmed", de="", en="", lang="de", **extra):
+    """Post one mail kind's texts (``preview=...``: only preview them), the page in ``lang``."""
     return client.post(
-        f"{settings_url(event)}/texts", data={"kind": kind, "text_de": de, "text_en": en, **extra}
+        f"{settings_url(event)}/texts",
+        data={"kind": kind, "text_de": de, "text_en": en, **extra},
+        headers={"Accept-Language": lang},
     )
 
 
@@ -303,3 +306,19 @@ def test_mail_settings_page_and_its_log_read_as_text(admin_client, make_event):
     log_text = visible_text(log.get_data(as_text=True))
     assert "Mail text changed" in log_text and "Mail text reset to the built-in text" in log_text
     assert "Kind: Thank-you mail" in log_text and "Language: English" in log_text
+
+
+@pytest.mark.parametrize("kind", texts.EDITABLE_KINDS)
+def test_every_mail_kind_can_be_previewed_or_says_why_not(admin_client, make_programme, kind):
+    event = make_programme()
+
+    shown = save_texts(admin_client, event, kind=kind, de="Vorab: {name}", preview="1", lang="en")
+
+    assert shown.status_code == 200
+    page = visible_text(shown.get_data(as_text=True))
+    if management.previewable(kind):
+        assert "Vorab: Dr. Erika Mustermann" in page
+        assert texts.built_in(event, kind, "en") in page
+    else:
+        assert "A preview of this mail is not available yet." in page
+    assert count(MailText) == 0

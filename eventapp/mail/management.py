@@ -216,6 +216,8 @@ def sample_participant(event: Event, kind: str, locale: str) -> Registration:
         MessageKind.CANCELLED: RegistrationStatus.CANCELLED,
     }.get(kind, RegistrationStatus.CONFIRMED)
     participant = Registration(
+        # Not a row's id; waiting-list positions compare ids, so it needs one.
+        id=0,
         event_id=event.id,
         status=status,
         salutation="ms",
