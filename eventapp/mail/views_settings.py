@@ -37,7 +37,6 @@ def _page(
         form=settings_form or ScheduledMailForm(formdata=None, obj=event),
         overview=overview,
         text_forms=text_forms,
-        reset_form=ResetTextForm(),
         placeholders=known_placeholders(),
         opened=posted.kind.data if posted is not None else None,
         previews=previews or {},
