@@ -322,3 +322,21 @@ def test_every_mail_kind_can_be_previewed_or_says_why_not(admin_client, make_pro
     else:
         assert "A preview of this mail is not available yet." in page
     assert count(MailText) == 0
+
+
+def test_two_organizers_saving_the_same_new_text_at_once_get_a_clear_answer(
+    admin_client, make_event, monkeypatch
+):
+    event = make_event()
+    db.session.add(MailText(event_id=event.id, kind="cancelled", locale="de", text="Zuerst"))
+    db.session.commit()
+    # The other organizer's row arrived after this request looked: it saw none.
+    monkeypatch.setattr(texts, "own_texts", lambda event: {})
+
+    refused = save_texts(admin_client, event, kind="cancelled", de="Danach", en="Later", lang="en")
+
+    assert refused.status_code == 409
+    assert "Someone else saved this text" in refused.get_data(as_text=True)
+    rows = db.session.execute(db.select(MailText.locale, MailText.text)).all()
+    assert [tuple(row) for row in rows] == [("de", "Zuerst")]
+    assert audit_actions() == []

@@ -10,10 +10,11 @@ from datetime import UTC, datetime, time
 from urllib.parse import urlsplit
 
 from flask_babel import gettext as _
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.attributes import set_committed_value
 
 from eventapp.admin import audit
-from eventapp.domain import InvalidInput
+from eventapp.domain import Conflict, InvalidInput
 from eventapp.extensions import db
 from eventapp.mail import services as mail_services
 from eventapp.mail import texts
@@ -173,10 +174,11 @@ def save_texts(user: User, event: Event, kind: str, drafts: dict[str, str]) -> l
                 changed.append(locale)
             continue
         if row is None:
-            row = MailText(
-                event_id=event.id, kind=kind, locale=locale, text=text, updated_by_id=user.id
+            row = _insert(
+                MailText(
+                    event_id=event.id, kind=kind, locale=locale, text=text, updated_by_id=user.id
+                )
             )
-            db.session.add(row)
             audit.record(user, "mail_text.save", row, None, _logged(row))
             changed.append(locale)
         elif row.text != text:
@@ -185,6 +187,19 @@ def save_texts(user: User, event: Event, kind: str, drafts: dict[str, str]) -> l
             audit.record(user, "mail_text.save", row, before, _logged(row))
             changed.append(locale)
     return changed
+
+
+def _insert(row: MailText) -> MailText:
+    """Add ``row``; the unique constraint decides between two organizers saving at once."""
+    try:
+        with db.session.begin_nested():
+            db.session.add(row)
+            db.session.flush()
+    except IntegrityError as exc:
+        raise Conflict(
+            _("Someone else saved this text at the same moment. Please check it and save again.")
+        ) from exc
+    return row
 
 
 def _delete(user: User, row: MailText) -> None:

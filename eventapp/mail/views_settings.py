@@ -7,7 +7,8 @@ from flask_babel import gettext as _
 
 from eventapp.admin import bp
 from eventapp.admin.common import acting_user, refuse
-from eventapp.domain import InvalidInput
+from eventapp.domain import DomainError, InvalidInput
+from eventapp.errors import http_status
 from eventapp.extensions import db
 from eventapp.mail import management
 from eventapp.mail.forms import MailTextForm, ResetTextForm, ScheduledMailForm
@@ -80,9 +81,9 @@ def mail_texts_save(event_id: int):
             previews = management.preview_drafts(event, form.kind.data, form.drafts())
             return _page(event, posted=form, previews=previews)
         changed = management.save_texts(acting_user(), event, form.kind.data, form.drafts())
-    except InvalidInput as exc:
+    except DomainError as exc:
         refuse(form, exc)
-        return _page(event, posted=form, status=422)
+        return _page(event, posted=form, status=http_status(exc))
     db.session.commit()
     flash(_("The texts have been saved.") if changed else _("Nothing was changed."), "success")
     anchor = f"text-{form.kind.data}".replace("_", "-")
