@@ -75,6 +75,9 @@ MESSAGE_KIND = {
     MessageKind.THANK_YOU: _l("Thank you for taking part"),
     MessageKind.ANNOUNCEMENT: _l("Message from the organizers"),
     MessageKind.BARRIER_REPORT: _l("Report of a barrier"),
+    # Kinds whose introduction organizers may write before their mails exist here.
+    "thank_you": _l("Thank-you mail"),
+    "programme_changes": _l("Programme changes"),
 }
 OUTBOX_STATUS = {
     OutboxStatus.PENDING: _l("waiting to be sent"),
@@ -195,6 +198,9 @@ AUDIT_ACTION = {
     "mail.bulk": _l("Message to participants sent"),
     "mail.retry": _l("Failed mail sent again"),
     "operator_settings.update": _l("Operator details changed"),
+    "event.mail_settings": _l("Reminder and thank-you mail changed"),
+    "mail_text.save": _l("Mail text changed"),
+    "mail_text.reset": _l("Mail text reset to the built-in text"),
 }
 OBJECT_TYPE = {
     "event": _l("Event"),
@@ -206,6 +212,7 @@ OBJECT_TYPE = {
     "outbox_message": _l("Message"),
     "user_account": _l("User account"),
     "operator_settings": _l("Operator details"),
+    "mail_text": _l("Mail text"),
 }
 # Column and detail keys as a changed value is introduced ("Room: Rhein → Main").
 FIELD = {
@@ -270,6 +277,19 @@ FIELD = {
     "known_limitations": _l("Known limitations (one per line)"),
     "last_review": _l("Date of the last review"),
     "enforcement_contact": _l("Enforcement and arbitration body"),
+    # An event's scheduled mails and the organizers' own mail texts.
+    "reminder_enabled": _l("Reminder"),
+    "reminder_days_before": _l("Days before the event"),
+    "reminder_time": _l("Time of the reminder"),
+    "thank_you_enabled": _l("Thank-you mail"),
+    "slides_url": _l("Link to the slides"),
+    "locale": _l("Language"),
+    "text": _l("Text"),
+}
+# The languages of mails and texts.
+LANGUAGE = {
+    "de": _l("German"),
+    "en": _l("English"),
 }
 SCAN_RESULT = {
     "ok": _l("Checked in"),
@@ -308,6 +328,11 @@ def field_label(value: str | None) -> str:
     return (value or "").replace("_", " ").capitalize()
 
 
+def language_label(value: str | None) -> str:
+    """A language by its name in the current language ("Englisch")."""
+    return _label((LANGUAGE,), value)
+
+
 def scan_result_label(value: str | None) -> str:
     """What a scan at the door answered ("Already checked in")."""
     return _label((SCAN_RESULT,), value)
@@ -336,6 +361,7 @@ def init_app(app: Flask) -> None:
         object_type_label=object_type_label,
         field_label=field_label,
         scan_result_label=scan_result_label,
+        language_label=language_label,
         dietary_label=dietary_label,
         salutation_label=salutation_label,
     )

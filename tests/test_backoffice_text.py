@@ -26,8 +26,9 @@ NOT_PAGES = ("admin.export_",)
 SNAKE_CASE = re.compile(r"\b[a-z][a-z0-9]*(?:_[a-z0-9]+)+\b")
 RAW_JSON = re.compile(r"[{\[]\s*\"|\"\s*:\s*[\[{\"\d]")
 ISO_DATE = re.compile(r"\b\d{4}-\d{2}-\d{2}\b")
-# Addresses and links are shown as they are; they may contain underscores or dates.
-ALLOWED = re.compile(r"\S+@\S+|https?://\S+|/\S+")
+# Addresses and links are shown as they are; they may contain underscores or dates. So are
+# the placeholders organizers type into their mail texts ("{first_name}").
+ALLOWED = re.compile(r"\S+@\S+|https?://\S+|/\S+|\{[a-z_]+\}")
 
 
 class VisibleText(HTMLParser):

@@ -111,7 +111,10 @@ def value_text(key: str, value: Any, event: Event | None = None, of: str | None 
     if key == "status":
         return labels.status_label(value, of)
     if key == "kind":
-        return labels.kind_label(value)
+        # A mail text's kind is a mail's, not an event's or a session's.
+        return labels.message_kind_label(value) if of == "mail_text" else labels.kind_label(value)
+    if key == "locale":
+        return labels.language_label(value)
     if key == "sector":
         return labels.sector_label(value)
     if key == "dietary_preference":

@@ -27,6 +27,7 @@ from eventapp.mail.addresses import new_email, recipient, set_recipient
 from eventapp.mail.office import build_office_email
 from eventapp.mail.outbox import OFFICE_KINDS, MessageKind
 from eventapp.mail.sender import MailIdentity, mail_identity
+from eventapp.mail.texts import intro_for
 from eventapp.models import (
     Event,
     OutboxMessage,
@@ -202,6 +203,8 @@ def _context(
         "kind": str(message.kind),
         "lang": message.locale,
         "subject": subject,
+        # The opening paragraph: the organizer's text for this event, or the built-in one.
+        "intro": intro_for(message, registration),
         "registration": registration,
         "event": event,
         "event_when": span(event, event.starts_at, event.ends_at),

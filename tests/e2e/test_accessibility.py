@@ -149,6 +149,11 @@ def test_no_page_has_a_serious_or_critical_accessibility_violation(
     # The outbox page's message cards, with the preview opened.
     office.locator("details.outbox-preview summary").first.click()
     auditor.check(office, "outbox preview", ready="details.outbox-preview[open]")
+    # The mail settings with one mail's texts open and previewed.
+    auditor.visit(office, f"/admin/events/{event_id}/mail-settings")
+    office.click("#text-reminder summary")
+    office.click("#text-reminder [name=preview]")
+    auditor.check(office, "mail text preview", ready="#previews")
 
     problems = auditor.problems
     if problems:
