@@ -193,6 +193,8 @@ def from_environment(instance_path: str) -> dict[str, Any]:
         "MAIL_RETRY_MAX_SECONDS": int(env("MAIL_RETRY_MAX_SECONDS", "21600")),
         "MAIL_CLAIM_SECONDS": int(env("MAIL_CLAIM_SECONDS", "300")),
         "MAIL_TIMEOUT": int(env("MAIL_TIMEOUT", "30")),
+        # A bulk mail to more people than this asks for a second confirmation naming the count.
+        "BULK_MAIL_CONFIRM_ABOVE": int(env("BULK_MAIL_CONFIRM_ABOVE", "50")),
         "RATELIMIT_STORAGE_URI": env("RATELIMIT_STORAGE_URI", "memory://"),
         "RATELIMIT_ENABLED": _flag("RATELIMIT_ENABLED", True),
         "RATELIMIT_HEADERS_ENABLED": True,

@@ -37,3 +37,7 @@ class OutboxFilterForm(FlaskForm):
     def chosen_status(self) -> OutboxStatus | None:
         """The state asked for; None for all (or for a value that is none)."""
         return OutboxStatus(self.status.data) if self.validate() and self.status.data else None
+
+
+class StopAnnouncementsForm(FlaskForm):
+    """The button on the stop page (its CSRF token); ``action`` is ``stop`` or ``resume``."""
