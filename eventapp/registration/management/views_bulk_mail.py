@@ -26,7 +26,8 @@ def _bulk_form(event: Event) -> BulkMailForm:
         form.status.data = ACTIVE
     # Cancelled registrations never get bulk mail, so they are not offered.
     form.status.choices = [c for c in form.status.choices if c.value not in ("", "cancelled")]
-    if not form.send_key.data:
+    # A send must bring the key its page was given; only a new page gets a new one.
+    if not form.send_key.data and request.form.get("action") != "send":
         form.send_key.data = new_token()
     return form
 
