@@ -17,6 +17,7 @@ from itsdangerous import BadSignature, URLSafeSerializer
 from sqlalchemy import ColumnElement, func, select
 
 from eventapp import urls
+from eventapp.database import MAX_ID
 from eventapp.extensions import db
 from eventapp.models import (
     ChangeKind,
@@ -59,7 +60,8 @@ def registration_for(token: str) -> Registration | None:
         registration_id = _serializer().loads(token)
     except BadSignature:
         return None
-    if not isinstance(registration_id, int) or isinstance(registration_id, bool):
+    # Only this service signs, but an old key's payload must not reach the database as junk.
+    if type(registration_id) is not int or not 0 < registration_id <= MAX_ID:
         return None
     registration = db.session.get(Registration, registration_id)
     if registration is None or registration.anonymized_at is not None:
@@ -115,5 +117,6 @@ def stopped_count(event: Event) -> int:
 
 def add_headers(email: EmailMessage, url: str) -> None:
     """``List-Unsubscribe`` with the stop link, and the mark that it takes a one-click POST."""
-    email["List-Unsubscribe"] = f"<{url}>"
+    # Written unfolded: some providers read the address only from an unbroken line.
+    email.set_raw("List-Unsubscribe", f"<{url}>")
     email["List-Unsubscribe-Post"] = f"List-Unsubscribe={ONE_CLICK}"
