@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from flask import current_app
-from flask_babel import force_locale
+from flask_babel import force_locale, ngettext
 from flask_babel import gettext as _
 from sqlalchemy.exc import IntegrityError
 
@@ -70,7 +70,13 @@ class ConfirmationNeeded(AdminError):
     """A send to more people than ``BULK_MAIL_CONFIRM_ABOVE``, not yet confirmed with its count."""
 
     def __init__(self, count: int) -> None:
-        super().__init__(_("Please confirm: this message goes to %(num)d people.", num=count))
+        super().__init__(
+            ngettext(
+                "Please confirm: this message goes to %(num)d person.",
+                "Please confirm: this message goes to %(num)d people.",
+                count,
+            )
+        )
         self.count = count
 
 
