@@ -10,7 +10,7 @@ from support import all_at_once, login, outbox, smtp_settings
 
 from eventapp.extensions import db
 from eventapp.mail.delivery import deliver_due
-from eventapp.models import MailBatch, OutboxStatus
+from eventapp.models import MailBatch, OutboxStatus, Registration
 
 CONFIRM_ABOVE = 3
 
@@ -366,6 +366,8 @@ def test_a_test_send_without_recipients_is_filled_with_the_organizer_name(
     assert envelope.rcpt_tos == [organizer.email]
     assert "Hallo Olga" in mail["Subject"]
     assert "Olga Orga" in text_of(mail)
+    # The organizer stood in for a participant only on paper: no registration was made.
+    assert db.session.execute(db.select(db.func.count(Registration.id))).scalar_one() == 0
 
 
 def fresh_status(message_id: int) -> OutboxStatus:
