@@ -165,12 +165,16 @@ def test_at_the_limit_no_second_confirmation_is_needed(admin_client, event, make
 
 
 def test_the_limit_is_read_from_the_environment(monkeypatch, tmp_path):
-    from eventapp.config import from_environment
+    from eventapp.config import ConfigurationError, from_environment
 
     monkeypatch.setenv("BULK_MAIL_CONFIRM_ABOVE", "132")
     assert from_environment(str(tmp_path))["BULK_MAIL_CONFIRM_ABOVE"] == 132
     monkeypatch.delenv("BULK_MAIL_CONFIRM_ABOVE")
     assert from_environment(str(tmp_path))["BULK_MAIL_CONFIRM_ABOVE"] == 50
+    for wrong in ("viele", "-1"):
+        monkeypatch.setenv("BULK_MAIL_CONFIRM_ABOVE", wrong)
+        with pytest.raises(ConfigurationError, match="BULK_MAIL_CONFIRM_ABOVE"):
+            from_environment(str(tmp_path))
 
 
 # --- languages ----------------------------------------------------------------------------
