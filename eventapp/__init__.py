@@ -97,6 +97,7 @@ def register_blueprints(app: Flask) -> None:
     from eventapp.errors import register_error_handlers
     from eventapp.feeds import bp as feeds_bp
     from eventapp.legal.views import bp as legal_bp
+    from eventapp.mail.views_optout import bp as optout_bp
     from eventapp.public import bp as public_bp
     from eventapp.registration import bp as registration_bp
     from eventapp.tickets import bp as tickets_bp
@@ -111,6 +112,7 @@ def register_blueprints(app: Flask) -> None:
         checkin_bp,
         admin_bp,
         legal_bp,
+        optout_bp,
     ):
         app.register_blueprint(blueprint)
     app.register_blueprint(api_bp, url_prefix="/api/v1")

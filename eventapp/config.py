@@ -143,6 +143,17 @@ def operator_defaults() -> dict[str, str]:
     }
 
 
+def bulk_mail_confirm_above(raw: str | None) -> int:
+    """``BULK_MAIL_CONFIRM_ABOVE``: sends to more people than this need a second confirmation."""
+    try:
+        count = int(raw or "50")
+    except ValueError:
+        count = -1
+    if count < 0:
+        raise ConfigurationError("BULK_MAIL_CONFIRM_ABOVE must be a whole number, 0 or more.")
+    return count
+
+
 MAIL_BACKENDS = ("smtp", "file")
 
 
@@ -195,6 +206,8 @@ def from_environment(instance_path: str) -> dict[str, Any]:
         # How long a failing earlier message to the same address holds back later ones.
         "MAIL_ORDER_HOLD_SECONDS": int(env("MAIL_ORDER_HOLD_SECONDS", "1800")),
         "MAIL_TIMEOUT": int(env("MAIL_TIMEOUT", "30")),
+        # A bulk mail to more people than this asks for a second confirmation naming the count.
+        "BULK_MAIL_CONFIRM_ABOVE": bulk_mail_confirm_above(env("BULK_MAIL_CONFIRM_ABOVE")),
         "RATELIMIT_STORAGE_URI": env("RATELIMIT_STORAGE_URI", "memory://"),
         "RATELIMIT_ENABLED": _flag("RATELIMIT_ENABLED", True),
         "RATELIMIT_HEADERS_ENABLED": True,

@@ -164,6 +164,8 @@ CHANGE_KIND = {
     ChangeKind.SESSION_PROMOTED: _l("Moved up to a workshop seat"),
     ChangeKind.WORKSHOPS_CHANGED: _l("Workshops changed"),
     ChangeKind.ANONYMIZED: _l("Personal data erased"),
+    ChangeKind.ANNOUNCEMENTS_STOPPED: _l("Stopped messages from the organizers"),
+    ChangeKind.ANNOUNCEMENTS_RESUMED: _l("Receives messages from the organizers again"),
 }
 # Who changed a registration, when it was not an organizer (those are named by e-mail).
 ACTOR = {

@@ -21,6 +21,7 @@ from eventapp.models import (
     Event,
     EventKind,
     EventStatus,
+    MailBatch,
     Registration,
     RegistrationStatus,
     Role,
@@ -470,6 +471,18 @@ def populated(make_programme, make_registration, make_user):
     cancelled = make_registration(
         event, status=RegistrationStatus.CANCELLED, cancelled_at=datetime.now(UTC)
     )
+    admin = make_user(Role.ADMIN)
+    bulk_mail = MailBatch(
+        event_id=event.id,
+        kind="announcement",
+        send_key="populated-send",
+        subject_de="Anreise",
+        body_de="{greeting}\n\nBitte früh kommen.",
+        recipient_count=1,
+        created_by=admin,
+    )
+    db.session.add(bulk_mail)
+    db.session.commit()
     return SimpleNamespace(
         event=event,
         workshop=workshop,
@@ -478,8 +491,9 @@ def populated(make_programme, make_registration, make_user):
         confirmed=confirmed,
         waitlisted=waitlisted,
         cancelled=cancelled,
-        admin=make_user(Role.ADMIN),
+        admin=admin,
         checkin=make_user(Role.CHECKIN),
+        bulk_mail=bulk_mail,
     )
 
 
@@ -489,11 +503,12 @@ def route_path(app, populated) -> Callable[..., str]:
     world = populated
 
     def build(rule, **values: Any) -> str:
-        token = (
-            world.confirmed.calendar_token
-            if rule.endpoint == "feeds.personal"
-            else world.confirmed.manage_token
-        )
+        from eventapp.mail.optout import stop_token
+
+        token = {
+            "feeds.personal": world.confirmed.calendar_token,
+            "optout.stop": stop_token(world.confirmed),
+        }.get(rule.endpoint, world.confirmed.manage_token)
         defaults = {
             "slug": world.event.slug,
             "event_id": world.event.id,
@@ -506,6 +521,7 @@ def route_path(app, populated) -> Callable[..., str]:
             "token": token,
             "code": world.confirmed.ticket_code,
             "filename": "css/site.css",
+            "batch_id": world.bulk_mail.id,
         }
         arguments = {name: values.get(name, defaults[name]) for name in rule.arguments}
         if rule.endpoint == "api.checkin_search":

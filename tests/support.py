@@ -132,6 +132,23 @@ def outbox() -> list[OutboxMessage]:
 # --- mail --------------------------------------------------------------------------------
 
 
+def announcement(event, subject: str, body: str, **texts: str):
+    """A stored bulk mail of ``event`` (German text, optional ``subject_en``/``body_en``)."""
+    from eventapp.models import MailBatch, new_token
+
+    batch = MailBatch(
+        event_id=event.id,
+        kind="announcement",
+        send_key=new_token(),
+        subject_de=subject,
+        body_de=body,
+        **texts,
+    )
+    db.session.add(batch)
+    db.session.flush()
+    return batch
+
+
 def with_workshop(make_programme, make_registration, **fields):
     """A programme and a registration with a seat in workshop A: (event, workshop, registration)."""
     event = make_programme()

@@ -7,7 +7,15 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from clock import CONGRESS_YEAR
 from flask import url_for
-from support import PASSWORD, audit_actions, choose, count, login_with_csrf, workshop
+from support import (
+    PASSWORD,
+    announcement,
+    audit_actions,
+    choose,
+    count,
+    login_with_csrf,
+    workshop,
+)
 
 from eventapp.extensions import db
 from eventapp.models import (
@@ -30,7 +38,10 @@ def every_admin_url(app, make_programme, make_registration):
     session = workshop(event)
     registration = make_registration(event)
     choose(registration, session)
+    bulk_mail = announcement(event, "Anreise", "Bitte früh kommen.")
+    db.session.commit()
     values = {
+        "batch_id": bulk_mail.id,
         "event_id": event.id,
         "session_id": session.id,
         "registration_id": registration.id,

@@ -270,6 +270,7 @@ def test_bulk_email_is_queued_for_the_filtered_participants_only(admin_client, p
         "workshop": str(a.id),
         "subject": "Ihre Werkstatt",
         "body": "Raum geändert.",
+        "send_key": "the-key-of-this-form",
     }
     previewed = preview_fingerprint(admin_client, url, data)
     response = admin_client.post(url, data={**data, "action": "send", "previewed": previewed})
@@ -277,6 +278,7 @@ def test_bulk_email_is_queued_for_the_filtered_participants_only(admin_client, p
     message = db.session.execute(db.select(OutboxMessage)).scalar_one()
     assert (message.kind, message.recipient) == ("announcement", anna.email)
     assert message.payload == {"subject": "Ihre Werkstatt", "body": "Raum geändert."}
+    assert message.batch_id is not None
     entry = db.session.execute(db.select(AuditEntry)).scalar_one()
     assert entry.action == "mail.bulk" and entry.after["recipients"] == 1
 
@@ -292,7 +294,7 @@ def test_bulk_email_is_queued_for_the_filtered_participants_only(admin_client, p
 def test_bulk_email_is_sent_only_exactly_as_previewed(admin_client, people, change):
     event, *_ = people
     url = f"/admin/events/{event.id}/mail"
-    data = {"status": "active", "subject": "S", "body": "B"}
+    data = {"status": "active", "subject": "S", "body": "B", "send_key": "the-key-of-this-form"}
     previewed = preview_fingerprint(admin_client, url, data)
     response = admin_client.post(
         url, data={**data, "action": "send", "previewed": previewed, **change}
@@ -307,7 +309,7 @@ def test_bulk_email_is_not_sent_when_a_recipient_joined_since_the_preview(
 ):
     event, *_ = people
     url = f"/admin/events/{event.id}/mail"
-    data = {"status": "active", "subject": "S", "body": "B"}
+    data = {"status": "active", "subject": "S", "body": "B", "send_key": "the-key-of-this-form"}
     previewed = preview_fingerprint(admin_client, url, data)
     make_registration(event)
     response = admin_client.post(url, data={**data, "action": "send", "previewed": previewed})

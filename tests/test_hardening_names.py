@@ -12,7 +12,7 @@ import icalendar
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from support import outbox, record
+from support import announcement, outbox, record
 from test_admin import event_form
 from test_admin_programme import session_form
 
@@ -166,8 +166,10 @@ class TestMailHeaders:
     def test_a_stored_bulk_subject_with_a_line_break_is_sent_on_one_line(
         self, make_event, make_registration, smtp_server
     ):
-        registration = make_registration(make_event())
-        enqueue_bulk([registration], "Anreise\r\nBcc: x@evil.example", "Bitte früh kommen.")
+        event = make_event()
+        registration = make_registration(event)
+        batch = announcement(event, "Anreise\r\nBcc: x@evil.example", "Bitte früh kommen.")
+        enqueue_bulk([registration], batch)
         db.session.commit()
 
         assert deliver_due().sent == 1

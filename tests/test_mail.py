@@ -12,7 +12,7 @@ import zxingcpp
 from clock import CONGRESS_DATE, CONGRESS_YEAR, weekday
 from flask import current_app
 from PIL import Image
-from support import outbox, part, record, smtp_settings, with_workshop
+from support import announcement, outbox, part, record, smtp_settings, with_workshop
 
 from eventapp import urls
 from eventapp.extensions import db
@@ -206,7 +206,8 @@ def test_bulk_message_reaches_active_participants_as_escaped_text(
     active = make_registration(event)
     cancelled = make_registration(event, status=RegistrationStatus.CANCELLED)
 
-    queued = enqueue_bulk([active, cancelled], "Parken am Bürgerhaus", "Bitte <b>nicht</b> parken.")
+    batch = announcement(event, "Parken am Bürgerhaus", "Bitte <b>nicht</b> parken.")
+    queued = enqueue_bulk([active, cancelled], batch)
     db.session.commit()
     deliver_due()
 

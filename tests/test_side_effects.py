@@ -48,6 +48,8 @@ def test_change_kinds_keep_the_values_the_history_has_always_stored(make_event, 
         "session_promoted",
         "workshops_changed",
         "anonymized",
+        "announcements_stopped",
+        "announcements_resumed",
     ]
     registration = make_registration(make_event())
     record(registration, ChangeKind.SESSION_PROMOTED, session_id=1)

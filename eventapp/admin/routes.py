@@ -11,6 +11,7 @@ from eventapp.mail import views_settings as mail_settings_views  # noqa: F401
 from eventapp.programme import views_catalogue, views_events, views_programme  # noqa: F401
 from eventapp.registration.management import (  # noqa: F401
     views_bulk_mail,
+    views_bulk_sends,
     views_exports,
     views_registrations,
 )

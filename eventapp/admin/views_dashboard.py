@@ -7,6 +7,7 @@ from flask import render_template
 from eventapp.admin import bp, stats
 from eventapp.admin.forms import ConfirmForm
 from eventapp.extensions import db
+from eventapp.mail import optout
 from eventapp.models import Event
 from eventapp.programme.forms import EventStatusForm
 from eventapp.registration.availability import is_publicly_visible
@@ -31,6 +32,7 @@ def event_dashboard(event_id: int):
         counts=stats.event_counts(event),
         fill=stats.workshop_fill(event),
         chart=stats.registrations_chart(event),
+        announcements_stopped=optout.stopped_count(event),
         status_form=EventStatusForm(),
         confirm_form=ConfirmForm(),
     )

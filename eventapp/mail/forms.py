@@ -106,3 +106,7 @@ class ResetTextForm(FlaskForm):
 
     kind = HiddenField(validators=[InputRequired(), AnyOf(EDITABLE_KINDS)])
     locale = HiddenField(validators=[InputRequired(), AnyOf(LOCALES)])
+
+
+class StopAnnouncementsForm(FlaskForm):
+    """The button on the stop page (its CSRF token); ``action`` is ``stop`` or ``resume``."""

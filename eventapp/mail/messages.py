@@ -23,6 +23,7 @@ from eventapp import urls
 from eventapp.content import localized
 from eventapp.extensions import db
 from eventapp.feeds.services import registration_calendar
+from eventapp.mail import announcements, optout
 from eventapp.mail.addresses import new_email, recipient, set_recipient
 from eventapp.mail.office import build_office_email
 from eventapp.mail.outbox import OFFICE_KINDS, MessageKind
@@ -167,12 +168,7 @@ def _content(message: OutboxMessage, registration: Registration) -> tuple[str, d
             subject = _("Thank you for taking part: %(event)s", **names)
             return subject, {"slides_url": event.slides_url}
         case MessageKind.ANNOUNCEMENT:
-            body = str(payload.get("body", ""))
-            paragraphs = [p.strip() for p in body.replace("\r\n", "\n").split("\n\n")]
-            return str(payload.get("subject", "")), {
-                "body": body,
-                "paragraphs": [p for p in paragraphs if p],
-            }
+            return announcements.content(message, registration)
     raise ValueError(f"unknown message kind {message.kind!r}")
 
 
@@ -181,15 +177,17 @@ def _message_domain() -> str:
 
 
 def applies(message: OutboxMessage, registration: Registration | None) -> bool:
-    """False for mail that must not go out any more (data gone, reminder for a non-guest)."""
+    """False for mail that must not go out any more (data gone, reminder for a non-guest,
+    an announcement to someone who stopped them since it was queued)."""
+    if announcements.is_test(message):
+        return True
     if registration is None or registration.anonymized_at is not None:
         return False
+    if message.kind in optout.OPT_OUT_KINDS and not optout.announcements_allowed(registration):
+        return False
     if message.kind in SCHEDULED_KINDS:
-        # Queued when due but sent later: the person may have cancelled or opted out since.
-        return (
-            registration.status == RegistrationStatus.CONFIRMED
-            and registration.announcements_stopped_at is None
-        )
+        # Queued when due but sent later: the person may have cancelled since.
+        return registration.status == RegistrationStatus.CONFIRMED
     return True
 
 
@@ -199,6 +197,8 @@ def _context(
     """Subject and everything the templates of ``message``'s kind need (in its locale)."""
     subject, extra = _content(message, registration)
     event = registration.event
+    # A test send goes to the organizer: no link of the participant whose data fills it.
+    personal = not announcements.is_test(message)
     return {
         "kind": str(message.kind),
         "lang": message.locale,
@@ -209,14 +209,28 @@ def _context(
         "event": event,
         "event_when": span(event, event.starts_at, event.ends_at),
         "workshops": _workshops(registration),
-        "manage_url": urls.manage_url(registration),
-        "ticket_url": urls.ticket_url(registration) if with_ticket else None,
-        "calendar_url": urls.calendar_url(registration),
+        "manage_url": urls.manage_url(registration) if personal else None,
+        "ticket_url": urls.ticket_url(registration) if with_ticket and personal else None,
+        "calendar_url": urls.calendar_url(registration) if personal else None,
+        "stop_url": _stop_url(message, registration) if personal else None,
         "has_ticket": with_ticket,
         "identity": identity,
         "qr_cid": None,
         **extra,
     }
+
+
+def _stop_url(message: OutboxMessage, registration: Registration) -> str | None:
+    """The page for stopping announcements, for the kinds a person may decline."""
+    if message.kind not in optout.OPT_OUT_KINDS:
+        return None
+    return optout.stop_url(registration, message.locale)
+
+
+def _reader(message: OutboxMessage) -> Registration | None:
+    """Whose data the message shows: its registration, or for a test send without one the
+    organizer."""
+    return message.registration or announcements.stand_in(message)
 
 
 @dataclass(frozen=True)
@@ -232,7 +246,7 @@ def preview(message: OutboxMessage) -> Preview | None:
 
     Renders no attachments and changes nothing, so the outbox page can show many.
     """
-    registration = message.registration
+    registration = _reader(message)
     if not applies(message, registration):
         return None
     assert registration is not None
@@ -247,12 +261,14 @@ def build_email(message: OutboxMessage) -> EmailMessage | None:
     """The complete MIME message for ``message``, or None if it should be discarded."""
     if message.kind in OFFICE_KINDS:
         return build_office_email(message, _message_domain())
-    registration = message.registration
+    registration = _reader(message)
     if not applies(message, registration):
         return None
     assert registration is not None
-    # An address that is none fails here, before any work, and for good.
-    address = recipient(registration.email)
+    test = announcements.is_test(message)
+    # An address that is none fails here, before any work, and for good. A test send
+    # goes to the organizer who asked for it, never to the participant it shows.
+    address = recipient(message.payload["test_to"] if test else registration.email)
     kind = MessageKind(message.kind)
     domain = _message_domain()
     identity = mail_identity()
@@ -265,11 +281,15 @@ def build_email(message: OutboxMessage) -> EmailMessage | None:
         html = render_template(f"mail/{kind}.html", **context)
 
     email = new_email(context["subject"], identity.sender, domain)
-    set_recipient(email, registration.name, address)
+    set_recipient(
+        email, message.payload.get("test_name", "") if test else registration.name, address
+    )
     if identity.reply_to:
         email["Reply-To"] = identity.reply_to
     # Keeps out-of-office replies away from the sender address.
     email["X-Auto-Response-Suppress"] = "All"
+    if context["stop_url"]:
+        optout.add_headers(email, context["stop_url"])
     email.set_content(text)
     email.add_alternative(html, subtype="html")
     if qr_cid:
@@ -286,7 +306,7 @@ def build_email(message: OutboxMessage) -> EmailMessage | None:
     # Last: building the MIME tree moves Content-* headers into the sub-parts.
     email["Content-Language"] = message.locale
     # Address the envelope to the current address: it may have been corrected since.
-    message.recipient = registration.email
+    message.recipient = message.payload["test_to"] if test else registration.email
     return email
 
 

@@ -15,13 +15,16 @@ from sqlalchemy import Select, func, select
 from sqlalchemy.exc import IntegrityError
 
 from eventapp.extensions import db
+from eventapp.mail import announcements, optout
 from eventapp.mail.delivery import DeliveryReport, deliver_due
 from eventapp.mail.messages import Preview, preview
 from eventapp.mail.outbox import MessageKind, new_message, note_ready, skip_inline_delivery
 from eventapp.models import (
+    MailBatch,
     OutboxMessage,
     OutboxStatus,
     Registration,
+    User,
 )
 from eventapp.models.base import utcnow
 
@@ -30,9 +33,11 @@ log = logging.getLogger(__name__)
 __all__ = [
     "DeliveryReport",
     "MessageKind",
+    "batch_counts",
     "deliver_due",
     "enqueue",
     "enqueue_bulk",
+    "enqueue_test",
     "failed_messages",
     "outbox_counts",
     "outbox_messages",
@@ -74,18 +79,56 @@ def enqueue(
     return message
 
 
-def enqueue_bulk(registrations: Iterable[Registration], subject: str, body: str) -> int:
-    """Queue an organizer's message (plain text, not translated) to each registration.
+def enqueue_bulk(registrations: Iterable[Registration], batch: MailBatch) -> int:
+    """Queue the organizer's message of ``batch`` to each registration, in its language.
 
-    Cancelled and anonymized registrations are left out. Returns how many were queued.
+    Cancelled and anonymized registrations and people who stopped announcements are
+    left out. Returns how many were queued.
     """
+    if batch.id is None:
+        db.session.flush()  # the messages point to the send
     count = 0
     for registration in registrations:
         if not registration.is_active or registration.anonymized_at is not None:
             continue
-        enqueue(MessageKind.ANNOUNCEMENT, registration, {"subject": subject, "body": body})
+        if not optout.announcements_allowed(registration):
+            continue
+        locale, subject, body = announcements.text_for(registration, batch)
+        message = new_message(
+            MessageKind.ANNOUNCEMENT, registration, {"subject": subject, "body": body}
+        )
+        message.locale = locale
+        message.batch_id = batch.id
+        db.session.add(message)
         count += 1
     return count
+
+
+def enqueue_test(
+    batch: MailBatch, organizer: User, registration: Registration | None
+) -> OutboxMessage:
+    """Queue ``batch``'s message to ``organizer`` alone, filled with ``registration``'s data
+    (in its language), or with the organizer's name when there is no registration."""
+    if batch.id is None:
+        db.session.flush()
+    if registration is not None:
+        locale, subject, body = announcements.text_for(registration, batch)
+    else:
+        locale, subject, body = "de", batch.subject_de, batch.body_de
+    message = OutboxMessage(
+        kind=str(MessageKind.ANNOUNCEMENT),
+        recipient=organizer.email,
+        locale=locale,
+        registration=registration,
+        batch_id=batch.id,
+        payload=announcements.test_payload(subject, body, organizer),
+        status=OutboxStatus.PENDING,
+        attempts=0,
+        last_error="",
+        next_attempt_at=utcnow(),
+    )
+    db.session.add(message)
+    return message
 
 
 def outbox_messages(status: OutboxStatus | None = None) -> Select[tuple[OutboxMessage]]:
@@ -132,6 +175,22 @@ def outbox_counts() -> dict[str, int]:
     counts = {status.value: 0 for status in OutboxStatus}
     for status, count in rows:
         counts[str(status)] = count
+    return counts
+
+
+def batch_counts(batch_ids: Iterable[int]) -> dict[int, dict[str, int]]:
+    """Messages per status of each send, every status present (zero if none)."""
+    ids = list(batch_ids)
+    counts = {batch_id: {status.value: 0 for status in OutboxStatus} for batch_id in ids}
+    if not ids:
+        return counts
+    rows = db.session.execute(
+        select(OutboxMessage.batch_id, OutboxMessage.status, func.count(OutboxMessage.id))
+        .where(OutboxMessage.batch_id.in_(ids))
+        .group_by(OutboxMessage.batch_id, OutboxMessage.status)
+    ).all()
+    for batch_id, status, count in rows:
+        counts[batch_id][str(status)] = count
     return counts
 
 

@@ -53,6 +53,9 @@ class ChangeKind(enum.StrEnum):
     SESSION_PROMOTED = "session_promoted"
     WORKSHOPS_CHANGED = "workshops_changed"
     ANONYMIZED = "anonymized"
+    # The person stopped (or again allowed) bulk mail, reminders and thank-you mail.
+    ANNOUNCEMENTS_STOPPED = "announcements_stopped"
+    ANNOUNCEMENTS_RESUMED = "announcements_resumed"
 
 
 class ChangeKindType(TypeDecorator):

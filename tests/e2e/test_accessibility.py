@@ -7,11 +7,12 @@ from typing import Any
 
 import pytest
 from playwright.sync_api import Browser, Page
-from support import log_in_browser
+from support import announcement, log_in_browser
 
 from eventapp.extensions import db
+from eventapp.mail.optout import stop_token
 from eventapp.mail.outbox import MessageKind
-from eventapp.mail.services import enqueue
+from eventapp.mail.services import enqueue, enqueue_bulk
 from eventapp.models import ChoiceStatus, Role, SessionChoice
 
 AXE = Path(__file__).parent / "vendor" / "axe-core" / "axe.min.js"
@@ -84,6 +85,10 @@ def test_no_page_has_a_serious_or_critical_accessibility_violation(
     admin, staff = make_user(Role.ADMIN), make_user(Role.CHECKIN)
     slug, event_id, session_id = event.slug, event.id, workshop.id
     token, code = registration.manage_token, registration.ticket_code
+    stop = stop_token(registration)
+    bulk_mail = announcement(event, "Anreise", "{greeting}\n\nBitte früh kommen.")
+    enqueue_bulk([registration], bulk_mail)
+    bulk_mail_id = bulk_mail.id
     admin_email, staff_email = admin.email, staff.email
     enqueue(MessageKind.REGISTRATION_CONFIRMED, registration)
     # Outside a request the test's own transaction would hold SQLite's write lock.
@@ -109,9 +114,11 @@ def test_no_page_has_a_serious_or_critical_accessibility_violation(
         "/barrierefreiheit",
         "/leichte-sprache",
         "/gebaerdensprache",
+        f"/stop/{stop}",
     ):
         auditor.visit(page, path)
     auditor.visit(page, "/no-such-page", status=404)
+    auditor.visit(page, "/stop/forged", status=404)
 
     page.goto(f"{live_server}/events/{slug}/register")
     page.click("form.form button[type=submit]")
@@ -143,6 +150,9 @@ def test_no_page_has_a_serious_or_critical_accessibility_violation(
         f"/admin/sessions/{session_id}/edit",
         "/admin/settings",
         "/admin/barrier-reports",
+        f"/admin/events/{event_id}/mail",
+        f"/admin/events/{event_id}/mail/sends",
+        f"/admin/events/{event_id}/mail/sends/{bulk_mail_id}",
         "/admin/outbox",
     ):
         auditor.visit(office, path)

@@ -1,4 +1,11 @@
-"""Email to a filtered set of participants, and resending a confirmation, through the outbox."""
+"""Email to a filtered set of participants, and resending a confirmation, through the outbox.
+
+A bulk mail goes out once per form: the form carries a one-time send key, and the
+send (a ``MailBatch``) is stored under it with a unique constraint, so posting the
+same form again finds the first send instead of queueing the messages again. It is
+sent only exactly as previewed (recipients and text), and a send to many people
+needs a second confirmation that names the count.
+"""
 
 from __future__ import annotations
 
@@ -7,37 +14,107 @@ import json
 from dataclasses import dataclass, field
 from typing import Any
 
+from flask import current_app
+from flask_babel import force_locale, ngettext
 from flask_babel import gettext as _
+from sqlalchemy.exc import IntegrityError
 
 from eventapp.admin import audit
+from eventapp.extensions import db
+from eventapp.mail import announcements, optout
 from eventapp.mail import services as mail_services
-from eventapp.models import Event, OutboxMessage, Registration, RegistrationStatus, User
+from eventapp.mail.placeholders import fill, unknown_placeholders
+from eventapp.models import (
+    Event,
+    MailBatch,
+    OutboxMessage,
+    Registration,
+    RegistrationStatus,
+    User,
+    new_token,
+)
 from eventapp.programme.editing import AdminError
 from eventapp.registration.applicant import text_problem
 from eventapp.registration.management import roster
 
 PREVIEW_NAMES = 10
+ANNOUNCEMENT = "announcement"
+
+
+@dataclass(frozen=True)
+class BulkText:
+    """The organizer's message: German required, English optional (both parts or none)."""
+
+    subject_de: str
+    body_de: str
+    subject_en: str = ""
+    body_en: str = ""
+
+    def languages(self) -> list[tuple[str, str, str]]:
+        """(locale, subject, body) of each language the message has."""
+        texts = [("de", self.subject_de, self.body_de)]
+        if self.subject_en.strip() and self.body_en.strip():
+            texts.append(("en", self.subject_en, self.body_en))
+        return texts
+
+
+class AlreadySent(AdminError):
+    """This form was sent before; ``batch`` is that send."""
+
+    def __init__(self, batch: MailBatch) -> None:
+        super().__init__(_("This message has already been sent. Nothing was sent again."))
+        self.batch = batch
+
+
+class ConfirmationNeeded(AdminError):
+    """A send to more people than ``BULK_MAIL_CONFIRM_ABOVE``, not yet confirmed with its count."""
+
+    def __init__(self, count: int) -> None:
+        super().__init__(
+            ngettext(
+                "Please confirm: this message goes to %(num)d person.",
+                "Please confirm: this message goes to %(num)d people.",
+                count,
+            )
+        )
+        self.count = count
+
+
+@dataclass
+class LanguagePreview:
+    locale: str
+    subject: str
+    paragraphs: list[str]
+    readers: int
 
 
 @dataclass
 class BulkPreview:
-    """What a bulk email would do: how many get it, a few of them, and the text."""
+    """What a bulk email would do: how many get it, a few of them, and the text per language."""
 
     count: int
     sample: list[Registration]
-    subject: str
-    paragraphs: list[str] = field(default_factory=list)
+    stopped: int
+    texts: list[LanguagePreview] = field(default_factory=list)
     fingerprint: str = ""
 
 
-def fingerprint(people: list[Registration], subject: str, body: str) -> str:
+def fingerprint(people: list[Registration], text: BulkText) -> str:
     """Names exactly these recipients and this text: sending needs the preview's fingerprint."""
-    material = json.dumps([sorted(p.id for p in people), subject, body], ensure_ascii=False)
+    material = json.dumps(
+        [
+            sorted(p.id for p in people),
+            text.subject_de,
+            text.body_de,
+            text.subject_en,
+            text.body_en,
+        ],
+        ensure_ascii=False,
+    )
     return hashlib.sha256(material.encode()).hexdigest()
 
 
-def recipients(event: Event, filters: dict[str, Any]) -> list[Registration]:
-    """The participants a bulk email reaches: active, not anonymized, matching the filters."""
+def _addressable(event: Event, filters: dict[str, Any]) -> list[Registration]:
     return [
         reg
         for reg in roster.participants(event, **filters)
@@ -45,41 +122,154 @@ def recipients(event: Event, filters: dict[str, Any]) -> list[Registration]:
     ]
 
 
-def preview(event: Event, filters: dict[str, Any], subject: str, body: str) -> BulkPreview:
-    """The count, the first names on the list and the text as participants will read it."""
-    people = recipients(event, filters)
-    paragraphs = [p.strip() for p in body.replace("\r\n", "\n").split("\n\n") if p.strip()]
-    return BulkPreview(
-        count=len(people),
-        sample=people[:PREVIEW_NAMES],
-        subject=subject,
-        paragraphs=paragraphs,
-        fingerprint=fingerprint(people, subject, body),
+def recipients(event: Event, filters: dict[str, Any]) -> list[Registration]:
+    """The participants a bulk email reaches: active, not anonymized, matching the filters,
+    and not among those who stopped announcements."""
+    return [reg for reg in _addressable(event, filters) if optout.announcements_allowed(reg)]
+
+
+def text_problems(text: BulkText) -> list[str]:
+    """Why the message cannot be sent as written (a line break in a subject, a placeholder
+    that is not on the list); empty if none."""
+    problems = [
+        problem
+        for problem in (
+            text_problem(text.subject_de),
+            text_problem(text.subject_en),
+            text_problem(text.body_de, multiline=True),
+            text_problem(text.body_en, multiline=True),
+        )
+        if problem
+    ]
+    unknown = []
+    for part in (text.subject_de, text.body_de, text.subject_en, text.body_en):
+        unknown += [name for name in unknown_placeholders(part) if name not in unknown]
+    if unknown:
+        problems.append(unknown_placeholder_message(unknown))
+    return problems
+
+
+def unknown_placeholder_message(unknown: list[str]) -> str:
+    return _(
+        "Unknown placeholder: %(names)s. Please use only the placeholders listed below the text.",
+        names=", ".join(unknown),
     )
 
 
-def send(
-    user: User, event: Event, filters: dict[str, Any], subject: str, body: str, previewed: str
-) -> int:
-    """Queue the message for every recipient; refused unless exactly this was previewed."""
-    # A line break in the subject would make every one of these mails fail to build.
-    problem = text_problem(subject) or text_problem(body, multiline=True)
-    if problem:
-        raise AdminError(problem)
+def preview(event: Event, filters: dict[str, Any], text: BulkText) -> BulkPreview:
+    """The count, the first names on the list and the text per language as read."""
     people = recipients(event, filters)
-    if previewed != fingerprint(people, subject, body):
+    batch = _unsaved_batch(event, text)
+    languages = {p.id: announcements.text_for(p, batch)[0] for p in people}
+    texts = []
+    for locale, subject, body in text.languages():
+        readers = [p for p in people if languages[p.id] == locale]
+        with force_locale(locale):
+            if readers:  # shown as the first reader of this language will read it
+                subject, body = fill(subject, readers[0]), fill(body, readers[0])
+        paragraphs = [p.strip() for p in body.replace("\r\n", "\n").split("\n\n") if p.strip()]
+        texts.append(LanguagePreview(locale, subject, paragraphs, len(readers)))
+    return BulkPreview(
+        count=len(people),
+        sample=people[:PREVIEW_NAMES],
+        stopped=len(_addressable(event, filters)) - len(people),
+        texts=texts,
+        fingerprint=fingerprint(people, text),
+    )
+
+
+def _unsaved_batch(
+    event: Event, text: BulkText, filters: dict[str, Any] | None = None
+) -> MailBatch:
+    return MailBatch(
+        event_id=event.id,
+        kind=ANNOUNCEMENT,
+        subject_de=text.subject_de,
+        body_de=text.body_de,
+        subject_en=text.subject_en if len(text.languages()) > 1 else "",
+        body_en=text.body_en if len(text.languages()) > 1 else "",
+        filters=filters or {},
+    )
+
+
+def find_send(send_key: str) -> MailBatch | None:
+    """The send stored under ``send_key``, if this form was sent before."""
+    return db.session.execute(
+        db.select(MailBatch).where(MailBatch.send_key == send_key)
+    ).scalar_one_or_none()
+
+
+def send(
+    user: User,
+    event: Event,
+    filters: dict[str, Any],
+    text: BulkText,
+    previewed: str,
+    send_key: str,
+    confirmed_count: int | None = None,
+) -> MailBatch:
+    """Queue the message for every recipient, once per ``send_key``.
+
+    Raises ``AlreadySent`` for a key used before, ``ConfirmationNeeded`` for more than
+    ``BULK_MAIL_CONFIRM_ABOVE`` recipients without ``confirmed_count`` equal to their
+    number, and ``AdminError`` unless exactly this was previewed.
+    """
+    problems = text_problems(text)
+    if problems:
+        raise AdminError(problems[0])
+    if not send_key:
+        raise AdminError(_("The form is incomplete. Please open the email page again."))
+    earlier = find_send(send_key)
+    if earlier is not None:
+        raise AlreadySent(earlier)
+    people = recipients(event, filters)
+    if previewed != fingerprint(people, text):
         raise AdminError(
             _("The recipients or the text changed since the preview. Please check it again.")
         )
-    count = mail_services.enqueue_bulk(people, subject, body)
+    if len(people) > current_app.config["BULK_MAIL_CONFIRM_ABOVE"] and confirmed_count != len(
+        people
+    ):
+        raise ConfirmationNeeded(len(people))
+    batch = _unsaved_batch(event, text, filters)
+    batch.send_key = send_key
+    batch.created_by_id = user.id
+    # Two posts of one form at once both pass the look-up above; the unique key lets
+    # exactly one of them store the send, and the other finds it.
+    try:
+        with db.session.begin_nested():
+            db.session.add(batch)
+    except IntegrityError:
+        earlier = find_send(send_key)
+        if earlier is None:
+            raise
+        raise AlreadySent(earlier) from None
+    batch.recipient_count = mail_services.enqueue_bulk(people, batch)
     audit.record(
         user,
         "mail.bulk",
         event,
         None,
-        {"subject": subject, "filters": filters, "recipients": count},
+        {"subject": text.subject_de, "filters": filters, "recipients": batch.recipient_count},
     )
-    return count
+    return batch
+
+
+def send_test(user: User, event: Event, filters: dict[str, Any], text: BulkText) -> MailBatch:
+    """Queue the message once, marked as a test, to ``user`` alone: filled with the first
+    recipient's data, or with the organizer's name when the filters find nobody."""
+    problems = text_problems(text)
+    if problems:
+        raise AdminError(problems[0])
+    people = recipients(event, filters)
+    batch = _unsaved_batch(event, text, filters)
+    batch.send_key = new_token()
+    batch.created_by_id = user.id
+    batch.is_test = True
+    batch.recipient_count = 1
+    db.session.add(batch)
+    mail_services.enqueue_test(batch, user, people[0] if people else None)
+    return batch
 
 
 def resend_confirmation(user: User, registration: Registration) -> OutboxMessage:

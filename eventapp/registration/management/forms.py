@@ -6,15 +6,24 @@ from typing import Any
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import HiddenField, IntegerField, SelectField, StringField, TextAreaField
+from wtforms import Field, HiddenField, IntegerField, SelectField, StringField, TextAreaField
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
+from wtforms.validators import (
+    DataRequired,
+    InputRequired,
+    Length,
+    NumberRange,
+    Optional,
+    ValidationError,
+)
 
 from eventapp.database import MAX_ID
 from eventapp.labels import SECTOR
+from eventapp.mail.placeholders import unknown_placeholders
 from eventapp.models import Event, RegistrationStatus
 from eventapp.programme.forms import optional_int
 from eventapp.registration.forms import MULTILINE, ONE_LINE
+from eventapp.registration.management.bulk_mail import BulkText, unknown_placeholder_message
 
 ACTIVE = "active"  # the status filter for confirmed and waitlisted together
 
@@ -89,8 +98,55 @@ class RegistrationSearchForm(ParticipantFilterForm):
         csrf = False  # a GET search changes nothing
 
 
+def known_placeholders_only(_form: FlaskForm, field: Field) -> None:
+    """Refuse a placeholder that is not on the list: it would reach people as written."""
+    unknown = unknown_placeholders(field.data or "")
+    if unknown:
+        raise ValidationError(unknown_placeholder_message(unknown))
+
+
 class BulkMailForm(ParticipantFilterForm):
     status = SelectField(_l("Status"), default=ACTIVE, validators=[Optional()])
-    subject = StringField(_l("Subject"), validators=[DataRequired(), Length(max=200), ONE_LINE])
-    body = TextAreaField(_l("Message"), validators=[DataRequired(), Length(max=20000), MULTILINE])
+    subject = StringField(
+        _l("Subject (German)"),
+        validators=[DataRequired(), Length(max=200), ONE_LINE, known_placeholders_only],
+    )
+    body = TextAreaField(
+        _l("Message (German)"),
+        validators=[DataRequired(), Length(max=20000), MULTILINE, known_placeholders_only],
+    )
+    subject_en = StringField(
+        _l("Subject (English, optional)"),
+        validators=[Optional(), Length(max=200), ONE_LINE, known_placeholders_only],
+    )
+    body_en = TextAreaField(
+        _l("Message (English, optional)"),
+        validators=[Optional(), Length(max=20000), MULTILINE, known_placeholders_only],
+    )
     previewed = HiddenField()  # the preview's fingerprint: no sending without a preview
+    # Issued with the form, used by one send only: posting the form again sends nothing.
+    send_key = HiddenField(validators=[Optional(), Length(max=64)])
+    # The count the organizer confirmed in the second step of a send to many people.
+    confirmed_count = IntegerField(validators=[Optional(), NumberRange(0, MAX_ID)])
+
+    def validate(self, extra_validators=None) -> bool:
+        valid = super().validate(extra_validators)
+        subject_en = (self.subject_en.data or "").strip()
+        body_en = (self.body_en.data or "").strip()
+        # Half an English text would reach English readers as a German mail: ask for both.
+        if bool(subject_en) != bool(body_en):
+            missing = self.body_en if subject_en else self.subject_en
+            missing.errors = [
+                *missing.errors,
+                _l("Please give the English subject and text together, or neither."),
+            ]
+            return False
+        return valid
+
+    def text(self) -> BulkText:
+        return BulkText(
+            subject_de=self.subject.data or "",
+            body_de=self.body.data or "",
+            subject_en=(self.subject_en.data or "").strip(),
+            body_en=(self.body_en.data or "").strip(),
+        )

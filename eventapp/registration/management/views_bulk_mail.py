@@ -1,4 +1,4 @@
-"""Bulk email: compose, preview with the count, then confirm to queue it in the outbox."""
+"""Bulk email: compose, preview with the count, test, then confirm to queue it in the outbox."""
 
 from __future__ import annotations
 
@@ -10,7 +10,9 @@ from eventapp.admin import bp
 from eventapp.admin.common import acting_user, refuse
 from eventapp.admin.forms import ConfirmForm
 from eventapp.extensions import db
-from eventapp.models import Event, Registration
+from eventapp.mail import optout
+from eventapp.mail.placeholders import known_placeholders
+from eventapp.models import Event, Registration, new_token
 from eventapp.programme.editing import AdminError
 from eventapp.registration.management import bulk_mail as mailing
 from eventapp.registration.management.forms import ACTIVE, BulkMailForm
@@ -24,46 +26,76 @@ def _bulk_form(event: Event) -> BulkMailForm:
         form.status.data = ACTIVE
     # Cancelled registrations never get bulk mail, so they are not offered.
     form.status.choices = [c for c in form.status.choices if c.value not in ("", "cancelled")]
+    # A send must bring the key its page was given; only a new page gets a new one.
+    if not form.send_key.data and request.form.get("action") != "send":
+        form.send_key.data = new_token()
     return form
+
+
+def _page(event: Event, form: BulkMailForm, status: int = 200, **extra):
+    return render_template(
+        "admin/mail.html",
+        event=event,
+        form=form,
+        placeholders=known_placeholders(),
+        stopped=optout.stopped_count(event),
+        **{"preview": None, "confirm": None, "already_sent": None, **extra},
+    ), status
 
 
 @bp.route("/events/<int:event_id>/mail", methods=["GET", "POST"])
 def bulk_mail(event_id: int):
-    """GET: compose. POST ``preview``: count and text. POST ``send``: queue, after a preview."""
+    """GET: compose. POST ``preview``: count and text. POST ``test``: one mail to me.
+    POST ``send``: queue, after a preview (and a second confirmation for many people)."""
     event = db.get_or_404(Event, event_id)
     form = _bulk_form(event)
-    preview = None
-    status = 200
-    if form.validate_on_submit():
-        filters = form.filters()
-        if request.form.get("action") == "send":
-            try:
-                count = mailing.send(
-                    acting_user(),
-                    event,
-                    filters,
-                    form.subject.data,
-                    form.body.data,
-                    form.previewed.data or "",
-                )
-            except AdminError as exc:
-                refuse(None, exc)
-            else:
-                db.session.commit()
-                flash(
-                    ngettext(
-                        "The message was queued for %(num)d participant.",
-                        "The message was queued for %(num)d participants.",
-                        count,
-                    ),
-                    "success",
-                )
-                return redirect(url_for("admin.event_dashboard", event_id=event.id))
-        preview = mailing.preview(event, filters, form.subject.data, form.body.data)
-        form.previewed.data = preview.fingerprint
-    elif form.is_submitted():
-        status = 422
-    return render_template("admin/mail.html", event=event, form=form, preview=preview), status
+    if not form.validate_on_submit():
+        return _page(event, form, 422 if form.is_submitted() else 200)
+    filters, text = form.filters(), form.text()
+    action = request.form.get("action")
+    if action == "send":
+        try:
+            batch = mailing.send(
+                acting_user(),
+                event,
+                filters,
+                text,
+                form.previewed.data or "",
+                form.send_key.data or "",
+                form.confirmed_count.data,
+            )
+        except mailing.AlreadySent as exc:
+            return _page(event, form, 409, already_sent=exc.batch)
+        except mailing.ConfirmationNeeded as exc:
+            preview = mailing.preview(event, filters, text)
+            return _page(event, form, preview=preview, confirm=exc.count)
+        except AdminError as exc:
+            refuse(None, exc)
+        else:
+            db.session.commit()
+            flash(
+                ngettext(
+                    "The message was queued for %(num)d participant.",
+                    "The message was queued for %(num)d participants.",
+                    batch.recipient_count,
+                ),
+                "success",
+            )
+            return redirect(url_for("admin.bulk_send", event_id=event.id, batch_id=batch.id))
+    elif action == "test":
+        try:
+            mailing.send_test(acting_user(), event, filters, text)
+        except AdminError as exc:
+            refuse(None, exc)
+        else:
+            db.session.commit()
+            flash(
+                _("A test was queued to your own address %(email)s.", email=acting_user().email),
+                "success",
+            )
+    preview = mailing.preview(event, filters, text)
+    form.previewed.data = preview.fingerprint
+    return _page(event, form, preview=preview)
 
 
 @bp.post("/registrations/<int:registration_id>/resend")
