@@ -7,6 +7,7 @@ than in ``eventapp/admin/__init__.py`` keeps the imports running one way.
 from eventapp.admin import bp, views_audit, views_dashboard  # noqa: F401
 from eventapp.legal import management as legal_management  # noqa: F401
 from eventapp.mail import views as mail_views  # noqa: F401
+from eventapp.notices import views as notices_views  # noqa: F401
 from eventapp.programme import views_catalogue, views_events, views_programme  # noqa: F401
 from eventapp.registration.management import (  # noqa: F401
     views_bulk_mail,

@@ -8,6 +8,7 @@ from eventapp.admin import bp, stats
 from eventapp.admin.forms import ConfirmForm
 from eventapp.extensions import db
 from eventapp.models import Event
+from eventapp.notices.digest import pending_count
 from eventapp.programme.forms import EventStatusForm
 from eventapp.registration.availability import is_publicly_visible
 
@@ -33,4 +34,5 @@ def event_dashboard(event_id: int):
         chart=stats.registrations_chart(event),
         status_form=EventStatusForm(),
         confirm_form=ConfirmForm(),
+        pending_changes=pending_count(event.id),
     )
