@@ -89,6 +89,14 @@ def _value(obj: Any, name: str, *, before: bool) -> Any:
         return history.deleted[0]
     if not before and history.added:
         return history.added[0]
+    if before and history.added and inspect(obj).has_identity:
+        # Set without being loaded first: the value before is still the stored one.
+        orm = inspect(obj).session
+        model = type(obj)
+        with orm.no_autoflush:
+            return orm.execute(
+                select(getattr(model, name)).where(model.id == obj.id)
+            ).scalar_one_or_none()
     return getattr(obj, name)
 
 
