@@ -50,7 +50,7 @@ def test_the_review_page_shows_the_change_who_hears_of_it_and_previews(
     page = admin_client.get(f"/admin/events/{event.id}/changes", headers={"Accept-Language": "de"})
     assert page.status_code == 200
     text = readable_text(page)
-    assert "Großer Saal</span> → <strong class=\"after\">Raum Rhein" in text
+    assert 'Großer Saal</span> → <strong class="after">Raum Rhein' in text
     assert 'data-audience="2"' in text and 'data-recipients="2"' in text
     for person in people:
         assert person.name in text
