@@ -133,6 +133,7 @@ def session_delete(session_id: int):
     return render_template(
         "admin/confirm_delete.html",
         form=form,
+        event=session.event,
         what=session.title,
         affected=notices.affected_count(session),
         blocked=_(
