@@ -124,14 +124,18 @@ def test_no_notice_needed_from_the_page_tells_nobody(
         db.select(ProgrammeChange).where(ProgrammeChange.kind != "added")
     ).scalar_one()
 
-    response = admin_client.post(f"/admin/changes/{change.id}/dismiss")
+    dismiss = f"/admin/events/{event.id}/changes/dismiss"
+    assert admin_client.post(dismiss, data={"change_id": "x"}).status_code == 302
+    assert admin_client.post(dismiss, data={"change_id": "999999"}).status_code == 404
+    assert db.session.get(ProgrammeChange, change.id).state == NoticeState.PENDING
+    response = admin_client.post(dismiss, data={"change_id": str(change.id)})
     assert response.status_code == 302
     page = admin_client.get(f"/admin/events/{event.id}/changes").get_data(as_text=True)
     assert 'id="no-changes"' in page
     db.session.expire_all()
     change = db.session.get(ProgrammeChange, change.id)
     assert (change.state, change.decided_by_id) == (NoticeState.DISMISSED, admin.id)
-    admin_client.post(f"/admin/changes/{change.id}/dismiss")
+    admin_client.post(dismiss, data={"change_id": str(change.id)})
     assert audit_actions() == ["programme_change.dismiss"]
     assert outbox() == []
 

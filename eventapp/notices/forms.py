@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import HiddenField
+from wtforms import HiddenField, IntegerField
 from wtforms.validators import DataRequired, Length, Regexp
 
 
@@ -17,4 +17,12 @@ class SendNoticeForm(FlaskForm):
             Length(min=16, max=64, message=_l("Please reload the page and send again.")),
             Regexp(r"^[A-Za-z0-9_-]+$", message=_l("Please reload the page and send again.")),
         ]
+    )
+
+
+class DismissChangeForm(FlaskForm):
+    """ "No notice needed" for one change of the event."""
+
+    change_id = IntegerField(
+        validators=[DataRequired(message=_l("Please reload the page and try again."))]
     )

@@ -2,18 +2,17 @@
 
 from __future__ import annotations
 
-from flask import current_app, flash, redirect, render_template, url_for
+from flask import abort, current_app, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
 from flask_babel import ngettext
 
 from eventapp.admin import bp
 from eventapp.admin.common import acting_user
-from eventapp.admin.forms import ConfirmForm
 from eventapp.extensions import db
 from eventapp.models import Event, ProgrammeChange
 from eventapp.notices import services
 from eventapp.notices.digest import plan
-from eventapp.notices.forms import SendNoticeForm
+from eventapp.notices.forms import DismissChangeForm, SendNoticeForm
 from eventapp.notices.wording import describe
 
 
@@ -41,7 +40,7 @@ def programme_changes(event_id: int):
         recipients=services.people(planned.people),
         previews=previews,
         form=form,
-        dismiss_form=ConfirmForm(),
+        dismiss_form=DismissChangeForm(),
     )
 
 
@@ -62,6 +61,8 @@ def programme_changes_send(event_id: int):
     db.session.commit()
     if result.batch is None:
         flash(_("No changes are waiting for a notice."), "warning")
+    elif not result.recipients:
+        flash(_("Nobody has these changes in their programme. They are marked as done."), "success")
     else:
         flash(
             ngettext(
@@ -74,13 +75,17 @@ def programme_changes_send(event_id: int):
     return back
 
 
-@bp.post("/changes/<int:change_id>/dismiss")
-def programme_change_dismiss(change_id: int):
-    change = db.get_or_404(ProgrammeChange, change_id)
-    back = redirect(url_for("admin.programme_changes", event_id=change.event_id))
-    if not ConfirmForm().validate_on_submit():
+@bp.post("/events/<int:event_id>/changes/dismiss")
+def programme_change_dismiss(event_id: int):
+    event = db.get_or_404(Event, event_id)
+    back = redirect(url_for("admin.programme_changes", event_id=event.id))
+    form = DismissChangeForm()
+    if not form.validate_on_submit():
         flash(_("Please reload the page and try again."), "error")
         return back
+    change = db.session.get(ProgrammeChange, form.change_id.data)
+    if change is None or change.event_id != event.id:
+        abort(404)
     if services.dismiss_change(acting_user(), change):
         db.session.commit()
         flash(_("Marked as needing no notice. Nobody is told of this change."), "success")
