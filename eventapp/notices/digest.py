@@ -13,7 +13,7 @@ from typing import Any
 from eventapp.extensions import db
 from eventapp.models import NoticeState, ProgrammeChange, Session
 from eventapp.notices.audience import session_audience, still_reachable
-from eventapp.notices.recording import (
+from eventapp.notices.snapshots import (
     ADDED,
     EVENT_KEYS,
     SESSION_KEYS,

@@ -33,24 +33,22 @@ from eventapp.models import (
     Session,
     SessionChoice,
     SessionKind,
-    SessionStatus,
     Speaker,
 )
 from eventapp.models.base import utcnow
 from eventapp.notices.audience import session_audience
-
-# What a change of a session or an event is compared on; the title is only shown.
-SESSION_KEYS = ("starts_at", "ends_at", "room", "status", "speakers")
-EVENT_KEYS = ("venue", "address", "starts_at", "ends_at")
-EVENT_FIELDS = EVENT_KEYS
-
-# Kinds of ``ProgrammeChange``.
-ADDED = "added"
-CHANGED = "changed"
-CANCELLED = "cancelled"
-REINSTATED = "reinstated"
-REMOVED = "removed"
-EVENT = "event"
+from eventapp.notices.snapshots import (
+    ADDED,
+    EVENT_FIELDS,
+    EVENT_KEYS,
+    REMOVED,
+    SESSION_KEYS,
+    change_kind,
+    changed,
+    compared,
+    event_snapshot,
+    session_snapshot,
+)
 
 # Keys in ``Session.info``, living for one transaction.
 _RECORDED = "notices.recorded"  # (event id, session id) -> the row written in this transaction
@@ -75,35 +73,6 @@ def _forget(orm: OrmSession) -> None:
         orm.info.pop(key, None)
 
 
-def _history(obj: Any, name: str):
-    return inspect(obj).attrs[name].history
-
-
-def _changed(obj: Any, *names: str) -> bool:
-    return any(_history(obj, name).has_changes() for name in names)
-
-
-def _value(obj: Any, name: str, *, before: bool) -> Any:
-    history = _history(obj, name)
-    if before and history.deleted:
-        return history.deleted[0]
-    if not before and history.added:
-        return history.added[0]
-    if before and history.added and inspect(obj).has_identity:
-        # Set without being loaded first: the value before is still the stored one.
-        orm = inspect(obj).session
-        model = type(obj)
-        with orm.no_autoflush:
-            return orm.execute(
-                select(getattr(model, name)).where(model.id == obj.id)
-            ).scalar_one_or_none()
-    return getattr(obj, name)
-
-
-def _iso(moment: datetime | None) -> str | None:
-    return moment.isoformat() if moment is not None else None
-
-
 def _acting_user_id() -> int | None:
     """The logged-in organizer, if a request made the edit (the demo loader and CLI have none)."""
     if not has_request_context():
@@ -112,88 +81,6 @@ def _acting_user_id() -> int | None:
 
     user = current_user._get_current_object()  # type: ignore[attr-defined]
     return getattr(user, "id", None) if getattr(user, "is_authenticated", False) else None
-
-
-# --- snapshots -------------------------------------------------------------------------
-
-
-def _room_name(room: Room | None, *, before: bool) -> str:
-    if room is None:
-        return ""
-    return str(_value(room, "name", before=before))
-
-
-def _room(orm: OrmSession, obj: Session, *, before: bool) -> Room | None:
-    moved = _history(obj, "room")
-    if not before and moved.has_changes():
-        return moved.added[0] if moved.added else None
-    if before and moved.deleted:
-        return moved.deleted[0]
-    # Before the flush syncs it, room_id still names the room the session had.
-    room_id = _value(obj, "room_id", before=before)
-    return orm.get(Room, room_id) if room_id is not None else None
-
-
-def _speakers(obj: Session, *, before: bool, without: set[Speaker] = frozenset()) -> list[str]:
-    history = _history(obj, "speakers")
-    if history.has_changes():
-        kept = list(history.unchanged) + list(history.deleted if before else history.added)
-    else:
-        kept = list(obj.speakers)
-    return sorted(s.name for s in kept if before or s not in without)
-
-
-def session_snapshot(
-    orm: OrmSession,
-    obj: Session,
-    *,
-    before: bool,
-    room: Room | bool | None = False,
-    without: set[Speaker] = frozenset(),
-) -> dict[str, Any]:
-    """Title, time, room name, status and speakers of a session, before or after this flush.
-
-    ``room``: the room to name instead of the session's own (False: its own); ``without``:
-    speakers removed in this flush.
-    """
-    place = _room(orm, obj, before=before) if room is False else room
-    status = _value(obj, "status", before=before)
-    return {
-        "title": _value(obj, "title", before=before),
-        "kind": str(_value(obj, "kind", before=before)),
-        "starts_at": _iso(_value(obj, "starts_at", before=before)),
-        "ends_at": _iso(_value(obj, "ends_at", before=before)),
-        "room": _room_name(place, before=before),  # type: ignore[arg-type]
-        "status": str(status) if status is not None else SessionStatus.SCHEDULED.value,
-        "speakers": _speakers(obj, before=before, without=without),
-    }
-
-
-def event_snapshot(obj: Event, *, before: bool) -> dict[str, Any]:
-    """Venue, address and times of an event, before or after this flush."""
-    return {
-        "title": _value(obj, "title", before=before),
-        "venue": _value(obj, "venue", before=before) or "",
-        "address": _value(obj, "address", before=before) or "",
-        "starts_at": _iso(_value(obj, "starts_at", before=before)),
-        "ends_at": _iso(_value(obj, "ends_at", before=before)),
-    }
-
-
-def compared(snapshot: dict[str, Any], keys: tuple[str, ...]) -> tuple:
-    """What a change is judged on: a session moved and moved back compares equal."""
-    return tuple((key, str(snapshot.get(key))) for key in keys)
-
-
-def change_kind(before: dict[str, Any], after: dict[str, Any], *, event_level: bool) -> str:
-    """The kind of a change from the states before and after it."""
-    if event_level:
-        return EVENT
-    if after.get("status") == REMOVED:
-        return REMOVED
-    if before.get("status") != after.get("status"):
-        return CANCELLED if after.get("status") == SessionStatus.CANCELLED else REINSTATED
-    return CHANGED
 
 
 # --- the listeners -----------------------------------------------------------------------
@@ -210,14 +97,14 @@ def record_changes(orm: OrmSession, _context: Any, _instances: Any) -> None:
                 orm.info.setdefault(_NEW_SESSIONS, []).append(obj)
         for obj in list(orm.dirty):
             if isinstance(obj, Session) and obj not in deleted:
-                if _changed(obj, "starts_at", "ends_at", "room_id", "room", "status", "speakers"):
+                if changed(obj, "starts_at", "ends_at", "room_id", "room", "status", "speakers"):
                     _record_session(
                         orm,
                         obj,
                         session_snapshot(orm, obj, before=True),
                         session_snapshot(orm, obj, before=False, without=removed_speakers),
                     )
-            elif isinstance(obj, Room) and obj not in deleted and _changed(obj, "name"):
+            elif isinstance(obj, Room) and obj not in deleted and changed(obj, "name"):
                 for session in _sessions_in(orm, obj):
                     _record_session(
                         orm,
@@ -225,7 +112,7 @@ def record_changes(orm: OrmSession, _context: Any, _instances: Any) -> None:
                         session_snapshot(orm, session, before=True, room=obj),
                         session_snapshot(orm, session, before=False, room=obj),
                     )
-            elif isinstance(obj, Event) and obj not in deleted and _changed(obj, *EVENT_FIELDS):
+            elif isinstance(obj, Event) and obj not in deleted and changed(obj, *EVENT_FIELDS):
                 _record(
                     orm,
                     obj.id,

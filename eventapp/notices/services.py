@@ -23,7 +23,7 @@ from eventapp.models import (
 )
 from eventapp.notices.audience import session_audience
 from eventapp.notices.digest import Plan, plan
-from eventapp.notices.recording import ADDED
+from eventapp.notices.snapshots import ADDED
 
 BATCH_KIND = "programme_changes"
 

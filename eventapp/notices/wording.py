@@ -15,7 +15,7 @@ from flask_babel import gettext as _
 
 from eventapp.i18n import localdate, localtimerange
 from eventapp.models import Event
-from eventapp.notices.recording import ADDED, CANCELLED, EVENT, REINSTATED, REMOVED
+from eventapp.notices.snapshots import ADDED, CANCELLED, EVENT, REINSTATED, REMOVED
 
 
 @dataclass(frozen=True)
