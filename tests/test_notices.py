@@ -127,6 +127,31 @@ def test_renaming_or_removing_a_room_records_a_change_for_its_sessions(make_prog
     assert (removed.session_id, removed.after["room"]) == (renamed.session_id, "")
 
 
+def test_removing_a_speaker_records_a_change_of_their_sessions(make_programme):
+    event = make_programme()
+    keynote = next(s for s in event.sessions if s.kind == SessionKind.KEYNOTE)
+    db.session.delete(event.speakers[0])
+    db.session.commit()
+
+    [change] = changes()
+    assert change.session_id == keynote.id
+    assert (change.before["speakers"], change.after["speakers"]) == (["Dr. Erika Beispiel"], [])
+
+
+def test_cancelled_and_reinstated_before_the_notice_tells_nobody(
+    make_programme, make_registration, smtp_server
+):
+    event = make_programme()
+    make_registration(event)
+    keynote = next(s for s in event.sessions if s.kind == SessionKind.KEYNOTE)
+    for status in (SessionStatus.CANCELLED, SessionStatus.SCHEDULED):
+        keynote.status = status
+        db.session.commit()
+
+    assert [c.kind for c in changes()] == ["cancelled", "reinstated"]
+    assert send(event).recipients == 0 and smtp_server.messages() == []
+
+
 def test_creating_a_session_is_recorded_but_not_offered_for_review(make_programme, make_session):
     event = make_programme()
     new = make_session(event, title="Podium", kind=SessionKind.PANEL, capacity=None)
