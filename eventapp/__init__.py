@@ -75,17 +75,21 @@ def register_side_effects() -> None:
     """What a flush sets off besides the rows it writes, connected here where a reader finds it.
 
     - ``feeds.revisions``: raises ``Session.sequence`` and the calendar entries' stamps.
-    - ``mail.listeners``: turns registration changes and programme revisions into outbox
-      rows in the same transaction, and starts the inline sender after the commit.
+    - ``mail.listeners``: turns registration changes into outbox rows in the same
+      transaction, and starts the inline sender after the commit.
+    - ``notices.recording``: records programme edits that matter to participants as
+      pending changes for an organizer's review (nobody is mailed until they send).
 
-    Both listen on Flask-SQLAlchemy's session (``db.session``), not on every SQLAlchemy
+    All listen on Flask-SQLAlchemy's session (``db.session``), not on every SQLAlchemy
     session, and connecting them twice (several apps in one process) adds nothing.
     """
     from eventapp.feeds import revisions
     from eventapp.mail import listeners
+    from eventapp.notices import recording
 
     revisions.register(ext.db.session)
     listeners.register(ext.db.session)
+    recording.register(ext.db.session)
 
 
 def register_blueprints(app: Flask) -> None:

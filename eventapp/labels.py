@@ -71,6 +71,7 @@ MESSAGE_KIND = {
     MessageKind.CANCELLED: _l("Cancellation confirmation"),
     MessageKind.WORKSHOPS_CHANGED: _l("Workshops changed"),
     MessageKind.PROGRAMME_CHANGED: _l("Programme change"),
+    MessageKind.PROGRAMME_CHANGES: _l("Notice of programme changes"),
     MessageKind.REMINDER: _l("Reminder"),
     MessageKind.THANK_YOU: _l("Thank you for taking part"),
     MessageKind.ANNOUNCEMENT: _l("Message from the organizers"),
@@ -198,6 +199,8 @@ AUDIT_ACTION = {
     "registration.move": _l("Moved to another workshop"),
     "registration.resend_confirmation": _l("Confirmation sent again"),
     "mail.bulk": _l("Message to participants sent"),
+    "programme_changes.send": _l("Notice of programme changes sent"),
+    "programme_change.dismiss": _l("Programme change needs no notice"),
     "mail.retry": _l("Failed mail sent again"),
     "operator_settings.update": _l("Operator details changed"),
     "event.mail_settings": _l("Reminder and thank-you mail changed"),
@@ -215,6 +218,7 @@ OBJECT_TYPE = {
     "user_account": _l("User account"),
     "operator_settings": _l("Operator details"),
     "mail_text": _l("Mail text"),
+    "programme_change": _l("Programme change"),
 }
 # Column and detail keys as a changed value is introduced ("Room: Rhein → Main").
 FIELD = {

@@ -13,7 +13,9 @@ from eventapp.models import (
     AuditEntry,
     ChoiceStatus,
     Event,
+    NoticeState,
     OutboxMessage,
+    ProgrammeChange,
     Session,
     SessionChoice,
     SessionStatus,
@@ -99,7 +101,7 @@ def test_a_room_of_another_event_is_refused(admin_client, make_programme):
     assert count(Session) == 6
 
 
-def test_editing_a_session_moves_it_and_tells_its_participants(
+def test_editing_a_session_moves_it_and_records_a_change_for_review(
     admin_client, make_programme, make_registration
 ):
     event = make_programme()
@@ -114,8 +116,12 @@ def test_editing_a_session_moves_it_and_tells_its_participants(
     session = db.session.get(Session, session.id)
     assert session.starts_at == datetime(CONGRESS_YEAR, 5, 16, 11, 0, tzinfo=UTC)
     assert session.sequence == 1
-    kinds = db.session.execute(db.select(OutboxMessage.kind)).scalars().all()
-    assert kinds == ["programme_changed"]
+    assert db.session.execute(db.select(OutboxMessage.kind)).scalars().all() == []
+    change = db.session.execute(
+        db.select(ProgrammeChange).where(ProgrammeChange.kind != "added")
+    ).scalar_one()
+    assert (change.session_id, change.state) == (session.id, NoticeState.PENDING)
+    assert change.created_by_id is not None
     entry = db.session.execute(db.select(AuditEntry)).scalar_one()
     assert set(entry.after) >= {"starts_at", "ends_at"}
 
@@ -139,17 +145,25 @@ def test_raising_a_workshop_capacity_admits_the_waiting_list(
     assert statuses == {ChoiceStatus.CONFIRMED}
 
 
-def test_cancelling_a_session_keeps_it_and_mails_participants(
+def test_cancelling_a_session_asks_first_keeps_it_and_records_the_cancellation(
     admin_client, make_programme, make_registration
 ):
     event = make_programme()
     session = workshop(event)
     choose(make_registration(event), session)
+    make_registration(event)
+    page = admin_client.get(f"/admin/sessions/{session.id}/cancel")
+    assert page.status_code == 200
+    assert 'data-affected="1"' in page.get_data(as_text=True)
+    assert db.session.get(Session, session.id).status == SessionStatus.SCHEDULED
     assert admin_client.post(f"/admin/sessions/{session.id}/cancel").status_code == 302
     db.session.expire_all()
     assert db.session.get(Session, session.id).status == SessionStatus.CANCELLED
-    message = db.session.execute(db.select(OutboxMessage)).scalar_one()
-    assert message.kind == "programme_changed" and message.payload["new"]["status"] == "cancelled"
+    assert db.session.execute(db.select(OutboxMessage)).first() is None
+    change = db.session.execute(
+        db.select(ProgrammeChange).where(ProgrammeChange.kind == "cancelled")
+    ).scalar_one()
+    assert change.after["status"] == "cancelled"
     assert admin_client.post(f"/admin/sessions/{session.id}/reinstate").status_code == 302
     db.session.expire_all()
     assert db.session.get(Session, session.id).status == SessionStatus.SCHEDULED

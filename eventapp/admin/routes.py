@@ -8,6 +8,7 @@ from eventapp.admin import bp, views_audit, views_dashboard  # noqa: F401
 from eventapp.legal import management as legal_management  # noqa: F401
 from eventapp.mail import views as mail_views  # noqa: F401
 from eventapp.mail import views_settings as mail_settings_views  # noqa: F401
+from eventapp.notices import views as notices_views  # noqa: F401
 from eventapp.programme import views_catalogue, views_events, views_programme  # noqa: F401
 from eventapp.registration.management import (  # noqa: F401
     views_bulk_mail,

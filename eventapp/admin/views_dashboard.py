@@ -9,6 +9,7 @@ from eventapp.admin.forms import ConfirmForm
 from eventapp.extensions import db
 from eventapp.mail import optout
 from eventapp.models import Event
+from eventapp.notices.digest import pending_count
 from eventapp.programme.forms import EventStatusForm
 from eventapp.registration.availability import is_publicly_visible
 
@@ -35,4 +36,5 @@ def event_dashboard(event_id: int):
         announcements_stopped=optout.stopped_count(event),
         status_form=EventStatusForm(),
         confirm_form=ConfirmForm(),
+        pending_changes=pending_count(event.id),
     )

@@ -36,6 +36,7 @@ from eventapp.models import (
     RegistrationStatus,
     Session,
 )
+from eventapp.notices.wording import describe as describe_change
 from eventapp.text import one_line
 from eventapp.tickets.pdf import ticket_pdf
 from eventapp.tickets.services import qr_png, ticket_valid
@@ -53,6 +54,7 @@ CALENDAR_KINDS = frozenset(
         MessageKind.PROMOTED,
         MessageKind.WORKSHOPS_CHANGED,
         MessageKind.PROGRAMME_CHANGED,
+        MessageKind.PROGRAMME_CHANGES,
     }
 )
 
@@ -162,6 +164,9 @@ def _content(message: OutboxMessage, registration: Registration) -> tuple[str, d
                 "cancelled": new["status"] in {"cancelled", "removed"},
                 "reinstated": old["status"] == "cancelled" and new["status"] == "scheduled",
             }
+        case MessageKind.PROGRAMME_CHANGES:
+            changes = [describe_change(event, item) for item in payload.get("items") or []]
+            return _("Programme changes: %(event)s", **names), {"changes": changes}
         case MessageKind.REMINDER:
             return _("See you soon: %(event)s on %(date)s", **names), {}
         case MessageKind.THANK_YOU:

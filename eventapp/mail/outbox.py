@@ -36,7 +36,10 @@ class MessageKind(enum.StrEnum):
     PROMOTED = "promoted"
     CANCELLED = "cancelled"
     WORKSHOPS_CHANGED = "workshops_changed"
+    # One change per message, written at once; kept to render rows queued before digests.
     PROGRAMME_CHANGED = "programme_changed"
+    # The reviewed digest: every pending change that concerns the person (eventapp.notices).
+    PROGRAMME_CHANGES = "programme_changes"
     REMINDER = "reminder"
     # After the event, to the people who came (see ``eventapp.mail.schedule``).
     THANK_YOU = "thank_you"

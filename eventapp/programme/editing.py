@@ -284,7 +284,7 @@ def create_session(actor: User, event: Event, values: dict[str, Any]) -> tuple[S
 
 
 def update_session(actor: User, session: Session, values: dict[str, Any]) -> list[str]:
-    """Change a session; time, room, title or status changes reach participants by mail."""
+    """Change a session; a change of time, room or speakers waits for review (``notices``)."""
     before = _session_snapshot(session)
     old_capacity = session.capacity
     _apply_session(session, session.event, values)
@@ -296,7 +296,7 @@ def update_session(actor: User, session: Session, values: dict[str, Any]) -> lis
 
 
 def set_session_status(actor: User, session: Session, status: SessionStatus) -> None:
-    """Cancel or reinstate a session; its participants are told by the programme-change mail."""
+    """Cancel or reinstate a session; participants are told once an organizer sends the notice."""
     if session.status == status:
         return
     before = {"status": session.status.value}

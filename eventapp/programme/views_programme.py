@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import flash, redirect, render_template, url_for
+from flask import flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 
 from eventapp.admin import bp
@@ -10,6 +10,8 @@ from eventapp.admin.common import acting_user, flash_warnings, refuse
 from eventapp.admin.forms import ConfirmForm
 from eventapp.extensions import db
 from eventapp.models import Event, Session, SessionStatus
+from eventapp.notices import digest
+from eventapp.notices import services as notices
 from eventapp.programme import editing as services
 from eventapp.programme.forms import SessionForm
 
@@ -20,7 +22,11 @@ def programme(event_id: int):
     event = db.get_or_404(Event, event_id)
     warnings = {session.id: services.session_warnings(session) for session in event.sessions}
     return render_template(
-        "admin/programme.html", event=event, warnings=warnings, confirm_form=ConfirmForm()
+        "admin/programme.html",
+        event=event,
+        warnings=warnings,
+        confirm_form=ConfirmForm(),
+        pending_changes=digest.pending_count(event.id),
     )
 
 
@@ -81,13 +87,23 @@ def _set_status(session_id: int, status: SessionStatus, message: str):
     return redirect(url_for("admin.programme", event_id=session.event_id))
 
 
-@bp.post("/sessions/<int:session_id>/cancel")
+@bp.route("/sessions/<int:session_id>/cancel", methods=["GET", "POST"])
 def session_cancel(session_id: int):
-    """Cancel a session; its participants get the programme-change mail."""
-    return _set_status(
-        session_id,
-        SessionStatus.CANCELLED,
-        _("The session was cancelled. Its participants are told by email."),
+    """Ask first, with the number of people who have it; the notice waits for review."""
+    if request.method == "POST":
+        return _set_status(
+            session_id,
+            SessionStatus.CANCELLED,
+            _("The session was cancelled. Participants are told once you send the notice."),
+        )
+    session = db.get_or_404(Session, session_id)
+    return render_template(
+        "notices/confirm_cancel.html",
+        event=session.event,
+        programme_session=session,
+        affected=notices.affected_count(session),
+        form=ConfirmForm(),
+        cancel_url=url_for("admin.programme", event_id=session.event_id),
     )
 
 
@@ -117,7 +133,9 @@ def session_delete(session_id: int):
     return render_template(
         "admin/confirm_delete.html",
         form=form,
+        event=session.event,
         what=session.title,
+        affected=notices.affected_count(session),
         blocked=_(
             "Participants have chosen this session, so it cannot be deleted. Cancel it instead."
         )
