@@ -73,12 +73,9 @@ MESSAGE_KIND = {
     MessageKind.PROGRAMME_CHANGED: _l("Programme change"),
     MessageKind.PROGRAMME_CHANGES: _l("Notice of programme changes"),
     MessageKind.REMINDER: _l("Reminder"),
-    MessageKind.THANK_YOU: _l("Thank you for taking part"),
+    MessageKind.THANK_YOU: _l("Thank-you mail"),
     MessageKind.ANNOUNCEMENT: _l("Message from the organizers"),
     MessageKind.BARRIER_REPORT: _l("Report of a barrier"),
-    # Kinds whose introduction organizers may write before their mails exist here.
-    "thank_you": _l("Thank-you mail"),
-    "programme_changes": _l("Programme changes"),
 }
 OUTBOX_STATUS = {
     OutboxStatus.PENDING: _l("waiting to be sent"),

@@ -20,7 +20,9 @@ from support import (
 from eventapp.extensions import db
 from eventapp.mail import optout
 from eventapp.mail.delivery import deliver_due
-from eventapp.mail.services import enqueue_bulk, queue_reminders
+from eventapp.mail.outbox import MessageKind
+from eventapp.mail.schedule import queue_for
+from eventapp.mail.services import enqueue_bulk
 from eventapp.models import ChangeKind, OutboxStatus, Registration, RegistrationChange
 
 
@@ -79,7 +81,7 @@ def test_an_announcement_carries_list_unsubscribe_and_the_same_link_in_text_and_
 
 
 def test_a_reminder_carries_the_headers_too(person, smtp_server):
-    queue_reminders(person.event)
+    queue_for(MessageKind.REMINDER, person.event)
     db.session.commit()
     deliver_due()
 

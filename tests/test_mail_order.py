@@ -7,7 +7,7 @@ import threading
 from datetime import timedelta
 
 import pytest
-from support import SmtpSink, free_port, outbox, record
+from support import SmtpSink, announcement, free_port, outbox, record
 
 from eventapp.extensions import db
 from eventapp.mail.delivery import claim, deliver_due, due_messages
@@ -74,7 +74,10 @@ def confirmation_refused_once(make_event, make_registration, smtp_server):
     start = utcnow()
     first = deliver_due(now=start)
     assert (first.sent, first.retrying) == (0, 1)
-    enqueue_bulk([registration], "Parking at the venue", "Please use the car park.")
+    enqueue_bulk(
+        [registration],
+        announcement(registration.event, "Parking at the venue", "Please use the car park."),
+    )
     db.session.commit()
     return registration, start
 

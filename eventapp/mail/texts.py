@@ -18,14 +18,11 @@ from dataclasses import dataclass
 from flask_babel import force_locale
 from flask_babel import gettext as _
 
+from eventapp.content import localized
 from eventapp.extensions import db
 from eventapp.mail.outbox import MessageKind
 from eventapp.mail.placeholders import fill
 from eventapp.models import Event, MailText, OutboxMessage, Registration
-
-# The kinds the organizer writes themselves: scheduled mails added next to MessageKind.
-THANK_YOU = "thank_you"
-PROGRAMME_CHANGES = "programme_changes"
 
 LOCALES = ("de", "en")
 # An introduction, not a newsletter: long enough for a few paragraphs.
@@ -54,9 +51,15 @@ BUILT_IN: dict[str, Callable[[str], str]] = {
     MessageKind.REMINDER: lambda event: _(
         "We look forward to seeing you at %(event)s.", event=event
     ),
-    THANK_YOU: lambda event: _("Thank you for taking part in %(event)s.", event=event),
-    PROGRAMME_CHANGES: lambda event: _(
-        "There are changes to the programme of %(event)s that concern you:", event=event
+    MessageKind.THANK_YOU: lambda event: _(
+        "Thank you for taking part in %(event)s. We hope it gave you ideas and contacts for"
+        " your work.",
+        event=event,
+    ),
+    MessageKind.PROGRAMME_CHANGES: lambda event: _(
+        "The programme of the event “%(event)s” has changed. These changes concern your"
+        " personal programme:",
+        event=event,
     ),
 }
 EDITABLE_KINDS = tuple(str(kind) for kind in BUILT_IN)
@@ -89,7 +92,7 @@ def normalized(text: str) -> str:
 def built_in(event: Event, kind: str, locale: str) -> str:
     """The built-in introduction of ``kind`` for ``event`` in ``locale``."""
     with force_locale(locale):
-        return BUILT_IN[kind](event.title)
+        return BUILT_IN[kind](localized(event, "title", locale))
 
 
 def own_text(event: Event, kind: str, locale: str) -> MailText | None:
