@@ -35,21 +35,40 @@ def test_stored_addresses_get_the_new_normal_form_and_collisions_are_left_alone(
 ):
     assert flask(empty_database, "db", "upgrade", "0003", instance=tmp_path).returncode == 0
     engine = create_engine(normalize(empty_database, ""))
-    # Registrations as the table was at 0003: today's model has columns later migrations add.
+    # The tables as they were at 0003: today's models have columns later migrations add.
     then = MetaData()
-    then.reflect(engine, only=[Registration.__tablename__])
-    event, registration, user = Event.__table__, then.tables["registration"], User.__table__
+    then.reflect(engine, only=[Event.__tablename__, Registration.__tablename__])
+    event, registration, user = then.tables["event"], then.tables["registration"], User.__table__
+
+    # Reflected tables have no Python-side defaults: take the model's, row by row
+    # (tokens must differ), for the columns the table had then.
+    def with_defaults(model, table, row: dict) -> dict:
+        values = {
+            column.name: column.default.arg(None)
+            if callable(column.default.arg)
+            else column.default.arg
+            for column in model.__table__.columns
+            if column.default is not None and column.name in table.c
+        }
+        return {**values, **row}
+
     try:
         with engine.begin() as connection:
             event_id = connection.execute(
                 insert(event).values(
-                    kind="congress",
-                    slug="kongress",
-                    title="Fachkongress",
-                    starts_at=START,
-                    ends_at=START + timedelta(hours=8),
-                    capacity=100,
-                    status="published",
+                    with_defaults(
+                        Event,
+                        event,
+                        {
+                            "kind": "congress",
+                            "slug": "kongress",
+                            "title": "Fachkongress",
+                            "starts_at": START,
+                            "ends_at": START + timedelta(hours=8),
+                            "capacity": 100,
+                            "status": "published",
+                        },
+                    )
                 )
             ).inserted_primary_key[0]
             rows = [
@@ -60,21 +79,9 @@ def test_stored_addresses_get_the_new_normal_form_and_collisions_are_left_alone(
                 _registration(event_id, "anna@xn--exmple-cua.org", "anna@xn--exmple-cua.org"),
             ]
 
-            # The reflected table has no Python-side defaults: take the model's, row by row
-            # (tokens must differ), for the columns the table had then.
-            def with_defaults(row: dict) -> dict:
-                values = {
-                    column.name: column.default.arg(None)
-                    if callable(column.default.arg)
-                    else column.default.arg
-                    for column in Registration.__table__.columns
-                    if column.default is not None and column.name in registration.c
-                }
-                return {**values, **row}
-
             ids = [
                 connection.execute(
-                    insert(registration).values(with_defaults(r))
+                    insert(registration).values(with_defaults(Registration, registration, r))
                 ).inserted_primary_key[0]
                 for r in rows
             ]

@@ -79,3 +79,53 @@ def test_upgrade_check_downgrade_upgrade_round_trip(empty_database, tmp_path):
     again = flask(empty_database, "db", "upgrade", instance=tmp_path)
     assert again.returncode == 0, again.stderr
     assert tables(empty_database) == set(Base.metadata.tables)
+
+
+@pytest.mark.slow
+def test_the_mail_control_migration_keeps_the_programme_in_both_directions(
+    empty_database, tmp_path
+):
+    """0007 adds columns to ``event``: on SQLite, copying and dropping that table would
+    delete every session with it (ON DELETE CASCADE under foreign keys)."""
+    from sqlalchemy import text
+
+    assert flask(empty_database, "db", "upgrade", "0006", instance=tmp_path).returncode == 0
+    engine = create_engine(normalize(empty_database, ""))
+
+    def sessions() -> int:
+        with engine.connect() as connection:
+            return connection.execute(text("SELECT count(*) FROM session")).scalar_one()
+
+    try:
+        with engine.begin() as connection:
+            connection.execute(
+                text(
+                    "INSERT INTO event (id, kind, slug, title, summary, description, timezone,"
+                    " starts_at, ends_at, venue, address, municipality, meeting_point, status,"
+                    " waitlist_enabled, created_at, updated_at) VALUES (1, 'congress', 'k',"
+                    " 'Kongress', '', '', 'Europe/Berlin', '2027-05-16 07:00:00',"
+                    " '2027-05-16 15:00:00', '', '', '', '', 'published', true,"
+                    " '2026-01-01 00:00:00', '2026-01-01 00:00:00')"
+                )
+            )
+            connection.execute(
+                text(
+                    "INSERT INTO session (event_id, title, abstract, kind, starts_at, ends_at,"
+                    " status, sequence, created_at, updated_at) VALUES (1, 'Eröffnung', '',"
+                    " 'keynote', '2027-05-16 07:00:00', '2027-05-16 08:00:00', 'scheduled', 0,"
+                    " '2026-01-01 00:00:00', '2026-01-01 00:00:00')"
+                )
+            )
+        upgrade = flask(empty_database, "db", "upgrade", instance=tmp_path)
+        assert upgrade.returncode == 0, upgrade.stderr
+        assert sessions() == 1
+        with engine.connect() as connection:
+            row = connection.execute(
+                text("SELECT reminder_enabled, reminder_days_before, thank_you_enabled FROM event")
+            ).one()
+        assert (bool(row[0]), row[1], bool(row[2])) == (True, 2, False)
+        down = flask(empty_database, "db", "downgrade", "0006", instance=tmp_path)
+        assert down.returncode == 0, down.stderr
+        assert sessions() == 1
+    finally:
+        engine.dispose()

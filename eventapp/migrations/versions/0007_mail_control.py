@@ -2,6 +2,12 @@
 their own introductory texts, opting out of announcements, scheduled reminders and
 English content beside the German.
 
+Columns are added with plain ``ALTER TABLE`` on SQLite too: a batch operation would copy
+and drop the event table, and dropping it with foreign keys on would delete every
+session, track, room and speaker with it (ON DELETE CASCADE). That is also why the
+boolean defaults are the constants "1" and "0", which both databases read as true and
+false: an expression as a default makes Alembic copy the table.
+
 Every new column has a default that keeps today's behaviour for existing rows: English
 texts empty (readers of English see the German), a reminder two days before at 09:00
 (as ``mail remind`` sent it), no thank-you mail, nobody opted out.
@@ -133,29 +139,28 @@ def upgrade():
             batch_op.f("ix_programme_change_session_id"), ["session_id"], unique=False
         )
 
-    with op.batch_alter_table("event", schema=None) as batch_op:
-        batch_op.add_column(
-            sa.Column("title_en", sa.String(length=200), server_default="", nullable=False)
-        )
-        batch_op.add_column(sa.Column("summary_en", sa.Text(), server_default="", nullable=False))
-        batch_op.add_column(
-            sa.Column("description_en", sa.Text(), server_default="", nullable=False)
-        )
-        batch_op.add_column(
-            sa.Column("reminder_enabled", sa.Boolean(), server_default=sa.true(), nullable=False)
-        )
-        batch_op.add_column(
-            sa.Column("reminder_days_before", sa.Integer(), server_default="2", nullable=False)
-        )
-        batch_op.add_column(
-            sa.Column("reminder_time", sa.Time(), server_default="09:00:00", nullable=False)
-        )
-        batch_op.add_column(
-            sa.Column("thank_you_enabled", sa.Boolean(), server_default=sa.false(), nullable=False)
-        )
-        batch_op.add_column(
-            sa.Column("slides_url", sa.String(length=500), server_default="", nullable=False)
-        )
+    op.add_column(
+        "event", sa.Column("title_en", sa.String(length=200), server_default="", nullable=False)
+    )
+    op.add_column("event", sa.Column("summary_en", sa.Text(), server_default="", nullable=False))
+    op.add_column(
+        "event", sa.Column("description_en", sa.Text(), server_default="", nullable=False)
+    )
+    op.add_column(
+        "event", sa.Column("reminder_enabled", sa.Boolean(), server_default="1", nullable=False)
+    )
+    op.add_column(
+        "event", sa.Column("reminder_days_before", sa.Integer(), server_default="2", nullable=False)
+    )
+    op.add_column(
+        "event", sa.Column("reminder_time", sa.Time(), server_default="09:00:00", nullable=False)
+    )
+    op.add_column(
+        "event", sa.Column("thank_you_enabled", sa.Boolean(), server_default="0", nullable=False)
+    )
+    op.add_column(
+        "event", sa.Column("slides_url", sa.String(length=500), server_default="", nullable=False)
+    )
 
     with op.batch_alter_table("outbox_message", schema=None) as batch_op:
         batch_op.add_column(sa.Column("batch_id", sa.Integer(), nullable=True))
@@ -169,51 +174,43 @@ def upgrade():
             ondelete="SET NULL",
         )
 
-    with op.batch_alter_table("registration", schema=None) as batch_op:
-        batch_op.add_column(
-            sa.Column("announcements_stopped_at", UTCDateTime(timezone=True), nullable=True)
-        )
+    op.add_column(
+        "registration",
+        sa.Column("announcements_stopped_at", UTCDateTime(timezone=True), nullable=True),
+    )
 
-    with op.batch_alter_table("room", schema=None) as batch_op:
-        batch_op.add_column(
-            sa.Column("name_en", sa.String(length=120), server_default="", nullable=False)
-        )
+    op.add_column(
+        "room", sa.Column("name_en", sa.String(length=120), server_default="", nullable=False)
+    )
 
-    with op.batch_alter_table("session", schema=None) as batch_op:
-        batch_op.add_column(
-            sa.Column("title_en", sa.String(length=200), server_default="", nullable=False)
-        )
-        batch_op.add_column(sa.Column("abstract_en", sa.Text(), server_default="", nullable=False))
+    op.add_column(
+        "session", sa.Column("title_en", sa.String(length=200), server_default="", nullable=False)
+    )
+    op.add_column("session", sa.Column("abstract_en", sa.Text(), server_default="", nullable=False))
 
-    with op.batch_alter_table("speaker", schema=None) as batch_op:
-        batch_op.add_column(
-            sa.Column("role_title_en", sa.String(length=200), server_default="", nullable=False)
-        )
-        batch_op.add_column(sa.Column("bio_en", sa.Text(), server_default="", nullable=False))
+    op.add_column(
+        "speaker",
+        sa.Column("role_title_en", sa.String(length=200), server_default="", nullable=False),
+    )
+    op.add_column("speaker", sa.Column("bio_en", sa.Text(), server_default="", nullable=False))
 
-    with op.batch_alter_table("track", schema=None) as batch_op:
-        batch_op.add_column(
-            sa.Column("name_en", sa.String(length=120), server_default="", nullable=False)
-        )
+    op.add_column(
+        "track", sa.Column("name_en", sa.String(length=120), server_default="", nullable=False)
+    )
 
 
 def downgrade():
-    with op.batch_alter_table("track", schema=None) as batch_op:
-        batch_op.drop_column("name_en")
+    op.drop_column("track", "name_en")
 
-    with op.batch_alter_table("speaker", schema=None) as batch_op:
-        batch_op.drop_column("bio_en")
-        batch_op.drop_column("role_title_en")
+    op.drop_column("speaker", "bio_en")
+    op.drop_column("speaker", "role_title_en")
 
-    with op.batch_alter_table("session", schema=None) as batch_op:
-        batch_op.drop_column("abstract_en")
-        batch_op.drop_column("title_en")
+    op.drop_column("session", "abstract_en")
+    op.drop_column("session", "title_en")
 
-    with op.batch_alter_table("room", schema=None) as batch_op:
-        batch_op.drop_column("name_en")
+    op.drop_column("room", "name_en")
 
-    with op.batch_alter_table("registration", schema=None) as batch_op:
-        batch_op.drop_column("announcements_stopped_at")
+    op.drop_column("registration", "announcements_stopped_at")
 
     with op.batch_alter_table("outbox_message", schema=None) as batch_op:
         batch_op.drop_constraint(
@@ -223,15 +220,14 @@ def downgrade():
         batch_op.drop_index(batch_op.f("ix_outbox_message_batch_id"))
         batch_op.drop_column("batch_id")
 
-    with op.batch_alter_table("event", schema=None) as batch_op:
-        batch_op.drop_column("slides_url")
-        batch_op.drop_column("thank_you_enabled")
-        batch_op.drop_column("reminder_time")
-        batch_op.drop_column("reminder_days_before")
-        batch_op.drop_column("reminder_enabled")
-        batch_op.drop_column("description_en")
-        batch_op.drop_column("summary_en")
-        batch_op.drop_column("title_en")
+    op.drop_column("event", "slides_url")
+    op.drop_column("event", "thank_you_enabled")
+    op.drop_column("event", "reminder_time")
+    op.drop_column("event", "reminder_days_before")
+    op.drop_column("event", "reminder_enabled")
+    op.drop_column("event", "description_en")
+    op.drop_column("event", "summary_en")
+    op.drop_column("event", "title_en")
 
     with op.batch_alter_table("programme_change", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_programme_change_session_id"))
