@@ -75,40 +75,49 @@ def mail_locale(registration: Registration) -> str:
     return registration.locale if registration.locale in languages else languages[0]
 
 
+def outbox_row(
+    kind: str,
+    recipient: str,
+    locale: str,
+    registration: Registration | None,
+    payload: dict[str, Any] | None = None,
+    **fields: Any,
+) -> OutboxMessage:
+    """An unsaved, pending outbox row, due now; rendering happens at send time."""
+    return OutboxMessage(
+        kind=str(kind),
+        recipient=recipient,
+        locale=locale,
+        registration=registration,
+        payload=payload or {},
+        status=OutboxStatus.PENDING,
+        attempts=0,
+        last_error="",
+        next_attempt_at=utcnow(),
+        **fields,
+    )
+
+
 def new_message(
     kind: str,
     registration: Registration,
     payload: dict[str, Any] | None = None,
     dedupe_key: str | None = None,
 ) -> OutboxMessage:
-    """An unsaved outbox row for ``registration``; rendering happens at send time."""
-    return OutboxMessage(
-        kind=str(kind),
-        recipient=registration.email,
-        locale=mail_locale(registration),
-        registration=registration,
-        payload=payload or {},
+    """An unsaved outbox row for ``registration``, in its language."""
+    return outbox_row(
+        kind,
+        registration.email,
+        mail_locale(registration),
+        registration,
+        payload,
         dedupe_key=dedupe_key,
-        status=OutboxStatus.PENDING,
-        attempts=0,
-        last_error="",
-        next_attempt_at=utcnow(),
     )
 
 
 def office_message(kind: str, recipient: str, payload: dict[str, Any]) -> OutboxMessage:
     """An unsaved outbox row for the operator's office (no registration), in German."""
-    return OutboxMessage(
-        kind=str(kind),
-        recipient=recipient,
-        locale="de",
-        registration=None,
-        payload=payload,
-        status=OutboxStatus.PENDING,
-        attempts=0,
-        last_error="",
-        next_attempt_at=utcnow(),
-    )
+    return outbox_row(kind, recipient, "de", None, payload)
 
 
 def note_ready(session: OrmSession) -> None:

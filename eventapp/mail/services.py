@@ -18,7 +18,13 @@ from eventapp.extensions import db
 from eventapp.mail import announcements, optout
 from eventapp.mail.delivery import DeliveryReport, deliver_due
 from eventapp.mail.messages import Preview, preview
-from eventapp.mail.outbox import MessageKind, new_message, note_ready, skip_inline_delivery
+from eventapp.mail.outbox import (
+    MessageKind,
+    new_message,
+    note_ready,
+    outbox_row,
+    skip_inline_delivery,
+)
 from eventapp.models import (
     MailBatch,
     OutboxMessage,
@@ -115,17 +121,13 @@ def enqueue_test(
         locale, subject, body = announcements.text_for(registration, batch)
     else:
         locale, subject, body = "de", batch.subject_de, batch.body_de
-    message = OutboxMessage(
-        kind=str(MessageKind.ANNOUNCEMENT),
-        recipient=organizer.email,
-        locale=locale,
-        registration=registration,
+    message = outbox_row(
+        MessageKind.ANNOUNCEMENT,
+        organizer.email,
+        locale,
+        registration,
+        announcements.test_payload(subject, body, organizer),
         batch_id=batch.id,
-        payload=announcements.test_payload(subject, body, organizer),
-        status=OutboxStatus.PENDING,
-        attempts=0,
-        last_error="",
-        next_attempt_at=utcnow(),
     )
     db.session.add(message)
     return message
