@@ -78,7 +78,11 @@ def test_registration_is_confirmed_with_consent_time_and_notice_version(app, mak
     assert registration.confirmed_at == NOW
     assert registration.locale == "de"
     assert kinds(registration) == ["registered"]
-    assert registration.changes[0].detail == {"status": "confirmed", "sessions": []}
+    assert registration.changes[0].detail == {
+        "status": "confirmed",
+        "sessions": [],
+        "source": "form",
+    }
 
 
 @pytest.mark.parametrize(
@@ -252,3 +256,39 @@ def test_the_unique_index_catches_what_the_check_misses(make_event, make_registr
         register(event, applicant(1), [], "de", now=NOW)
     assert len(calls) == 2
     assert db.session.execute(select(Registration)).scalars().all() != []
+
+
+def test_people_without_an_address_may_be_registered_side_by_side_when_allowed(app, make_event):
+    event = make_event()
+    first = register(event, applicant(1, email=""), [], "de", now=NOW, email_required=False)
+    second = register(event, applicant(2, email=" "), [], "de", now=NOW, email_required=False)
+    db.session.commit()
+
+    assert (first.email, second.email) == ("", "")
+    assert {first.status, second.status} == {RegistrationStatus.CONFIRMED}
+    with pytest.raises(InvalidRegistration) as refused:
+        register(event, applicant(3, email=""), [], "de", now=NOW)
+    assert "email" in refused.value.fields
+    with pytest.raises(InvalidRegistration) as refused:
+        register(event, applicant(4, email="not-an-address"), [], "de", email_required=False)
+    assert "email" in refused.value.fields
+
+
+def test_an_organizer_override_confirms_beyond_capacity_and_says_so(app, make_event):
+    event = make_event(capacity=1)
+    sign_up(event, 1)
+    waiting = sign_up(event, 2)
+    assert waiting.status == RegistrationStatus.WAITLISTED
+
+    override = register(
+        event, applicant(3), [], "de", now=NOW, actor="office", source="office", over_capacity=True
+    )
+    db.session.commit()
+
+    assert override.status == RegistrationStatus.CONFIRMED
+    assert override.source == "office"
+    assert override.changes[0].detail["over_capacity"] is True
+    # With a seat free the override changes nothing and is not recorded.
+    roomy = make_event(slug="roomy", capacity=5)
+    normal = register(roomy, applicant(4), [], "de", now=NOW, over_capacity=True)
+    assert "over_capacity" not in normal.changes[0].detail

@@ -50,6 +50,11 @@ def test_change_kinds_keep_the_values_the_history_has_always_stored(make_event, 
         "anonymized",
         "announcements_stopped",
         "announcements_resumed",
+        "details_changed",
+        "email_change_requested",
+        "email_changed",
+        "manage_link_sent",
+        "answers_changed",
     ]
     registration = make_registration(make_event())
     record(registration, ChangeKind.SESSION_PROMOTED, session_id=1)

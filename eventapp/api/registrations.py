@@ -14,7 +14,7 @@ from eventapp.api.serializers import iso
 from eventapp.api.spec import response_header, responses, spec
 from eventapp.extensions import db
 from eventapp.i18n import current_locale
-from eventapp.models import Registration, RegistrationStatus
+from eventapp.models import Registration, RegistrationSource, RegistrationStatus
 from eventapp.registration import idempotency, services
 from eventapp.registration.errors import InvalidRegistration
 from eventapp.registration.limits import registration_limit
@@ -132,7 +132,11 @@ def create_registration(slug: str, json: RegistrationRequest):
         registration = claim.registration
     else:
         registration = services.register(
-            event, applicant_of(json), json.session_ids or [], json.locale or current_locale()
+            event,
+            applicant_of(json),
+            json.session_ids or [],
+            json.locale or current_locale(),
+            source=RegistrationSource.API,
         )
         if claim is not None:
             claim.registration = registration

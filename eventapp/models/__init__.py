@@ -1,6 +1,6 @@
 """All models, importable from one place (Alembic autogenerate reads this)."""
 
-from eventapp.models.accounts import ApiToken, Role, User
+from eventapp.models.accounts import ApiToken, PasswordReset, Role, User, staff_event
 from eventapp.models.audit import AuditEntry
 from eventapp.models.base import Base, UTCDateTime, utcnow
 from eventapp.models.checkin import ENTRANCE, CheckIn, ScanLog
@@ -20,12 +20,16 @@ from eventapp.models.programme import (
     Track,
     session_speaker,
 )
+from eventapp.models.questions import Question, QuestionAnswer, QuestionKind
 from eventapp.models.registration import (
     ChangeKind,
     ChoiceStatus,
+    EmailChange,
+    GroupMembership,
     Registration,
     RegistrationChange,
     RegistrationIdempotencyKey,
+    RegistrationSource,
     RegistrationStatus,
     Sector,
     SessionChoice,
@@ -42,19 +46,26 @@ __all__ = [
     "CheckIn",
     "ChoiceStatus",
     "ConformanceStatus",
+    "EmailChange",
     "Event",
     "EventKind",
     "EventStatus",
+    "GroupMembership",
     "MailBatch",
     "MailText",
     "NoticeState",
     "OperatorSettings",
     "OutboxMessage",
     "OutboxStatus",
+    "PasswordReset",
     "ProgrammeChange",
+    "Question",
+    "QuestionAnswer",
+    "QuestionKind",
     "Registration",
     "RegistrationChange",
     "RegistrationIdempotencyKey",
+    "RegistrationSource",
     "RegistrationStatus",
     "Role",
     "Room",
@@ -70,5 +81,6 @@ __all__ = [
     "User",
     "new_token",
     "session_speaker",
+    "staff_event",
     "utcnow",
 ]

@@ -7,16 +7,25 @@ import secrets
 from datetime import datetime
 
 from flask_login import UserMixin
-from sqlalchemy import Boolean, ForeignKey, String
+from sqlalchemy import Boolean, Column, ForeignKey, String, Table
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from eventapp.models.base import Base, UTCDateTime, utcnow
-from eventapp.models.programme import _enum
+from eventapp.models.programme import Event, _enum
 
 
 class Role(enum.StrEnum):
     ADMIN = "admin"
     CHECKIN = "checkin"
+
+
+# The events a check-in account may work at, when it is not allowed at all of them.
+staff_event = Table(
+    "staff_event",
+    Base.metadata,
+    Column("user_id", ForeignKey("user_account.id", ondelete="CASCADE"), primary_key=True),
+    Column("event_id", ForeignKey("event.id", ondelete="CASCADE"), primary_key=True),
+)
 
 
 def new_session_id() -> str:
@@ -40,6 +49,10 @@ class User(UserMixin, Base):
     # What the session cookie names the user by, instead of the id: giving it a new value
     # (logout, new password, deactivation) ends every session of the user on the server side.
     session_id: Mapped[str] = mapped_column(String(64), unique=True, default=new_session_id)
+    # Check-in staff work at every event unless scoped: then only at ``events``.
+    all_events: Mapped[bool] = mapped_column(Boolean, default=True, server_default="1")
+
+    events: Mapped[list[Event]] = relationship(secondary=staff_event, order_by="Event.starts_at")
 
     tokens: Mapped[list[ApiToken]] = relationship(
         back_populates="user", cascade="all, delete-orphan"
@@ -78,3 +91,20 @@ class ApiToken(Base):
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     user: Mapped[User] = relationship(back_populates="tokens")
+
+
+class PasswordReset(Base):
+    """A "forgot password" link: single use, time-limited; only its SHA-256 hash is stored."""
+
+    __tablename__ = "password_reset"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(
+        ForeignKey("user_account.id", ondelete="CASCADE"), index=True
+    )
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    user: Mapped[User] = relationship()

@@ -111,6 +111,12 @@ class Event(Base):
     reminder_time: Mapped[time] = mapped_column(Time, default=time(9, 0), server_default="09:00:00")
     thank_you_enabled: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     slides_url: Mapped[str] = mapped_column(String(500), default="", server_default="")
+    # Personal data is anonymised this many days after the event's end, by the worker loop
+    # (stated in the privacy notice); the time it happened is kept so it happens once.
+    retention_days: Mapped[int] = mapped_column(Integer, default=90, server_default="90")
+    personal_data_erased_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # How many colleagues one registrant may register with themselves in one form.
+    max_group_size: Mapped[int] = mapped_column(Integer, default=10, server_default="10")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 

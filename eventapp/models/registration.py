@@ -12,6 +12,7 @@ from sqlalchemy import (
     Boolean,
     ForeignKey,
     Index,
+    Integer,
     String,
     Text,
     UniqueConstraint,
@@ -56,6 +57,15 @@ class ChangeKind(enum.StrEnum):
     # The person stopped (or again allowed) bulk mail, reminders and thank-you mail.
     ANNOUNCEMENTS_STOPPED = "announcements_stopped"
     ANNOUNCEMENTS_RESUMED = "announcements_resumed"
+    # The person's own data was corrected (by them or the office); detail names the fields.
+    DETAILS_CHANGED = "details_changed"
+    # A new e-mail address was asked for (a confirmation link went to it), then confirmed.
+    EMAIL_CHANGE_REQUESTED = "email_change_requested"
+    EMAIL_CHANGED = "email_changed"
+    # The manage link was mailed again on request ("send me my link again").
+    MANAGE_LINK_SENT = "manage_link_sent"
+    # The answers to the organizer's own questions were changed.
+    ANSWERS_CHANGED = "answers_changed"
 
 
 class ChangeKindType(TypeDecorator):
@@ -70,6 +80,19 @@ class ChangeKindType(TypeDecorator):
 
     def process_result_value(self, value: str | None, dialect: Dialect) -> ChangeKind | None:
         return None if value is None else ChangeKind(value)
+
+
+class RegistrationSource(enum.StrEnum):
+    """How a registration came in; "" for those made before this was recorded."""
+
+    FORM = "form"
+    API = "api"
+    # A colleague registered by a group's registrant (form or API).
+    GROUP = "group"
+    # Entered by the office, e.g. for someone who phoned in.
+    OFFICE = "office"
+    # Registered at the door by check-in staff and checked in at once.
+    WALK_IN = "walk_in"
 
 
 class Sector(enum.StrEnum):
@@ -102,13 +125,14 @@ class Registration(Base):
     __tablename__ = "registration"
     __table_args__ = (
         # One active registration per person and event; cancelled ones may repeat.
+        # Group members and walk-ins may come without an address ("" here): they repeat.
         Index(
             "uq_registration_active_email",
             "event_id",
             "email_normalized",
             unique=True,
-            sqlite_where=text("status != 'cancelled'"),
-            postgresql_where=text("status != 'cancelled'"),
+            sqlite_where=text("status != 'cancelled' AND email_normalized != ''"),
+            postgresql_where=text("status != 'cancelled' AND email_normalized != ''"),
         ),
         Index("ix_registration_event_status_created", "event_id", "status", "created_at"),
     )
@@ -138,6 +162,8 @@ class Registration(Base):
     accessibility_needs: Mapped[str] = mapped_column(Text, default="")
     dietary_preference: Mapped[str] = mapped_column(String(40), default="")
     photo_consent: Mapped[bool] = mapped_column(Boolean, default=False)
+    # When the person withdrew an earlier consent to photos (the consent itself is then off).
+    photo_consent_withdrawn_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     privacy_consent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     privacy_notice_version: Mapped[str] = mapped_column(String(20), default="")
     locale: Mapped[str] = mapped_column(String(5), default="de")
@@ -148,6 +174,9 @@ class Registration(Base):
     # The random key of the form that created it: a resubmitted form finds its registration
     # again, while someone who merely knows the email address does not.
     submission_key: Mapped[str | None] = mapped_column(String(64))
+    source: Mapped[str] = mapped_column(
+        String(20), default=RegistrationSource.FORM.value, server_default=""
+    )
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
     confirmed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
@@ -166,6 +195,22 @@ class Registration(Base):
         back_populates="registration",
         cascade="all, delete-orphan",
         order_by="RegistrationChange.id",
+    )
+    # A group: the registrant's members in the order they were entered, and for a member
+    # the registrant. Written through ``GroupMembership``; read here.
+    group_members: Mapped[list[Registration]] = relationship(
+        secondary="group_membership",
+        primaryjoin="Registration.id == GroupMembership.leader_id",
+        secondaryjoin="Registration.id == GroupMembership.member_id",
+        order_by="GroupMembership.position",
+        viewonly=True,
+    )
+    group_leader: Mapped[Registration | None] = relationship(
+        secondary="group_membership",
+        primaryjoin="Registration.id == GroupMembership.member_id",
+        secondaryjoin="Registration.id == GroupMembership.leader_id",
+        uselist=False,
+        viewonly=True,
     )
 
     @property
@@ -244,12 +289,54 @@ class RegistrationIdempotencyKey(Base):
     registration: Mapped[Registration | None] = relationship()
 
 
+class GroupMembership(Base):
+    """A colleague registered by a group's registrant: each is a registration of its own."""
+
+    __tablename__ = "group_membership"
+
+    member_id: Mapped[int] = mapped_column(
+        ForeignKey("registration.id", ondelete="CASCADE"), primary_key=True
+    )
+    leader_id: Mapped[int] = mapped_column(
+        ForeignKey("registration.id", ondelete="CASCADE"), index=True
+    )
+    # The order the registrant entered the members in, from 1; seats were given in it.
+    position: Mapped[int] = mapped_column(Integer)
+
+    member: Mapped[Registration] = relationship(foreign_keys=[member_id])
+    leader: Mapped[Registration] = relationship(foreign_keys=[leader_id])
+
+
+class EmailChange(Base):
+    """A new address a participant asked for; it replaces the old one once confirmed.
+
+    Only the SHA-256 hash of the link's token is stored; the link works once and expires.
+    """
+
+    __tablename__ = "email_change"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    registration_id: Mapped[int] = mapped_column(
+        ForeignKey("registration.id", ondelete="CASCADE"), index=True
+    )
+    new_email: Mapped[str] = mapped_column(String(APPLICANT_MAX_LENGTHS["email"]))
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    confirmed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    registration: Mapped[Registration] = relationship()
+
+
 __all__ = [
     "ChangeKind",
     "ChoiceStatus",
+    "EmailChange",
+    "GroupMembership",
     "Registration",
     "RegistrationChange",
     "RegistrationIdempotencyKey",
+    "RegistrationSource",
     "RegistrationStatus",
     "Sector",
     "SessionChoice",

@@ -94,10 +94,19 @@ def text_problem(value: str, *, multiline: bool = False) -> str | None:
     )
 
 
-def validate_applicant(applicant: RegistrationInput) -> dict[str, str]:
-    """Field name → message for each rule the input breaks; empty when it is fine."""
+def validate_applicant(
+    applicant: RegistrationInput, *, email_required: bool = True
+) -> dict[str, str]:
+    """Field name → message for each rule the input breaks; empty when it is fine.
+
+    Without ``email_required`` (a group's member, a walk-in) an empty address is allowed;
+    one that is given must still be valid.
+    """
     errors: dict[str, str] = {}
-    for name in ("first_name", "last_name", "email"):
+    required = (
+        ("first_name", "last_name", "email") if email_required else ("first_name", "last_name")
+    )
+    for name in required:
         if not getattr(applicant, name).strip():
             errors[name] = _("This field is required.")
     for name, limit in MAX_LENGTHS.items():
@@ -107,7 +116,7 @@ def validate_applicant(applicant: RegistrationInput) -> dict[str, str]:
         problem = text_problem(getattr(applicant, name) or "", multiline=multiline)
         if problem and name not in errors:
             errors[name] = problem
-    if "email" not in errors:
+    if "email" not in errors and (email_required or applicant.email.strip()):
         problem = email_problem(applicant.email)
         if problem:
             errors["email"] = problem

@@ -24,6 +24,7 @@ from eventapp.models import (
     ChoiceStatus,
     Event,
     Registration,
+    RegistrationSource,
     RegistrationStatus,
     SessionChoice,
     utcnow,
@@ -107,14 +108,21 @@ def register(
     *,
     submission_key: str | None = None,
     actor: str = "participant",
+    source: RegistrationSource | str = RegistrationSource.FORM,
+    email_required: bool = True,
+    over_capacity: bool = False,
 ) -> Registration:
     """Register a person for ``event`` and the chosen workshops, applying every rule.
 
     Confirmed while seats are free, else waitlisted (or refused without a waiting list);
     each full workshop puts the person on that workshop's waiting list only. A form sent
     again with the same ``submission_key`` returns the registration it already created.
+
+    ``email_required=False`` lets a group's member or a walk-in come without an address.
+    ``over_capacity`` (organizers only, the caller checks) confirms the person even when
+    the event is full; the history records that the seat was given over capacity.
     """
-    errors = validate_applicant(applicant)
+    errors = validate_applicant(applicant, email_required=email_required)
     if errors:
         raise InvalidRegistration(_("Please correct the marked fields."), fields=errors)
     event = lock_event(event.id)
@@ -125,7 +133,7 @@ def register(
         raise problem
     sessions = chosen_sessions(event, session_ids, keep=set())
     email_normalized = normalize_email(applicant.email)
-    existing = _active_registration(event.id, email_normalized)
+    existing = _active_registration(event.id, email_normalized) if email_normalized else None
     if existing is not None:
         return _replay_or_refuse(existing, submission_key)
 
@@ -133,7 +141,8 @@ def register(
     fill_event(event, now, actor)
     fill_sessions(sessions, now, actor)
     left = seats_left(event)
-    if left is None or left > 0:
+    beyond_capacity = over_capacity and left is not None and left <= 0
+    if left is None or left > 0 or beyond_capacity:
         status = RegistrationStatus.CONFIRMED
     elif event.waitlist_enabled:
         status = RegistrationStatus.WAITLISTED
@@ -147,8 +156,9 @@ def register(
         academic_title=applicant.academic_title.strip(),
         first_name=applicant.first_name.strip(),
         last_name=applicant.last_name.strip(),
-        email=mailing_address(applicant.email),
+        email=mailing_address(applicant.email) if email_normalized else "",
         email_normalized=email_normalized,
+        source=str(source),
         organisation=applicant.organisation.strip(),
         sector=applicant.sector,
         municipality=applicant.municipality.strip(),
@@ -177,7 +187,7 @@ def register(
             db.session.add(registration)
     except IntegrityError:
         # The partial unique index is the truth; the check above only gives the message.
-        existing = _active_registration(event.id, email_normalized)
+        existing = _active_registration(event.id, email_normalized) if email_normalized else None
         if existing is None:
             raise
         return _replay_or_refuse(existing, submission_key)
@@ -188,6 +198,8 @@ def register(
         now,
         status=str(status),
         sessions=choice_summary(registration),
+        source=str(source),
+        **({"over_capacity": True} if beyond_capacity else {}),
     )
     db.session.flush()
     return registration
