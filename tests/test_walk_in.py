@@ -20,6 +20,7 @@ from eventapp.models import (
     ChangeKind,
     CheckIn,
     EventStatus,
+    OutboxMessage,
     Registration,
     RegistrationChange,
     RegistrationStatus,
@@ -358,3 +359,16 @@ def test_api_walk_in_is_in_the_openapi_document(client):
     operation = document["paths"]["/events/{slug}/checkin/walk-in"]["post"]
     assert operation["operationId"] == "registerWalkIn"
     assert {"201", "401", "403", "404", "409", "422"} <= set(operation["responses"])
+
+
+def test_only_a_walk_in_with_an_address_gets_a_confirmation_mail(client, staff, event):
+    login(client, staff)
+    client.post("/checkin/kongress/walk-in", data=PERSON)
+    assert db.session.execute(db.select(OutboxMessage)).first() is None
+    client.post(
+        "/checkin/kongress/walk-in",
+        data={**PERSON, "first_name": "Hanna", "email": "hanna@biblis.de"},
+    )
+    (message,) = db.session.execute(db.select(OutboxMessage)).scalars()
+    assert message.recipient == "hanna@biblis.de"
+    assert message.kind == "registration_confirmed"
