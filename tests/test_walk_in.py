@@ -7,11 +7,15 @@ registration for a known address, the registration window does not apply at the 
 
 from __future__ import annotations
 
+import json
+import urllib.error
+import urllib.request
 from datetime import UTC, datetime
 
 import pytest
-from support import api_headers, csrf_token_in, login, login_with_csrf
+from support import all_at_once, api_headers, csrf_token_in, login, login_with_csrf
 
+from eventapp.accounts import services as accounts
 from eventapp.checkin.walk_in import OVER_CAPACITY_ACTION
 from eventapp.extensions import db
 from eventapp.models import (
@@ -372,3 +376,69 @@ def test_only_a_walk_in_with_an_address_gets_a_confirmation_mail(client, staff, 
     (message,) = db.session.execute(db.select(OutboxMessage)).scalars()
     assert message.recipient == "hanna@biblis.de"
     assert message.kind == "registration_confirmed"
+
+
+# --- at the same moment ----------------------------------------------------------------
+
+
+def _post_json(url: str, path: str, token: str, payload: dict) -> int:
+    request = urllib.request.Request(
+        url + path,
+        data=json.dumps(payload).encode(),
+        headers={"Authorization": f"Bearer {token}", "Content-Type": "application/json"},
+        method="POST",
+    )
+    try:
+        with urllib.request.urlopen(request, timeout=30) as response:
+            return response.status
+    except urllib.error.HTTPError as error:
+        return error.code
+
+
+@pytest.mark.slow
+def test_walk_ins_and_registrations_at_once_never_overbook(
+    live_server, make_user, make_event, make_registration
+):
+    event = make_event(slug="gedraenge", capacity=4)
+    make_registration(event)
+    tokens = [accounts.create_token(make_user(Role.CHECKIN), f"door {n}") for n in range(6)]
+    db.session.commit()  # release the test's transaction: the server writes now
+    walk_in_calls = [
+        lambda n=n, token=token: _post_json(
+            live_server,
+            "/api/v1/events/gedraenge/checkin/walk-in",
+            token,
+            {**BODY, "first_name": f"Tür {n}"},
+        )
+        for n, token in enumerate(tokens)
+    ]
+    form_calls = [
+        lambda n=n: _post_json(
+            live_server,
+            "/api/v1/events/gedraenge/registrations",
+            "",
+            {
+                "first_name": "Online",
+                "last_name": f"Person {n}",
+                "email": f"online{n}@example.org",
+                "consent_privacy": True,
+            },
+        )
+        for n in range(4)
+    ]
+    answers = all_at_once([*walk_in_calls, *form_calls])
+    walk_in_answers = answers[: len(walk_in_calls)]
+    assert set(walk_in_answers) <= {201, 409}
+    assert set(answers[len(walk_in_calls) :]) == {201}  # confirmed or waitlisted
+    db.session.expire_all()
+    confirmed = db.session.execute(
+        db.select(db.func.count(Registration.id)).where(
+            Registration.event_id == event.id,
+            Registration.status == RegistrationStatus.CONFIRMED,
+        )
+    ).scalar_one()
+    assert confirmed == 4
+    door = walk_ins()
+    assert len(door) == walk_in_answers.count(201)
+    assert all(r.status == RegistrationStatus.CONFIRMED and r.checked_in_at for r in door)
+    assert len(db.session.execute(db.select(CheckIn)).all()) == len(door)
