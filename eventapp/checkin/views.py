@@ -11,6 +11,7 @@ from eventapp.checkin import bp, services, walk_in
 from eventapp.checkin.forms import UndoForm, WalkInForm
 from eventapp.checkin.messages import scanner_messages
 from eventapp.domain import DomainError, EventNotFound
+from eventapp.errors import show_refusal
 from eventapp.extensions import db
 from eventapp.i18n import current_locale, wallclock
 from eventapp.models import ENTRANCE, Event
@@ -135,12 +136,7 @@ def walk_in_register(slug: str):
                 device=(form.device.data or "").strip() or _("Walk-in form"),
             )
         except DomainError as exc:
-            db.session.rollback()
-            for name, message in (exc.fields or {}).items():
-                field = getattr(form, name, None)
-                if field is not None and hasattr(field, "errors"):
-                    field.errors = [*field.errors, message]
-            flash(exc.message, "error")
+            show_refusal(form, exc)
         else:
             db.session.commit()
             flash(_("%(name)s is registered and checked in.", name=registration.name), "success")
