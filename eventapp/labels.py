@@ -195,6 +195,7 @@ AUDIT_ACTION = {
     "registration.promote": _l("Moved up from the waiting list"),
     "registration.move": _l("Moved to another workshop"),
     "registration.resend_confirmation": _l("Confirmation sent again"),
+    "registration.walk_in_over_capacity": _l("Walk-in admitted over capacity"),
     "mail.bulk": _l("Message to participants sent"),
     "programme_changes.send": _l("Notice of programme changes sent"),
     "programme_change.dismiss": _l("Programme change needs no notice"),

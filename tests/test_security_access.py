@@ -61,6 +61,7 @@ def staff_only(endpoint: str) -> bool:
         "api.checkin_annul",
         "api.checkin_status",
         "api.checkin_search",
+        "api.checkin_walk_in",
         *ADMIN_ONLY_API,
     }
 

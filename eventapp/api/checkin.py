@@ -18,12 +18,16 @@ from eventapp.api.models import (
     RedeemRequest,
     RedeemResult,
     SearchQuery,
+    WalkInRequest,
+    WalkInResult,
 )
+from eventapp.api.registrations import registration_json
 from eventapp.api.spec import BEARER, responses, spec
-from eventapp.checkin import services
+from eventapp.checkin import services, walk_in
 from eventapp.database import MAX_ID
 from eventapp.domain import Forbidden, InvalidInput
 from eventapp.extensions import db
+from eventapp.i18n import current_locale
 from eventapp.models import Role
 
 STAFF = (Role.ADMIN, Role.CHECKIN)
@@ -201,3 +205,60 @@ def checkin_search(slug: str):
         event, query, contact_details=g.api_user.has_role(Role.ADMIN)
     )
     return {"query": query, "results": results}
+
+
+@bp.post("/events/<slug>/checkin/walk-in")
+@api_auth(*STAFF)
+@spec.validate(
+    json=WalkInRequest,
+    resp=responses(
+        HTTP_201=(WalkInResult, "Registered (confirmed) and checked in at the entrance."),
+        HTTP_404=(Error, "No such event, or a draft."),
+        HTTP_409=(
+            Error,
+            "Refused: `full` (no seat left; walk-ins are never waitlisted), `duplicate` "
+            "(the address is already registered: check the person in via the search), "
+            "`cancelled` (event cancelled).",
+        ),
+        HTTP_422=(Error, "Invalid input; `fields` says what is wrong. Nothing was changed."),
+        organizer=True,
+    ),
+    security=BEARER,
+    tags=["check-in"],
+    operation_id="registerWalkIn",
+)
+def checkin_walk_in(slug: str, json: WalkInRequest):
+    """Register a walk-in and check them in at the entrance in one step.
+
+    Roles: admin, checkin. The registration window does not apply (people come on the
+    day); a cancelled event refuses. Without a free seat the walk-in is refused (409
+    `full`); only an admin may send `over_capacity: true` to admit the person anyway
+    (403 `override_not_allowed` for check-in staff), which the history and the audit
+    log record. The check-in is logged like a scan.
+    """
+    if json is None:
+        raise InvalidInput(_("The body must be a JSON object."), code="invalid_body")
+    body = _body() or {}
+    person = walk_in.WalkIn(
+        first_name=json.first_name,
+        last_name=json.last_name,
+        email=(json.email or "").strip(),
+        organisation=json.organisation or "",
+        privacy_informed=json.privacy_informed,
+    )
+    registration, answer = walk_in.register_walk_in(
+        event_slug=slug,
+        person=person,
+        user=g.api_user,
+        locale=current_locale(),
+        over_capacity=bool(json.over_capacity),
+        device=_device(body),
+    )
+    db.session.commit()
+    result = {
+        "registration": registration_json(registration),
+        "status": answer["status"],
+        "checked_in_at": answer.get("checked_in_at"),
+        "list": answer["list"],
+    }
+    return result, 201

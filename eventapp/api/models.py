@@ -329,6 +329,39 @@ class RedeemResult(BaseModel):
     registration_event: str | None = Field(default=None, description="For wrong_event.")
 
 
+class WalkInRequest(BaseModel):
+    """A walk-in at the door: registered and checked in at the entrance in one step."""
+
+    model_config = ConfigDict(extra="ignore", strict=True)
+
+    first_name: str = Field(min_length=1, max_length=limit("first_name"))
+    last_name: str = Field(min_length=1, max_length=limit("last_name"))
+    email: str | None = Field(
+        default=None,
+        max_length=limit("email"),
+        description='Optional; "" or absent for none. An address already registered: 409.',
+    )
+    organisation: str | None = Field(default=None, max_length=limit("organisation"))
+    privacy_informed: StrictBool = Field(
+        json_schema_extra={"const": True},
+        description="Must be true: the person was informed of the privacy notice.",
+    )
+    over_capacity: StrictBool | None = Field(
+        default=None,
+        description="Admins only: admit the person although no seat is left (logged).",
+    )
+    device: str | None = Field(default=None, description="Label of the scanning device.")
+
+
+class WalkInResult(Representation):
+    """The walk-in's new registration and the outcome of the entrance check-in."""
+
+    registration: Registration
+    status: RedeemStatus = Field(description='The check-in at the entrance; "ok".')
+    checked_in_at: datetime | None
+    list: ListRef
+
+
 class AnnulResult(BaseModel):
     status: AnnulStatus
     registration: CheckInPerson | None = None

@@ -73,7 +73,7 @@ FIELD_CODES: dict[str, dict[str, str]] = {
 
 
 # Requests whose 422 lists every wrong field in ``fields`` (the others name one in the message).
-ANSWERS_WITH_FIELDS = {"RegistrationRequest"}
+ANSWERS_WITH_FIELDS = {"RegistrationRequest", "WalkInRequest"}
 
 
 def _names_no_event(request) -> bool:

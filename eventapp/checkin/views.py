@@ -7,12 +7,13 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from eventapp.accounts.auth import role_required
-from eventapp.checkin import bp, services
-from eventapp.checkin.forms import UndoForm
+from eventapp.checkin import bp, services, walk_in
+from eventapp.checkin.forms import UndoForm, WalkInForm
 from eventapp.checkin.messages import scanner_messages
 from eventapp.domain import DomainError, EventNotFound
+from eventapp.errors import show_refusal
 from eventapp.extensions import db
-from eventapp.i18n import wallclock
+from eventapp.i18n import current_locale, wallclock
 from eventapp.models import ENTRANCE, Event
 from eventapp.registration.availability import publicly_visible
 
@@ -53,6 +54,7 @@ def scanner(slug: str):
         event=event,
         lists=_lists(event),
         messages=scanner_messages(),
+        walk_in_form=WalkInForm(),
     )
 
 
@@ -108,3 +110,44 @@ def undo(slug: str):
     else:
         flash(_("%(name)s was not checked in.", name=registration.name), "info")
     return redirect(url_for("checkin.log", slug=event.slug, list=form.back_to_list.data or None))
+
+
+@bp.post("/checkin/<slug>/walk-in")
+@role_required()
+def walk_in_register(slug: str):
+    """Register a walk-in and check them in at the entrance in one step."""
+    event = _event_or_404(slug)
+    form = WalkInForm()
+    if form.validate_on_submit():
+        person = walk_in.WalkIn(
+            first_name=form.first_name.data or "",
+            last_name=form.last_name.data or "",
+            email=(form.email.data or "").strip(),
+            organisation=form.organisation.data or "",
+            privacy_informed=bool(form.privacy_informed.data),
+        )
+        try:
+            registration, _answer = walk_in.register_walk_in(
+                event_slug=event.slug,
+                person=person,
+                user=current_user._get_current_object(),
+                locale=current_locale(),
+                over_capacity=bool(form.over_capacity.data),
+                device=(form.device.data or "").strip() or _("Walk-in form"),
+            )
+        except DomainError as exc:
+            show_refusal(form, exc)
+        else:
+            db.session.commit()
+            flash(_("%(name)s is registered and checked in.", name=registration.name), "success")
+            return redirect(url_for("checkin.scanner", slug=event.slug))
+    elif form.errors:
+        flash(_("Please correct the marked fields."), "error")
+    return render_template(
+        "checkin/scanner.html",
+        event=event,
+        lists=_lists(event),
+        messages=scanner_messages(),
+        walk_in_form=form,
+        walk_in_open=True,
+    ), 422

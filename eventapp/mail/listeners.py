@@ -70,7 +70,8 @@ def _message_for_change(session: OrmSession, change: RegistrationChange) -> None
         _forget(session, registration)
         return
     kind = message_kind_for(change)
-    if kind is None or registration.anonymized_at is not None:
+    # A walk-in or a group member may come without an address: nothing to send then.
+    if kind is None or registration.anonymized_at is not None or not registration.email:
         return
     payload = {"change": str(change.kind), "detail": dict(change.detail or {})}
     session.add(new_message(kind, registration, payload))

@@ -111,6 +111,7 @@ def register(
     source: RegistrationSource | str = RegistrationSource.FORM,
     email_required: bool = True,
     over_capacity: bool = False,
+    ignore_window: bool = False,
 ) -> Registration:
     """Register a person for ``event`` and the chosen workshops, applying every rule.
 
@@ -121,6 +122,8 @@ def register(
     ``email_required=False`` lets a group's member or a walk-in come without an address.
     ``over_capacity`` (organizers only, the caller checks) confirms the person even when
     the event is full; the history records that the seat was given over capacity.
+    ``ignore_window`` (a walk-in at the door) registers outside the registration window;
+    a cancelled event still refuses.
     """
     errors = validate_applicant(applicant, email_required=email_required)
     if errors:
@@ -129,7 +132,7 @@ def register(
     # The time is taken under the lock so that arrival order and id order agree.
     now = now or utcnow()
     problem = registration_problem(event, now)
-    if problem is not None:
+    if problem is not None and not (ignore_window and isinstance(problem, RegistrationClosed)):
         raise problem
     sessions = chosen_sessions(event, session_ids, keep=set())
     email_normalized = normalize_email(applicant.email)

@@ -142,3 +142,49 @@ def test_staff_scan_a_ticket_with_the_camera_then_see_it_already_used(
     ).scalars()
     assert sorted(checked_in) == sorted([guest_id, walk_in_id, no_ticket_id, unlucky_id])
     assert db.session.execute(db.select(db.func.count(CheckIn.id))).scalar() == 4
+
+
+@pytest.mark.e2e
+def test_staff_register_a_walk_in_from_the_scanner_page(
+    live_server, launch_chromium, make_user, make_event, make_registration, tmp_path
+):
+    staff = make_user(Role.CHECKIN)
+    event = make_event(slug="kongress-walk-in", capacity=5)
+    make_registration(event, first_name="Greta", last_name="Gastfreund")
+    email = staff.email
+    db.session.commit()
+
+    page = launch_chromium().new_page(locale="en-GB", viewport={"width": 390, "height": 844})
+    log_in_browser(page, live_server, email, "/checkin/**")
+    page.goto(f"{live_server}/checkin/kongress-walk-in?lang=en")
+    expect(page.locator("#scanner")).to_have_attribute("data-ready", "true")
+    # The name search finds nobody, so the walk-in form is the way in.
+    page.fill("#search-input", "Wanda")
+    expect(page.locator("#search-results .search-empty")).to_have_text("Nobody found.")
+    page.click("#walk-in summary")
+    page.fill("#first_name", "Wanda")
+    page.fill("#last_name", "Würzburger")
+    page.fill("#organisation", "Gemeinde Lampertheim")
+    page.click("#walk-in-form button[type=submit]")
+    # Refused without the privacy confirmation, and the form keeps what was typed.
+    expect(page.locator("#privacy_informed-error")).to_be_visible()
+    expect(page.locator("#last_name")).to_have_value("Würzburger")
+    page.check("#privacy_informed")
+    page.click("#walk-in-form button[type=submit]")
+    expect(page.locator(".flash-success")).to_have_text(
+        "Wanda Würzburger is registered and checked in."
+    )
+    expect(page.locator("#count-checked")).to_have_text("1")
+    page.screenshot(path=str(tmp_path / "walk-in.png"), full_page=True)
+
+    db.session.expire_all()
+    walk_in = db.session.execute(
+        db.select(Registration).where(Registration.last_name == "Würzburger")
+    ).scalar_one()
+    assert walk_in.source == "walk_in"
+    assert walk_in.checked_in_at is not None
+    check_in = db.session.execute(
+        db.select(CheckIn).where(CheckIn.registration_id == walk_in.id)
+    ).scalar_one()
+    # The device named in the page's settings, filled in by the script.
+    assert check_in.device.startswith("Browser ")

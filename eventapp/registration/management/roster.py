@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import exists, func
+from sqlalchemy import ColumnElement, case, exists, func
 from sqlalchemy.orm import selectinload
 from sqlalchemy.sql import Select
 
@@ -24,6 +24,57 @@ from eventapp.registration.search import matches, search_terms
 
 ACTIVE = "active"
 
+# How the registration list can be sorted (``?sort=``); each ends with name and id, so
+# equal values keep one stable order across pages.
+SORTS = ("name", "organisation", "status", "registered", "checked_in")
+DEFAULT_SORT = "name"
+
+# German dictionary order (DIN 5007-1): "Ä" files as "A", "ß" as "ss". Spelled out as SQL,
+# so SQLite (whose lower() folds only ASCII) and PostgreSQL (whatever its collation)
+# sort "Öztürk" among the O names alike, not after "Z".
+FOLDED = (
+    ("Ä", "a"), ("ä", "a"), ("Ö", "o"), ("ö", "o"), ("Ü", "u"), ("ü", "u"), ("ß", "ss"),
+    ("É", "e"), ("é", "e"), ("È", "e"), ("è", "e"), ("Ç", "c"), ("ç", "c"),
+)  # fmt: skip
+# Registrations in the order they matter at the door: confirmed, waiting, cancelled.
+STATUS_ORDER = {
+    RegistrationStatus.CONFIRMED: 0,
+    RegistrationStatus.WAITLISTED: 1,
+    RegistrationStatus.CANCELLED: 2,
+}
+
+
+def dictionary_order(column: Any) -> ColumnElement:
+    """``column`` as a sort key: umlauts folded to their base letter, then lower case."""
+    folded = column
+    for letter, base in FOLDED:
+        folded = func.replace(folded, letter, base)
+    return func.lower(folded)
+
+
+def sort_order(sort: str = DEFAULT_SORT, descending: bool = False) -> list[ColumnElement]:
+    """The ORDER BY of the registration list for ``sort`` (one of ``SORTS``).
+
+    Registrations not checked in come last in both directions.
+    """
+    name = [dictionary_order(Registration.last_name), dictionary_order(Registration.first_name)]
+    keys: list[Any]
+    if sort == "organisation":
+        keys = [dictionary_order(Registration.organisation)]
+    elif sort == "status":
+        keys = [case(STATUS_ORDER, value=Registration.status, else_=len(STATUS_ORDER))]
+    elif sort == "registered":
+        keys = [Registration.created_at]
+    elif sort == "checked_in":
+        keys = [Registration.checked_in_at]
+    else:
+        keys = name
+    ordered = [key.desc() if descending else key.asc() for key in keys]
+    if sort == "checked_in":
+        ordered.insert(0, Registration.checked_in_at.is_(None).asc())
+    tie = [] if sort == "name" else [key.asc() for key in name]
+    return [*ordered, *tie, Registration.id.desc() if descending else Registration.id.asc()]
+
 
 def participants_query(
     event: Event,
@@ -31,8 +82,11 @@ def participants_query(
     status: str | None = None,
     session_id: int | None = None,
     sector: str | None = None,
+    sort: str = DEFAULT_SORT,
+    descending: bool = False,
 ) -> Select:
-    """The event's registrations matching a search and filters, sorted by name.
+    """The event's registrations matching a search and filters, sorted (by name unless
+    ``sort`` says otherwise, see ``sort_order``).
 
     ``q`` is the participant search (``registration.search``: every word in name,
     organisation or email); ``status`` is a registration status or ``active`` (confirmed
@@ -59,9 +113,7 @@ def participants_query(
         )
     if q:
         query = query.where(matches(search_terms(q)))
-    return query.order_by(
-        func.lower(Registration.last_name), func.lower(Registration.first_name), Registration.id
-    )
+    return query.order_by(*sort_order(sort, descending))
 
 
 def participants(event: Event, **filters: Any) -> list[Registration]:

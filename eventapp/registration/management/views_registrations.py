@@ -7,11 +7,12 @@ from flask_babel import gettext as _
 from wtforms.fields.choices import SelectChoice
 
 from eventapp.admin import bp, describe
-from eventapp.admin.common import acting_user, page_number, refuse
+from eventapp.admin.common import MAX_PAGE, acting_user, refuse
 from eventapp.admin.forms import ConfirmForm
 from eventapp.domain import DomainError
 from eventapp.extensions import db
 from eventapp.models import Event, Registration
+from eventapp.numbers import whole_number
 from eventapp.registration.availability import waitlist_position, workshop_positions
 from eventapp.registration.management import actions, roster
 from eventapp.registration.management.forms import MoveForm, PromoteForm, RegistrationSearchForm
@@ -21,18 +22,51 @@ PER_PAGE = 50
 
 @bp.get("/events/<int:event_id>/registrations")
 def registration_list(event_id: int):
-    """Search by name, email or organisation; filter by status, workshop and sector."""
+    """Search by name, email or organisation; filter by status, workshop and sector; sort
+    by a column; 50 to a page. Every link keeps the search, the filters and the order."""
     event = db.get_or_404(Event, event_id)
     form = RegistrationSearchForm(request.args).for_event(event)
     filters = form.filters() if form.validate() else {}
-    page = db.paginate(
-        roster.participants_query(event, **filters),
-        page=page_number(),
-        per_page=PER_PAGE,
-        max_per_page=200,
+    sort, descending = list_order()
+    query = roster.participants_query(event, **filters, sort=sort, descending=descending)
+    page = _page_of(query, whole_number(request.args.get("page")) or 1)
+    # Only what the list understands goes into its links: the filters as given, the order
+    # as understood (an unknown one is the default, and the links say so).
+    args = {k: v for k, v in request.args.items() if k in FILTER_ARGS and v}
+    args.update(sort=sort, dir="desc" if descending else "asc")
+    return render_template(
+        "admin/registrations.html",
+        event=event,
+        form=form,
+        page=page,
+        args=args,
+        sort=sort,
+        descending=descending,
+        filter_args={k: v for k, v in args.items() if k not in {"sort", "dir"}},
     )
-    args = {k: v for k, v in request.args.items() if k != "page"}
-    return render_template("admin/registrations.html", event=event, form=form, page=page, args=args)
+
+
+FILTER_ARGS = ("q", "status", "workshop", "sector")
+
+
+def list_order() -> tuple[str, bool]:
+    """``?sort=`` and ``?dir=``; anything else than a known column and asc/desc is the default."""
+    sort = request.args.get("sort", "")
+    if sort not in roster.SORTS:
+        sort = roster.DEFAULT_SORT
+    return sort, request.args.get("dir") == "desc"
+
+
+def _page_of(query, number: int):
+    """Page ``number`` of the list; past the last page (or absurdly far) the last page."""
+    page = db.paginate(
+        query, page=min(number, MAX_PAGE), per_page=PER_PAGE, max_per_page=200, error_out=False
+    )
+    if page.page > 1 and page.page > page.pages:
+        page = db.paginate(
+            query, page=max(page.pages, 1), per_page=PER_PAGE, max_per_page=200, error_out=False
+        )
+    return page
 
 
 @bp.get("/registrations/<int:registration_id>")

@@ -108,8 +108,12 @@
     }
   }
   el.device.value = device;
+  // The walk-in form is posted as a page: it names this device like the scans do.
+  var walkInDevice = document.getElementById("walk-in-device");
+  if (walkInDevice) walkInDevice.value = device;
   el.device.addEventListener("change", function () {
     device = el.device.value.trim().slice(0, 120) || device;
+    if (walkInDevice) walkInDevice.value = device;
     try {
       window.localStorage.setItem("checkin:device", device);
     } catch (e) {
