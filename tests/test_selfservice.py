@@ -338,3 +338,20 @@ def test_a_newer_request_ends_the_earlier_link_and_its_unsent_mail(
     path = confirmation_link(smtp_server, "zweite@example.org")
     assert client.post(path).status_code == 303
     assert registration.email == "zweite@example.org"
+
+
+def test_erasing_the_data_removes_asked_for_addresses_and_their_links(
+    client, make_event, make_registration
+):
+    from eventapp.registration.privacy import purge_event
+
+    now = utcnow()
+    event = make_event(starts_at=now - timedelta(days=3), ends_at=now - timedelta(days=2))
+    registration = make_registration(event, email="alt@example.org")
+    response = client.post(email_url(registration), data={"email": "neu@example.org"})
+    assert response.status_code == 303
+
+    assert purge_event(event, after_days=1) == 1
+    db.session.commit()
+
+    assert count(EmailChange) == 0
