@@ -104,12 +104,14 @@ def register_blueprints(app: Flask) -> None:
     from eventapp.mail.views_optout import bp as optout_bp
     from eventapp.public import bp as public_bp
     from eventapp.registration import bp as registration_bp
+    from eventapp.selfservice import bp as selfservice_bp
     from eventapp.tickets import bp as tickets_bp
 
     for blueprint in (
         i18n.bp,
         public_bp,
         registration_bp,
+        selfservice_bp,
         tickets_bp,
         feeds_bp,
         accounts_bp,

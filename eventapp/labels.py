@@ -164,6 +164,10 @@ CHANGE_KIND = {
     ChangeKind.ANONYMIZED: _l("Personal data erased"),
     ChangeKind.ANNOUNCEMENTS_STOPPED: _l("Stopped messages from the organizers"),
     ChangeKind.ANNOUNCEMENTS_RESUMED: _l("Receives messages from the organizers again"),
+    ChangeKind.DETAILS_CHANGED: _l("Personal details changed"),
+    ChangeKind.EMAIL_CHANGE_REQUESTED: _l("New email address requested, confirmation link sent"),
+    ChangeKind.EMAIL_CHANGED: _l("Email address changed"),
+    ChangeKind.MANAGE_LINK_SENT: _l("Personal link sent again on request"),
 }
 # Who changed a registration, when it was not an organizer (those are named by e-mail).
 ACTOR = {
@@ -196,6 +200,8 @@ AUDIT_ACTION = {
     "registration.move": _l("Moved to another workshop"),
     "registration.resend_confirmation": _l("Confirmation sent again"),
     "registration.walk_in_over_capacity": _l("Walk-in admitted over capacity"),
+    "registration.details_changed": _l("Personal details changed"),
+    "registration.email_changed": _l("Email address changed"),
     "mail.bulk": _l("Message to participants sent"),
     "programme_changes.send": _l("Notice of programme changes sent"),
     "programme_change.dismiss": _l("Programme change needs no notice"),
@@ -289,6 +295,16 @@ FIELD = {
     "slides_url": _l("Link to the slides"),
     "locale": _l("Language"),
     "text": _l("Text"),
+    # A participant's own data (corrected on the manage page or by the office).
+    "salutation": _l("Salutation"),
+    "academic_title": _l("Academic title"),
+    "first_name": _l("First name"),
+    "last_name": _l("Last name"),
+    "email": _l("Email"),
+    "sector": _l("Sector"),
+    "accessibility_needs": _l("Accessibility needs"),
+    "dietary_preference": _l("Dietary preference"),
+    "photo_consent": _l("Photo consent"),
 }
 # The languages of mails and texts.
 LANGUAGE = {

@@ -9,6 +9,9 @@ purpose: setting it would make Flask match requests by host.
 
 from __future__ import annotations
 
+import base64
+import hashlib
+import hmac
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -50,3 +53,19 @@ def calendar_url(registration: Registration) -> str:
     }
     lang = registration.locale if registration.locale in other_languages else None
     return public_url("feeds.personal", token=registration.calendar_token, lang=lang)
+
+
+def confirmation_token(seed: str) -> str:
+    """The token of an address-change link, derived from ``seed`` and the secret key.
+
+    The outbox keeps only the seed until the mail is sent and the database only the
+    token's hash, so neither a copy of the outbox nor of the database yields a link.
+    """
+    secret = str(current_app.secret_key or "").encode()
+    digest = hmac.new(secret, b"email-change:" + seed.encode(), hashlib.sha256).digest()
+    return base64.urlsafe_b64encode(digest).rstrip(b"=").decode()
+
+
+def email_confirmation_url(seed: str) -> str:
+    """The link that confirms an address change, for the mail to the new address."""
+    return public_url("selfservice.confirm_email", token=confirmation_token(seed))

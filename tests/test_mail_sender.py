@@ -10,6 +10,7 @@ from eventapp.mail.delivery import deliver_due
 from eventapp.mail.outbox import OFFICE_KINDS, MessageKind
 from eventapp.mail.sender import mail_identity
 from eventapp.mail.services import enqueue
+from eventapp.selfservice.services import request_email_change
 
 SENDER = "Geschäftsstelle Zukunftsbündnis <noreply@events.example.org>"
 OPERATOR = "Geschäftsstelle Zukunftsbündnis Sozialer Zusammenhalt, ProjektStadt"
@@ -60,7 +61,11 @@ def test_every_mail_kind_carries_sender_reply_to_and_footer(
     # Mail to the office about a barrier report is not about a registration.
     kinds = [kind for kind in MessageKind if kind not in OFFICE_KINDS]
     for kind in kinds:
-        enqueue(kind, registration, payload_for(kind, workshop))
+        if kind == MessageKind.EMAIL_CHANGE:
+            # Only its service queues it: the mail needs the address change it confirms.
+            request_email_change(registration, "neue.adresse@example.org")
+        else:
+            enqueue(kind, registration, payload_for(kind, workshop))
     db.session.commit()
 
     report = deliver_due()

@@ -35,6 +35,8 @@ PUBLIC = {
     "api.event_detail",
     "api.openapi_document",
     "api.create_registration",
+    # Answers the same for every address; the link goes only to the registered one.
+    "selfservice.resend",
 }
 # Which of the registration's secrets opens each token route.
 TOKEN_ROUTES = {
@@ -43,6 +45,8 @@ TOKEN_ROUTES = {
     "registration.personal_data": "manage_token",
     "registration.cancel": "manage_token",
     "registration.change_workshops": "manage_token",
+    "selfservice.details_page": "manage_token",
+    "selfservice.request_email_change": "manage_token",
     "tickets.ticket": "ticket_code",
     "tickets.ticket_png": "ticket_code",
     "tickets.ticket_svg": "ticket_code",
@@ -51,7 +55,9 @@ TOKEN_ROUTES = {
 }
 SECRETS = ("manage_token", "ticket_code", "calendar_token")
 # Opened by a token signed for them alone (tests/test_mail_optout.py proves the refusals).
-SIGNED_TOKEN_ROUTES = {"optout.stop"}
+# The address-change link is opened by its own random token, stored hashed
+# (tests/test_selfservice.py proves the refusals).
+SIGNED_TOKEN_ROUTES = {"optout.stop", "selfservice.confirm_email"}
 ADMIN_ONLY_API = {"api.list_registrations"}
 
 
@@ -184,6 +190,7 @@ def test_token_routes_open_with_their_own_secret_only(app, populated, route_path
         "registration.confirmation",
         "registration.personal_data",
         "registration.cancel",
+        "selfservice.details_page",
         "tickets.ticket",
         "tickets.ticket_png",
         "tickets.ticket_svg",

@@ -244,6 +244,9 @@ def change_lines(change: RegistrationChange) -> list[str]:
         lines.append(_("Previously: %(status)s", status=previous))
     if detail.get("sessions"):
         lines.append(f"{labels.field_label('sessions')}: {_choices(detail['sessions'])}")
+    if detail.get("fields"):
+        names = ", ".join(labels.field_label(name) for name in detail["fields"])
+        lines.append(_("Changed: %(fields)s", fields=names))
     return lines
 
 

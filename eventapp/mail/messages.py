@@ -30,11 +30,13 @@ from eventapp.mail.outbox import OFFICE_KINDS, MessageKind
 from eventapp.mail.sender import MailIdentity, mail_identity
 from eventapp.mail.texts import intro_for
 from eventapp.models import (
+    EmailChange,
     Event,
     OutboxMessage,
     Registration,
     RegistrationStatus,
     Session,
+    utcnow,
 )
 from eventapp.notices.wording import describe as describe_change
 from eventapp.text import one_line
@@ -174,7 +176,48 @@ def _content(message: OutboxMessage, registration: Registration) -> tuple[str, d
             return subject, {"slides_url": event.slides_url}
         case MessageKind.ANNOUNCEMENT:
             return announcements.content(message, registration)
+        case MessageKind.EMAIL_CHANGE:
+            change = _email_change(message)
+            assert change is not None  # ``applies`` discards a message without one
+            subject = _("Please confirm your new email address: %(event)s", **names)
+            return subject, {
+                "new_email": change.new_email,
+                "confirm_url": urls.email_confirmation_url(payload["seed"]),
+                "expires": _moment(event, change.expires_at),
+            }
+        case MessageKind.MANAGE_LINK:
+            requested = detail.get("requested_at")
+            moment = datetime.fromisoformat(requested) if requested else message.created_at
+            subject = _("Your link to your registration: %(event)s", **names)
+            return subject, {"requested": _moment(event, moment)}
     raise ValueError(f"unknown message kind {message.kind!r}")
+
+
+def _moment(event: Event, moment: datetime) -> str:
+    """Date and time in the event's time zone and the mail's language, e.g. 16.05.2027, 09:30."""
+    return f"{format_date(event.local(moment).date(), locale=_locale())}, {clock(event, moment)}"
+
+
+def _email_change(message: OutboxMessage) -> EmailChange | None:
+    """The address change a confirmation mail is about, while its link still works."""
+    change = db.session.get(EmailChange, (message.payload or {}).get("email_change_id") or 0)
+    if change is None or change.registration_id != message.registration_id:
+        return None
+    if change.confirmed_at is not None or change.expires_at <= utcnow():
+        return None
+    return change
+
+
+def _address(message: OutboxMessage, registration: Registration) -> tuple[str, str]:
+    """Name and address the message goes to: the registration's, a test send's organizer,
+    or for an address change the new address (the one to be confirmed)."""
+    if announcements.is_test(message):
+        return message.payload.get("test_name", ""), message.payload["test_to"]
+    if message.kind == MessageKind.EMAIL_CHANGE:
+        change = _email_change(message)
+        assert change is not None
+        return registration.name, change.new_email
+    return registration.name, registration.email
 
 
 def _message_domain() -> str:
@@ -190,6 +233,9 @@ def applies(message: OutboxMessage, registration: Registration | None) -> bool:
         return False
     if message.kind in optout.OPT_OUT_KINDS and not optout.announcements_allowed(registration):
         return False
+    if message.kind == MessageKind.EMAIL_CHANGE:
+        # A newer request, a confirmation or the expiry ended its link: nothing to send.
+        return _email_change(message) is not None
     if message.kind in SCHEDULED_KINDS:
         # Queued when due but sent later: the person may have cancelled since.
         return registration.status == RegistrationStatus.CONFIRMED
@@ -202,8 +248,9 @@ def _context(
     """Subject and everything the templates of ``message``'s kind need (in its locale)."""
     subject, extra = _content(message, registration)
     event = registration.event
-    # A test send goes to the organizer: no link of the participant whose data fills it.
-    personal = not announcements.is_test(message)
+    # A test send goes to the organizer: no link of the participant whose data fills it;
+    # nor does the mail to an address not yet confirmed.
+    personal = not announcements.is_test(message) and message.kind != MessageKind.EMAIL_CHANGE
     return {
         "kind": str(message.kind),
         "lang": message.locale,
@@ -270,10 +317,10 @@ def build_email(message: OutboxMessage) -> EmailMessage | None:
     if not applies(message, registration):
         return None
     assert registration is not None
-    test = announcements.is_test(message)
     # An address that is none fails here, before any work, and for good. A test send
     # goes to the organizer who asked for it, never to the participant it shows.
-    address = recipient(message.payload["test_to"] if test else registration.email)
+    name, to = _address(message, registration)
+    address = recipient(to)
     kind = MessageKind(message.kind)
     domain = _message_domain()
     identity = mail_identity()
@@ -286,9 +333,7 @@ def build_email(message: OutboxMessage) -> EmailMessage | None:
         html = render_template(f"mail/{kind}.html", **context)
 
     email = new_email(context["subject"], identity.sender, domain)
-    set_recipient(
-        email, message.payload.get("test_name", "") if test else registration.name, address
-    )
+    set_recipient(email, name, address)
     if identity.reply_to:
         email["Reply-To"] = identity.reply_to
     # Keeps out-of-office replies away from the sender address.
@@ -311,7 +356,7 @@ def build_email(message: OutboxMessage) -> EmailMessage | None:
     # Last: building the MIME tree moves Content-* headers into the sub-parts.
     email["Content-Language"] = message.locale
     # Address the envelope to the current address: it may have been corrected since.
-    message.recipient = message.payload["test_to"] if test else registration.email
+    message.recipient = to
     return email
 
 

@@ -44,6 +44,10 @@ class MessageKind(enum.StrEnum):
     # After the event, to the people who came (see ``eventapp.mail.schedule``).
     THANK_YOU = "thank_you"
     ANNOUNCEMENT = "announcement"
+    # To a new address a participant asked for, with the link that confirms it.
+    EMAIL_CHANGE = "email_change"
+    # The manage link again, asked for on the event's page ("send me my link again").
+    MANAGE_LINK = "manage_link"
     # To the office, not to a participant: a barrier reported on the accessibility statement.
     BARRIER_REPORT = "barrier_report"
 
@@ -66,6 +70,8 @@ def message_kind_for(change: RegistrationChange) -> MessageKind | None:
             return MessageKind.CANCELLED
         case ChangeKind.WORKSHOPS_CHANGED | ChangeKind.SESSION_PROMOTED:
             return MessageKind.WORKSHOPS_CHANGED
+        case ChangeKind.MANAGE_LINK_SENT:
+            return MessageKind.MANAGE_LINK
     return None
 
 

@@ -12,6 +12,7 @@ from sqlalchemy import delete, select, update
 from eventapp.extensions import db
 from eventapp.models import (
     ChangeKind,
+    EmailChange,
     Event,
     OutboxMessage,
     Registration,
@@ -155,6 +156,8 @@ def _anonymize(registration: Registration, now: datetime) -> None:
     registration.ticket_code = new_token()
     registration.calendar_token = new_token()
     registration.anonymized_at = now
+    # Asked-for addresses are personal data too; their links die with them.
+    db.session.execute(delete(EmailChange).where(EmailChange.registration_id == registration.id))
     db.session.add(
         RegistrationChange(
             registration=registration,

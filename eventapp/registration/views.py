@@ -24,7 +24,7 @@ from eventapp.legal.settings import operator_settings
 from eventapp.mail.sender import mail_identity
 from eventapp.models import Event, Registration
 from eventapp.registration import availability, bp, privacy, services
-from eventapp.registration.errors import RegistrationError
+from eventapp.registration.errors import DuplicateRegistration, RegistrationError
 from eventapp.registration.forms import (
     DIETARY_LABELS,
     ConfirmForm,
@@ -72,6 +72,7 @@ def register(slug: str):
     form = registration_form(slots)
     problem = services.registration_problem(event)
     status = 200
+    duplicate = False
     if problem is None and form.validate_on_submit():
         try:
             registration = services.register(
@@ -84,6 +85,8 @@ def register(slug: str):
         except RegistrationError as error:
             show_refusal(form, error)
             status = http_status(error)
+            # The address is taken: point to where the lost link can be had again.
+            duplicate = isinstance(error, DuplicateRegistration)
         else:
             db.session.commit()
             return redirect(url_for(".confirmation", token=registration.manage_token), 303)
@@ -100,6 +103,7 @@ def register(slug: str):
         seats_left=numbers.left,
         workshop_seats=numbers.session_seats_left,
         sector_labels=SECTOR_LABELS,
+        duplicate=duplicate,
     ), status
 
 
