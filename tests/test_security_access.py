@@ -30,6 +30,8 @@ PUBLIC = {
     "legal.sign_language",
     "accounts.login",
     "accounts.logout",
+    "accounts.password_reset_request",
+    "accounts.password_reset_confirm",
     "i18n.switch_language",
     "api.list_events",
     "api.event_detail",
@@ -61,6 +63,7 @@ def staff_only(endpoint: str) -> bool:
         "api.checkin_annul",
         "api.checkin_status",
         "api.checkin_search",
+        "accounts.change_password",
         *ADMIN_ONLY_API,
     }
 

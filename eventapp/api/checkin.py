@@ -7,7 +7,7 @@ from typing import Any
 from flask import g, request
 from flask_babel import gettext as _
 
-from eventapp.accounts.auth import api_auth
+from eventapp.accounts.auth import api_auth, may_work_at
 from eventapp.api import bp
 from eventapp.api.models import (
     AnnulResult,
@@ -24,7 +24,7 @@ from eventapp.checkin import services
 from eventapp.database import MAX_ID
 from eventapp.domain import Forbidden, InvalidInput
 from eventapp.extensions import db
-from eventapp.models import Role
+from eventapp.models import Event, Role
 
 STAFF = (Role.ADMIN, Role.CHECKIN)
 MAX_DEVICE_LENGTH = 120
@@ -46,6 +46,14 @@ def _signed_in_on_the_page() -> bool:
     ``api_auth`` takes the token whenever an Authorization header is sent.
     """
     return not request.headers.get("Authorization")
+
+
+def _workplace(slug: str) -> Event:
+    """The event at ``slug`` (404 if none or a draft); 403 unless the caller may work there."""
+    event = services.event_by_slug(slug)
+    if not may_work_at(g.api_user, event):
+        raise Forbidden(_("Your account may not check people in at this event."))
+    return event
 
 
 def _registration_id(body: dict[str, Any]) -> int:
@@ -117,6 +125,7 @@ def checkin_redeem():
         raise InvalidInput(
             _("nonce must be a string of at most 80 characters."), code="invalid_nonce"
         )
+    _workplace(slug)
     scanned = {"registration_id": subject} if isinstance(subject, int) else {"code": subject}
     answer = services.redeem_ticket(
         event_slug=slug,
@@ -147,6 +156,7 @@ def checkin_annul():
     """Undo a check-in."""
     body = _body()
     code, slug, list_ref = _scan_input(body)
+    _workplace(slug)
     answer = services.annul_check_in(
         event_slug=slug,
         code=code,
@@ -172,7 +182,7 @@ def checkin_annul():
 )
 def checkin_status(slug: str):
     """Counts: registered, checked in, per list."""
-    return services.checkin_status(services.event_by_slug(slug))
+    return services.checkin_status(_workplace(slug))
 
 
 @bp.get("/events/<slug>/checkin/search")
@@ -195,7 +205,7 @@ def checkin_search(slug: str):
     someone by email only with the whole address; admins get both and search in
     addresses too.
     """
-    event = services.event_by_slug(slug)
+    event = _workplace(slug)
     query = request.args.get("q", "")[:200]
     results = services.search_registrations(
         event, query, contact_details=g.api_user.has_role(Role.ADMIN)
