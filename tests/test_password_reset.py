@@ -273,3 +273,13 @@ class TestCsrf:
             app.test_client().post("/login/reset", data={"email": person.email}).status_code == 400
         )
         assert count(PasswordReset) == 0
+
+
+def test_the_lifetime_is_a_setting_and_nonsense_is_refused_at_start():
+    from eventapp.config import ConfigurationError, password_reset_seconds
+
+    assert password_reset_seconds(None) == 3600
+    assert password_reset_seconds("900") == 900
+    for bad in ("0", "-5", "eine Stunde"):
+        with pytest.raises(ConfigurationError):
+            password_reset_seconds(bad)

@@ -50,7 +50,10 @@ class ChangePasswordForm(NewPasswordForm):
 class StaffForm(FlaskForm):
     name = StringField(_l("Name"), validators=[Optional(), Length(max=160)])
     email = EmailField(_l("Email"), validators=[DataRequired(), Length(max=254)])
-    role = SelectField(_l("Role"), choices=[], validators=[DataRequired()])
+    # The fewest rights unless the admin chooses more.
+    role = SelectField(
+        _l("Role"), choices=[], default=Role.CHECKIN.value, validators=[DataRequired()]
+    )
     password = PasswordField(
         _l("Initial password"), validators=[DataRequired(), Length(max=MAX_PASSWORD_LENGTH)]
     )
