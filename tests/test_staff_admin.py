@@ -3,6 +3,8 @@ one's own password; and the scope enforced on the check-in pages and the check-i
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from flask.testing import FlaskClient
 from support import PASSWORD, api_headers, audit_actions, bearer, count, login, login_with_csrf
@@ -467,3 +469,16 @@ class TestCsrf:
 def test_check_in_staff_get_no_staff_page(app, make_user):
     client = client_of(app, make_user(Role.CHECKIN))
     assert client.get("/admin/staff").status_code == 403
+
+
+def test_the_audit_log_names_staff_actions_in_words(admin_client, make_user, english):
+    door = make_user(Role.CHECKIN)
+    admin_client.post(f"/admin/staff/{door.id}/tokens", data={"name": "Handy"})
+    admin_client.post(f"/admin/staff/{door.id}/active", data={"active": "0"})
+
+    response = admin_client.get("/admin/audit", headers={"Accept-Language": "en"})
+
+    text = re.sub(r"<[^>]*>", " ", response.get_data(as_text=True))  # what a reader sees
+    assert "api_token.create" not in text and "user.deactivate" not in text
+    assert "API token created" in text and "Staff account deactivated" in text
+    assert reloaded(door).session_id not in response.get_data(as_text=True)

@@ -116,7 +116,8 @@ def checkin_redeem():
     """Check a ticket holder in to the entrance or a session.
 
     Every scan is logged. Roles: admin, checkin. Draft events are not open to check-in
-    (404); a cancelled event answers event_cancelled.
+    (404); a cancelled event answers event_cancelled. Check-in staff limited to other
+    events get 403 (so do annul, status and search).
     """
     body = _body()
     subject, slug, list_ref = _scan_input(body, allow_registration_id=True)
