@@ -27,6 +27,17 @@ def _flag(name: str, default: bool) -> bool:
     return value.strip().lower() in {"1", "true", "yes", "on"}
 
 
+def password_reset_seconds(raw: str | None) -> int:
+    """``PASSWORD_RESET_SECONDS``: how long a "forgot password" link works (default an hour)."""
+    try:
+        seconds = int(raw or "3600")
+    except ValueError:
+        seconds = 0
+    if seconds <= 0:
+        raise ConfigurationError("PASSWORD_RESET_SECONDS must be a whole number greater than 0.")
+    return seconds
+
+
 def trusted_proxy_count(raw: str | None) -> int:
     """``TRUSTED_PROXY_COUNT``: how many proxies in front may set ``X-Forwarded-*``."""
     try:
@@ -225,6 +236,7 @@ def from_environment(instance_path: str) -> dict[str, Any]:
         "SESSION_REFRESH_EACH_REQUEST": True,
         "WTF_CSRF_TIME_LIMIT": None,
         "FEEDBACK_RATE_LIMIT": env("FEEDBACK_RATE_LIMIT", "5 per minute"),
+        "PASSWORD_RESET_SECONDS": password_reset_seconds(env("PASSWORD_RESET_SECONDS")),
         **operator_defaults(),
     }
     # Flask-Mail's own default (suppress while testing) holds unless set here.

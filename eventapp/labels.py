@@ -21,11 +21,16 @@ from eventapp.models import (
     EventStatus,
     OutboxStatus,
     RegistrationStatus,
+    Role,
     Sector,
     SessionKind,
     SessionStatus,
 )
 
+ROLE = {
+    Role.ADMIN: _l("Admin (back office)"),
+    Role.CHECKIN: _l("Check-in staff"),
+}
 EVENT_KIND = {
     EventKind.CONGRESS: _l("Congress"),
     EventKind.SITE_VISIT: _l("Site visit"),
@@ -76,6 +81,7 @@ MESSAGE_KIND = {
     MessageKind.THANK_YOU: _l("Thank-you mail"),
     MessageKind.ANNOUNCEMENT: _l("Message from the organizers"),
     MessageKind.BARRIER_REPORT: _l("Report of a barrier"),
+    MessageKind.PASSWORD_RESET: _l("Link to set a new password"),
 }
 OUTBOX_STATUS = {
     OutboxStatus.PENDING: _l("waiting to be sent"),
@@ -93,6 +99,11 @@ def _label(maps: tuple[dict, ...], value: StrEnum | str | None) -> str:
         if value in labels:
             return str(labels[value])
     return str(value)
+
+
+def role_label(value: StrEnum | str | None) -> str:
+    """A staff account's role ("Check-in staff")."""
+    return _label((ROLE,), value)
 
 
 def kind_label(value: StrEnum | str | None) -> str:
@@ -210,6 +221,16 @@ AUDIT_ACTION = {
     "event.mail_settings": _l("Reminder and thank-you mail changed"),
     "mail_text.save": _l("Mail text changed"),
     "mail_text.reset": _l("Mail text reset to the built-in text"),
+    "user.create": _l("Staff account created"),
+    "user.deactivate": _l("Staff account deactivated"),
+    "user.reactivate": _l("Staff account activated again"),
+    "user.role": _l("Role of a staff account changed"),
+    "user.scope": _l("Events of a check-in account changed"),
+    "user.password_change": _l("Own password changed"),
+    "user.password_reset_request": _l("Link to set a new password requested"),
+    "user.password_reset": _l("New password set through the link"),
+    "api_token.create": _l("API token created"),
+    "api_token.revoke": _l("API token revoked"),
 }
 OBJECT_TYPE = {
     "event": _l("Event"),
@@ -220,6 +241,7 @@ OBJECT_TYPE = {
     "registration": _l("Registration"),
     "outbox_message": _l("Message"),
     "user_account": _l("User account"),
+    "api_token": _l("API token"),
     "operator_settings": _l("Operator details"),
     "mail_text": _l("Mail text"),
     "programme_change": _l("Programme change"),
@@ -244,6 +266,17 @@ FIELD = {
     "starts_at": _l("Starts"),
     "ends_at": _l("Ends"),
     "venue": _l("Venue"),
+    # Staff accounts and their API tokens.
+    "email": _l("Email"),
+    "role": _l("Role"),
+    "active": _l("Active"),
+    "all_events": _l("All events"),
+    "events": _l("Events"),
+    "last_login_at": _l("Last login"),
+    "prefix": _l("Token begins with"),
+    "revoked_at": _l("Revoked"),
+    "last_used_at": _l("Last used"),
+    "user_id": _l("Staff account"),
     "address": _l("Address"),
     "municipality": _l("Municipality"),
     "meeting_point": _l("Meeting point"),
@@ -384,4 +417,5 @@ def init_app(app: Flask) -> None:
         language_label=language_label,
         dietary_label=dietary_label,
         salutation_label=salutation_label,
+        role_label=role_label,
     )

@@ -10,6 +10,7 @@ from flask import url_for
 from support import (
     PASSWORD,
     announcement,
+    api_headers,
     audit_actions,
     choose,
     count,
@@ -32,9 +33,12 @@ from eventapp.models import (
 
 
 @pytest.fixture
-def every_admin_url(app, make_programme, make_registration):
+def every_admin_url(app, make_programme, make_registration, make_user):
     """Each /admin rule with each of its methods, filled in with real objects."""
     event = make_programme()
+    door = make_user(Role.CHECKIN, email="door@example.org")
+    api_headers(door, "Handy")
+    token = door.tokens[0]
     session = workshop(event)
     registration = make_registration(event)
     choose(registration, session)
@@ -48,6 +52,8 @@ def every_admin_url(app, make_programme, make_registration):
         "item_id": event.tracks[0].id,
         "kind": "tracks",
         "fmt": "csv",
+        "user_id": door.id,
+        "token_id": token.id,
     }
     urls = []
     for rule in app.url_map.iter_rules():

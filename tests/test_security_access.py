@@ -30,6 +30,8 @@ PUBLIC = {
     "legal.sign_language",
     "accounts.login",
     "accounts.logout",
+    "accounts.password_reset_request",
+    "accounts.password_reset_confirm",
     "i18n.switch_language",
     "api.list_events",
     "api.event_detail",
@@ -68,6 +70,7 @@ def staff_only(endpoint: str) -> bool:
         "api.checkin_status",
         "api.checkin_search",
         "api.checkin_walk_in",
+        "accounts.change_password",
         *ADMIN_ONLY_API,
     }
 

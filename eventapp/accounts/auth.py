@@ -15,7 +15,7 @@ from wtforms import ValidationError
 from eventapp.accounts import services
 from eventapp.errors import json_error
 from eventapp.extensions import db, login_manager
-from eventapp.models import Role, User
+from eventapp.models import Event, Role, User
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 CSRF_HEADERS = ("X-CSRFToken", "X-CSRF-Token")
@@ -101,6 +101,17 @@ def role_required(*roles: Role | str) -> Callable:
         return wrapped
 
     return decorator
+
+
+def may_work_at(user: User, event: Event) -> bool:
+    """Whether ``user`` may check people in (and look them up) at ``event``.
+
+    The one rule for every check-in page and API call: admins always may; check-in
+    staff at every event unless scoped to chosen ones.
+    """
+    if user.is_admin or user.all_events:
+        return True
+    return any(chosen.id == event.id for chosen in user.events)
 
 
 def _bearer_token() -> str | None:

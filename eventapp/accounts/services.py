@@ -128,6 +128,11 @@ def authenticate(email: str, password: str) -> User | None:
     return user
 
 
+def check_password(user: User, password: str) -> bool:
+    """Whether ``password`` is the user's current one."""
+    return check_password_hash(user.password_hash, password)
+
+
 def record_login(user: User) -> None:
     """Remember when the user last logged in; the caller commits."""
     user.last_login_at = utcnow()

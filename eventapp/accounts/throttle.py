@@ -102,3 +102,29 @@ def login_limits(view: Callable) -> Callable:
     )(view)
     view = limiter.limit(PER_ADDRESS_AND_ACCOUNT, key_func=_address_and_account, **common)(view)
     return limiter.limit(PER_ADDRESS, key_func=get_remote_address, **common)(view)
+
+
+# "Forgot password" requests: from one address, and for one account from any address (so
+# nobody can flood a mailbox). Every request counts, whether the address has an account
+# or not, so the limit tells nothing about which addresses exist.
+RESET_PER_ADDRESS = "5 per minute; 20 per hour"
+RESET_PER_ACCOUNT = "3 per hour; 10 per day"
+
+
+def too_many_reset_requests() -> str:
+    """The 429 page's text for "forgot password"."""
+    return _(
+        "Too many requests for a new password. Please wait %(wait)s and try again.",
+        wait=rate_limit_wait(),
+    )
+
+
+def _reset_account() -> str:
+    return "reset|" + _account()
+
+
+def reset_limits(view: Callable) -> Callable:
+    """Decorate the "forgot password" view with its limits (POSTs only)."""
+    common: dict[str, Any] = {"methods": ["POST"], "error_message": too_many_reset_requests}
+    view = limiter.limit(RESET_PER_ACCOUNT, key_func=_reset_account, **common)(view)
+    return limiter.limit(RESET_PER_ADDRESS, key_func=get_remote_address, **common)(view)

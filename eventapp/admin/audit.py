@@ -15,7 +15,15 @@ from eventapp.models import AuditEntry, Base, User
 
 # Never copied into the log: secrets and tokens that grant access.
 SECRET_FIELDS = frozenset(
-    {"password_hash", "manage_token", "ticket_code", "calendar_token", "token_hash"}
+    {
+        "password_hash",
+        "manage_token",
+        "ticket_code",
+        "calendar_token",
+        "token_hash",
+        # A staff account's session id is what its login cookie carries.
+        "session_id",
+    }
 )
 
 

@@ -4,6 +4,7 @@ The feature packages import ``eventapp.admin`` for the blueprint; gathering them
 than in ``eventapp/admin/__init__.py`` keeps the imports running one way.
 """
 
+from eventapp.accounts import views_staff  # noqa: F401
 from eventapp.admin import bp, views_audit, views_dashboard  # noqa: F401
 from eventapp.legal import management as legal_management  # noqa: F401
 from eventapp.mail import views as mail_views  # noqa: F401

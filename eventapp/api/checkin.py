@@ -7,7 +7,7 @@ from typing import Any
 from flask import g, request
 from flask_babel import gettext as _
 
-from eventapp.accounts.auth import api_auth
+from eventapp.accounts.auth import api_auth, may_work_at
 from eventapp.api import bp
 from eventapp.api.models import (
     AnnulResult,
@@ -28,7 +28,7 @@ from eventapp.database import MAX_ID
 from eventapp.domain import Forbidden, InvalidInput
 from eventapp.extensions import db
 from eventapp.i18n import current_locale
-from eventapp.models import Role
+from eventapp.models import Event, Role
 
 STAFF = (Role.ADMIN, Role.CHECKIN)
 MAX_DEVICE_LENGTH = 120
@@ -50,6 +50,14 @@ def _signed_in_on_the_page() -> bool:
     ``api_auth`` takes the token whenever an Authorization header is sent.
     """
     return not request.headers.get("Authorization")
+
+
+def _workplace(slug: str) -> Event:
+    """The event at ``slug`` (404 if none or a draft); 403 unless the caller may work there."""
+    event = services.event_by_slug(slug)
+    if not may_work_at(g.api_user, event):
+        raise Forbidden(_("Your account may not check people in at this event."))
+    return event
 
 
 def _registration_id(body: dict[str, Any]) -> int:
@@ -112,7 +120,8 @@ def checkin_redeem():
     """Check a ticket holder in to the entrance or a session.
 
     Every scan is logged. Roles: admin, checkin. Draft events are not open to check-in
-    (404); a cancelled event answers event_cancelled.
+    (404); a cancelled event answers event_cancelled. Check-in staff limited to other
+    events get 403 (so do annul, status and search).
     """
     body = _body()
     subject, slug, list_ref = _scan_input(body, allow_registration_id=True)
@@ -121,6 +130,7 @@ def checkin_redeem():
         raise InvalidInput(
             _("nonce must be a string of at most 80 characters."), code="invalid_nonce"
         )
+    _workplace(slug)
     scanned = {"registration_id": subject} if isinstance(subject, int) else {"code": subject}
     answer = services.redeem_ticket(
         event_slug=slug,
@@ -151,6 +161,7 @@ def checkin_annul():
     """Undo a check-in."""
     body = _body()
     code, slug, list_ref = _scan_input(body)
+    _workplace(slug)
     answer = services.annul_check_in(
         event_slug=slug,
         code=code,
@@ -176,7 +187,7 @@ def checkin_annul():
 )
 def checkin_status(slug: str):
     """Counts: registered, checked in, per list."""
-    return services.checkin_status(services.event_by_slug(slug))
+    return services.checkin_status(_workplace(slug))
 
 
 @bp.get("/events/<slug>/checkin/search")
@@ -199,7 +210,7 @@ def checkin_search(slug: str):
     someone by email only with the whole address; admins get both and search in
     addresses too.
     """
-    event = services.event_by_slug(slug)
+    event = _workplace(slug)
     query = request.args.get("q", "")[:200]
     results = services.search_registrations(
         event, query, contact_details=g.api_user.has_role(Role.ADMIN)
@@ -246,8 +257,9 @@ def checkin_walk_in(slug: str, json: WalkInRequest):
         organisation=json.organisation or "",
         privacy_informed=json.privacy_informed,
     )
+    event = _workplace(slug)
     registration, answer = walk_in.register_walk_in(
-        event_slug=slug,
+        event_slug=event.slug,
         person=person,
         user=g.api_user,
         locale=current_locale(),

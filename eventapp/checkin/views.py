@@ -6,7 +6,7 @@ from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from eventapp.accounts.auth import role_required
+from eventapp.accounts.auth import may_work_at, role_required
 from eventapp.checkin import bp, services, walk_in
 from eventapp.checkin.forms import UndoForm, WalkInForm
 from eventapp.checkin.messages import scanner_messages
@@ -19,10 +19,14 @@ from eventapp.registration.availability import publicly_visible
 
 
 def _event_or_404(slug: str) -> Event:
+    """The event open to check-in at ``slug``; 403 for staff scoped to other events."""
     try:
-        return services.event_by_slug(slug)
+        event = services.event_by_slug(slug)
     except EventNotFound:
         abort(404)
+    if not may_work_at(current_user, event):
+        abort(403)
+    return event
 
 
 def _lists(event: Event) -> list[dict]:
@@ -37,11 +41,12 @@ def _lists(event: Event) -> list[dict]:
 @bp.get("/checkin/")
 @role_required()
 def index():
-    """Pick the event to check people in for."""
+    """Pick the event to check people in for (only those the account may work at)."""
     events = db.session.execute(
         db.select(Event).where(publicly_visible()).order_by(Event.starts_at)
     ).scalars()
-    return render_template("checkin/index.html", events=list(events))
+    mine = [event for event in events if may_work_at(current_user, event)]
+    return render_template("checkin/index.html", events=mine)
 
 
 @bp.get("/checkin/<slug>")

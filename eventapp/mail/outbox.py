@@ -50,10 +50,13 @@ class MessageKind(enum.StrEnum):
     MANAGE_LINK = "manage_link"
     # To the office, not to a participant: a barrier reported on the accessibility statement.
     BARRIER_REPORT = "barrier_report"
+    # To a staff account, not to a participant: a "forgot password" link.
+    PASSWORD_RESET = "password_reset"  # noqa: S105  (a mail kind, not a secret)
 
 
-# Kinds written to the operator's office about something other than a registration.
-OFFICE_KINDS = frozenset({MessageKind.BARRIER_REPORT})
+# Kinds written about something other than a registration: to the operator's office,
+# or to a staff account.
+OFFICE_KINDS = frozenset({MessageKind.BARRIER_REPORT, MessageKind.PASSWORD_RESET})
 
 
 def message_kind_for(change: RegistrationChange) -> MessageKind | None:
