@@ -135,6 +135,16 @@ class EventForm(FlaskForm):
         _l("Registration closes"), format=LOCAL_FORMATS, validators=[Optional()]
     )
     waitlist_enabled = BooleanField(_l("Waiting list when full"), default=True)
+    retention_days = IntegerField(
+        _l("Erase personal data after (days)"),
+        default=90,
+        validators=[
+            InputRequired(message=_l("Please give a number of days between 1 and 3650.")),
+            NumberRange(
+                min=1, max=3650, message=_l("Please give a number of days between 1 and 3650.")
+            ),
+        ],
+    )
 
     def service_values(self) -> dict[str, Any]:
         values = without_csrf(self)

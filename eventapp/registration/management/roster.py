@@ -20,6 +20,7 @@ from eventapp.models import (
     Session,
     SessionChoice,
 )
+from eventapp.registration.management.bounces import last_mail_failed
 from eventapp.registration.search import matches, search_terms
 
 ACTIVE = "active"
@@ -31,12 +32,14 @@ def participants_query(
     status: str | None = None,
     session_id: int | None = None,
     sector: str | None = None,
+    mail_failed: bool = False,
 ) -> Select:
     """The event's registrations matching a search and filters, sorted by name.
 
     ``q`` is the participant search (``registration.search``: every word in name,
     organisation or email); ``status`` is a registration status or ``active`` (confirmed
-    or waitlisted); ``session_id`` keeps those who chose that workshop.
+    or waitlisted); ``session_id`` keeps those who chose that workshop; ``mail_failed`` those
+    whose last mail failed (``bounces``).
     """
     query = (
         db.select(Registration)
@@ -57,6 +60,8 @@ def participants_query(
                 SessionChoice.session_id == session_id,
             )
         )
+    if mail_failed:
+        query = query.where(last_mail_failed())
     if q:
         query = query.where(matches(search_terms(q)))
     return query.order_by(

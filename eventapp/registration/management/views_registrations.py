@@ -13,8 +13,15 @@ from eventapp.domain import DomainError
 from eventapp.extensions import db
 from eventapp.models import Event, Registration
 from eventapp.registration.availability import waitlist_position, workshop_positions
-from eventapp.registration.management import actions, roster
-from eventapp.registration.management.forms import MoveForm, PromoteForm, RegistrationSearchForm
+from eventapp.registration.details import current_details
+from eventapp.registration.management import actions, bounces, roster
+from eventapp.registration.management.forms import (
+    DetailsForm,
+    EmailCorrectionForm,
+    MoveForm,
+    PromoteForm,
+    RegistrationSearchForm,
+)
 
 PER_PAGE = 50
 
@@ -32,13 +39,29 @@ def registration_list(event_id: int):
         max_per_page=200,
     )
     args = {k: v for k, v in request.args.items() if k != "page"}
-    return render_template("admin/registrations.html", event=event, form=form, page=page, args=args)
+    return render_template(
+        "admin/registrations.html",
+        event=event,
+        form=form,
+        page=page,
+        args=args,
+        failed_mail=bounces.failed_mail(page.items),
+    )
 
 
 @bp.get("/registrations/<int:registration_id>")
 def registration_detail(registration_id: int):
     """Everything about one registration: data, workshops, history and check-ins."""
-    registration = db.get_or_404(Registration, registration_id)
+    return detail_page(db.get_or_404(Registration, registration_id))
+
+
+def detail_page(
+    registration: Registration,
+    details_form: DetailsForm | None = None,
+    email_form: EmailCorrectionForm | None = None,
+    status: int = 200,
+):
+    """The detail page; the correction forms come filled in, or as sent with their errors."""
     move_form = MoveForm()
     chosen = {choice.session_id for choice in registration.choices}
     move_form.from_session_id.choices = [
@@ -49,6 +72,10 @@ def registration_detail(registration_id: int):
         for s in roster.workshops(registration.event)
         if s.id not in chosen and not s.is_cancelled
     ]
+    if details_form is None:
+        details_form = DetailsForm(formdata=None, data=current_details(registration))
+    if email_form is None:
+        email_form = EmailCorrectionForm(formdata=None)
     return render_template(
         "admin/registration_detail.html",
         registration=registration,
@@ -58,10 +85,14 @@ def registration_detail(registration_id: int):
         check_ins=roster.registration_check_ins(registration),
         move_form=move_form,
         confirm_form=ConfirmForm(),
+        details_form=details_form,
+        email_form=email_form,
+        failed_mail=bounces.failed_mail([registration]).get(registration.id),
+        resend_offer=request.args.get("resend") == "1",
         change_lines=describe.change_lines,
         actor_text=describe.actor_text,
         list_label=describe.list_label,
-    )
+    ), status
 
 
 def _back(registration_id: int):
