@@ -147,7 +147,7 @@ class TestBouncedAddressCorrectedAndResent:
         assert 'id="mail-failed-count" data-count="1"' in dashboard
         page = admin_client.get(detail_url(registration)).get_data(as_text=True)
         assert 'id="mail-failed-banner"' in page and "550" in page
-        assert 'href="#correct-email"' in page
+        assert 'href="#email-panel"' in page and '<details id="email-panel" open>' in page
 
         corrected = admin_client.post(
             f"{detail_url(registration)}/email", data={"email": "hannah.becker@lampertheim.example"}

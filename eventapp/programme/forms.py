@@ -138,8 +138,9 @@ class EventForm(FlaskForm):
     retention_days = IntegerField(
         _l("Erase personal data after (days)"),
         default=90,
+        # Left out (an older client, a script): the period stays as it is.
         validators=[
-            InputRequired(message=_l("Please give a number of days between 1 and 3650.")),
+            Optional(),
             NumberRange(
                 min=1, max=3650, message=_l("Please give a number of days between 1 and 3650.")
             ),
@@ -149,6 +150,8 @@ class EventForm(FlaskForm):
     def service_values(self) -> dict[str, Any]:
         values = without_csrf(self)
         values["kind"] = EventKind(values["kind"])
+        if values.get("retention_days") is None:
+            del values["retention_days"]
         for key in ("summary", "description", "venue", "address", "municipality", "meeting_point"):
             values[key] = values[key] or ""
         return strip_texts(values)
