@@ -114,6 +114,25 @@ def test_two_rounds_at_the_same_time_erase_each_event_once(app, make_event, make
     assert anonymized == 6
 
 
+def test_an_event_that_cannot_be_erased_is_left_whole_and_the_others_go_on(
+    monkeypatch, make_event, make_registration
+):
+    broken, fine = ended(make_event, 100), ended(make_event, 100)
+    people = [make_registration(broken), make_registration(fine)]
+    purge = retention.purge_event
+
+    def failing_purge(event, *args):
+        if event.id == broken.id:
+            raise RuntimeError("disk full")
+        return purge(event, *args)
+
+    monkeypatch.setattr(retention, "purge_event", failing_purge)
+    assert retention.erase_due() == [fine.id]
+    assert fresh(Event, broken.id).personal_data_erased_at is None  # tried again next round
+    assert fresh(Registration, people[0].id).anonymized_at is None
+    assert [entry.object_id for entry in erased_entries()] == [fine.id]
+
+
 @pytest.mark.slow
 def test_two_worker_loops_erase_due_events_once(database_url, instance_path, make_event):
     """``mail deliver --loop`` in two processes, as two workers would run it."""

@@ -10,6 +10,7 @@ either erased completely and marked, or not at all.
 
 from __future__ import annotations
 
+import logging
 from datetime import datetime, timedelta
 
 from sqlalchemy import select, update
@@ -19,6 +20,8 @@ from eventapp.extensions import db
 from eventapp.models import Event, utcnow
 from eventapp.registration.availability import publicly_visible
 from eventapp.registration.privacy import purge_event
+
+log = logging.getLogger(__name__)
 
 ACTION = "event.personal_data_erased"
 # The period of a new event (the model's default), stated in the privacy notice.
@@ -96,7 +99,15 @@ def erase_due(now: datetime | None = None) -> list[int]:
     now = now or utcnow()
     erased = []
     for event_id in due_event_ids(now):
-        if erase_event(event_id, now) is None:
+        try:
+            count = erase_event(event_id, now)
+        except Exception:
+            # One event that cannot be erased must not stop the worker (or the others):
+            # nothing of it is kept, and the next round tries again.
+            db.session.rollback()
+            log.exception("could not erase the personal data of event %s", event_id)
+            continue
+        if count is None:
             db.session.rollback()
             continue
         db.session.commit()
