@@ -15,6 +15,7 @@ from eventapp.registration.management import (  # noqa: F401
     views_bulk_mail,
     views_bulk_sends,
     views_exports,
+    views_office,
     views_registrations,
 )
 

@@ -11,7 +11,9 @@ from eventapp.mail import optout
 from eventapp.models import Event
 from eventapp.notices.digest import pending_count
 from eventapp.programme.forms import EventStatusForm
+from eventapp.registration import retention
 from eventapp.registration.availability import is_publicly_visible
+from eventapp.registration.management import bounces
 
 
 @bp.get("/")
@@ -37,4 +39,6 @@ def event_dashboard(event_id: int):
         status_form=EventStatusForm(),
         confirm_form=ConfirmForm(),
         pending_changes=pending_count(event.id),
+        mail_failed=bounces.failed_count(event),
+        erase_on=retention.erase_on(event),
     )

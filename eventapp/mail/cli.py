@@ -1,7 +1,9 @@
 """CLI: `flask mail ...` — deliver the outbox, watch it, retry failures, send reminders.
 
 ``mail deliver`` first queues the scheduled mail that is due (reminders, thank-you
-mails; see ``eventapp.mail.schedule``), then sends: no cron job needed.
+mails; see ``eventapp.mail.schedule``), then sends: no cron job needed. Each run (each
+round of ``--loop``) also erases the personal data of events past their retention period
+(``eventapp.registration.retention``).
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from eventapp.extensions import db
 from eventapp.mail import schedule, services
 from eventapp.models import Event
 from eventapp.models.base import utcnow
+from eventapp.registration import retention
 
 mail_cli = click.Group("mail", help="Email delivery from the outbox.")
 
@@ -32,6 +35,7 @@ def deliver_command(loop: bool, batch: int, interval: float) -> None:
     Failures are retried with backoff.
     """
     if not loop:
+        _erase_due()
         scheduled = _queue_scheduled()
         report = services.deliver_due(batch=batch)
         _echo_report(report, scheduled)
@@ -46,12 +50,22 @@ def deliver_command(loop: bool, batch: int, interval: float) -> None:
     signal.signal(signal.SIGINT, _stop)
     click.echo("Delivering mail; stop with Ctrl+C.")
     while not stop.is_set():
+        _erase_due()
         scheduled = _queue_scheduled()
         report = services.deliver_due(batch=batch)
         if report.handled or scheduled.queued:
             _echo_report(report, scheduled)
         if report.handled < batch:
             stop.wait(interval)
+
+
+def _erase_due() -> None:
+    """Anonymize the events whose retention period is over (once each, even with two workers)."""
+    erased = retention.erase_due()
+    if erased:
+        click.echo(
+            f"erased the personal data of {len(erased)} event(s) after their retention period"
+        )
 
 
 def _queue_scheduled() -> schedule.ScheduledReport:

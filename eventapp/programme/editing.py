@@ -66,6 +66,7 @@ EVENT_FIELDS = (
     "registration_opens_at",
     "registration_closes_at",
     "waitlist_enabled",
+    "retention_days",
 )
 EVENT_LOCAL_TIMES = ("starts_at", "ends_at", "registration_opens_at", "registration_closes_at")
 SESSION_FIELDS = (

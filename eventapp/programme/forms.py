@@ -135,10 +135,23 @@ class EventForm(FlaskForm):
         _l("Registration closes"), format=LOCAL_FORMATS, validators=[Optional()]
     )
     waitlist_enabled = BooleanField(_l("Waiting list when full"), default=True)
+    retention_days = IntegerField(
+        _l("Erase personal data after (days)"),
+        default=90,
+        # Left out (an older client, a script): the period stays as it is.
+        validators=[
+            Optional(),
+            NumberRange(
+                min=1, max=3650, message=_l("Please give a number of days between 1 and 3650.")
+            ),
+        ],
+    )
 
     def service_values(self) -> dict[str, Any]:
         values = without_csrf(self)
         values["kind"] = EventKind(values["kind"])
+        if values.get("retention_days") is None:
+            del values["retention_days"]
         for key in ("summary", "description", "venue", "address", "municipality", "meeting_point"):
             values[key] = values[key] or ""
         return strip_texts(values)

@@ -201,8 +201,11 @@ class ConfirmForm(FlaskForm):
     """An empty form: just the CSRF token, for buttons that change something."""
 
 
-def registration_form(slots: list[list[Session]], **kwargs) -> RegistrationForm:
-    return _with_slots(RegistrationForm, slots)(**kwargs)
+def registration_form(
+    slots: list[list[Session]], base: type[RegistrationForm] = RegistrationForm, **kwargs
+) -> RegistrationForm:
+    """The registration form (or ``base``, a variant of it) with the event's workshop slots."""
+    return _with_slots(base, slots)(**kwargs)
 
 
 def workshop_form(slots: list[list[Session]], **kwargs) -> WorkshopChoiceForm:

@@ -1,7 +1,9 @@
-"""Personal data: the participant's own export, and anonymizing an event once it is over."""
+"""Personal data: the participant's own export, and anonymizing it: an event once it is
+over, or one person on request (``registration.management.actions.erase``)."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -11,10 +13,12 @@ from sqlalchemy import delete, select, update
 
 from eventapp.extensions import db
 from eventapp.models import (
+    AuditEntry,
     ChangeKind,
     EmailChange,
     Event,
     OutboxMessage,
+    QuestionAnswer,
     Registration,
     RegistrationChange,
     RegistrationIdempotencyKey,
@@ -91,9 +95,9 @@ def purge_event(event: Event, after_days: int, now: datetime | None = None) -> i
     """Anonymize every registration of an event that ended ``after_days`` ago or earlier.
 
     Statuses, workshop choices, check-in times, sectors and the history's kinds stay, so
-    counts and statistics survive; names, contact details, needs and links go. Mails and
-    scan answers that carried personal data are scrubbed too (the audit log holds only
-    statuses). Returns how many registrations were anonymized now; earlier ones are skipped.
+    counts and statistics survive; names, contact details, needs and links go (see
+    ``anonymize_registrations``). Marks the event as erased (``personal_data_erased_at``).
+    Returns how many registrations were anonymized now; earlier ones are skipped.
     """
     now = now or utcnow()
     if after_days < 0:
@@ -115,26 +119,61 @@ def purge_event(event: Event, after_days: int, now: datetime | None = None) -> i
         .scalars()
         .all()
     )
-    ids = [r.id for r in registrations]
-    for registration in registrations:
+    count = anonymize_registrations(registrations, now)
+    if event.personal_data_erased_at is None:
+        event.personal_data_erased_at = now
+    db.session.flush()
+    return count
+
+
+# Audit actions whose before/after hold a person's own values (names, addresses).
+_PERSONAL_AUDIT_ACTIONS = ("registration.details_changed", "registration.email_changed")
+
+
+def anonymize_registrations(registrations: Sequence[Registration], now: datetime) -> int:
+    """Erase the personal data of ``registrations``: the one way, for a purge and for one
+    person's request alike. Returns how many were anonymized now (earlier ones are skipped).
+
+    Besides the registration's own fields (``_anonymize``): mails and scan answers that
+    carried personal data are scrubbed, idempotency keys (a hash of what was sent), address
+    changes asked for and answers to the organizer's questions are deleted, and audit
+    entries of data corrections keep which fields changed but not their values.
+    """
+    pending = [r for r in registrations if r.anonymized_at is None]
+    ids = [r.id for r in pending]
+    for registration in pending:
         _anonymize(registration, now)
-    if ids:
-        db.session.execute(
-            update(OutboxMessage)
-            .where(OutboxMessage.registration_id.in_(ids))
-            .values(recipient="", payload={})
+    if not ids:
+        return 0
+    db.session.execute(
+        update(OutboxMessage)
+        .where(OutboxMessage.registration_id.in_(ids))
+        .values(recipient="", payload={})
+    )
+    db.session.execute(update(ScanLog).where(ScanLog.registration_id.in_(ids)).values(response={}))
+    db.session.execute(
+        delete(RegistrationIdempotencyKey).where(
+            RegistrationIdempotencyKey.registration_id.in_(ids)
         )
-        db.session.execute(
-            update(ScanLog).where(ScanLog.registration_id.in_(ids)).values(response={})
-        )
-        # An idempotency key's fingerprint is a hash of the personal data that was sent.
-        db.session.execute(
-            delete(RegistrationIdempotencyKey).where(
-                RegistrationIdempotencyKey.registration_id.in_(ids)
-            )
-        )
+    )
+    db.session.execute(delete(EmailChange).where(EmailChange.registration_id.in_(ids)))
+    db.session.execute(delete(QuestionAnswer).where(QuestionAnswer.registration_id.in_(ids)))
+    _scrub_audit(ids)
     db.session.flush()
     return len(ids)
+
+
+def _scrub_audit(ids: list[int]) -> None:
+    entries = db.session.execute(
+        select(AuditEntry).where(
+            AuditEntry.object_type == Registration.__tablename__,
+            AuditEntry.object_id.in_(ids),
+            AuditEntry.action.in_(_PERSONAL_AUDIT_ACTIONS),
+        )
+    ).scalars()
+    for entry in entries:
+        entry.before = dict.fromkeys(entry.before or {})
+        entry.after = dict.fromkeys(entry.after or {})
 
 
 def _anonymize(registration: Registration, now: datetime) -> None:

@@ -11,6 +11,7 @@ from flask import (
     flash,
     redirect,
     render_template,
+    request,
     url_for,
 )
 from flask_babel import gettext as _
@@ -23,7 +24,7 @@ from eventapp.labels import SECTOR as SECTOR_LABELS
 from eventapp.legal.settings import operator_settings
 from eventapp.mail.sender import mail_identity
 from eventapp.models import Event, Registration
-from eventapp.registration import availability, bp, privacy, services
+from eventapp.registration import availability, bp, privacy, retention, services
 from eventapp.registration.errors import DuplicateRegistration, RegistrationError
 from eventapp.registration.forms import (
     DIETARY_LABELS,
@@ -221,10 +222,23 @@ def cancel(token: str):
 
 @bp.get("/privacy", endpoint="privacy")
 def privacy_notice():
-    """The privacy notice, as full text in German or English."""
+    """The privacy notice, as full text in German or English; ``?event=<slug>`` states that
+    event's retention period, else the default and the events that differ from it."""
     language = "en" if current_locale() == "en" else "de"
+    slug = request.args.get("event", "")
+    event = (
+        db.session.execute(
+            select(Event).where(Event.slug == slug[:200], availability.publicly_visible())
+        ).scalar_one_or_none()
+        if slug
+        else None
+    )
+    retention_days, other_periods = retention.notice_periods(event)
     return render_template(
         f"registration/privacy_{language}.html",
         version=current_app.config["PRIVACY_NOTICE_VERSION"],
         operator=operator_settings(),
+        event=event,
+        retention_days=retention_days,
+        other_periods=other_periods,
     )

@@ -85,6 +85,7 @@ def test_no_page_has_a_serious_or_critical_accessibility_violation(
     admin, staff = make_user(Role.ADMIN), make_user(Role.CHECKIN)
     slug, event_id, session_id = event.slug, event.id, workshop.id
     token, code = registration.manage_token, registration.ticket_code
+    registration_id = registration.id
     stop = stop_token(registration)
     bulk_mail = announcement(event, "Anreise", "{greeting}\n\nBitte früh kommen.")
     enqueue_bulk([registration], bulk_mail)
@@ -164,6 +165,16 @@ def test_no_page_has_a_serious_or_critical_accessibility_violation(
     office.click("#text-reminder summary")
     office.click("#text-reminder [name=preview]")
     auditor.check(office, "mail text preview", ready="#previews")
+    # The office's pages for one person: correction forms opened, erase step, and a manual
+    # registration with errors.
+    auditor.visit(office, f"/admin/registrations/{registration_id}/erase")
+    auditor.visit(office, f"/admin/registrations/{registration_id}")
+    office.click("#details-panel summary")
+    office.click("#email-panel summary")
+    auditor.check(office, "correction forms", ready="#email-panel[open]")
+    auditor.visit(office, f"/admin/events/{event_id}/registrations/new")
+    office.click("#office-registration-form button[type=submit]")
+    auditor.check(office, "manual registration with errors", ready="#form-errors")
 
     problems = auditor.problems
     if problems:

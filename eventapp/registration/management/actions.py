@@ -2,12 +2,29 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+from datetime import datetime
 from typing import Any
 
+from flask_babel import gettext as _
+from sqlalchemy import select
+
 from eventapp.admin import audit
-from eventapp.models import Registration, User
+from eventapp.domain import Forbidden
+from eventapp.extensions import db
+from eventapp.models import (
+    ChangeKind,
+    Event,
+    Registration,
+    RegistrationSource,
+    RegistrationStatus,
+    User,
+    utcnow,
+)
 from eventapp.programme.editing import actor_name
 from eventapp.registration import services as registration_services
+from eventapp.registration.applicant import RegistrationInput, normalize_email
+from eventapp.registration.privacy import anonymize_registrations
 
 
 def _state(registration: Registration) -> dict[str, Any]:
@@ -57,3 +74,77 @@ def move(user: User, registration: Registration, from_session_id: int, to_sessio
         from_session_id,
         to_session_id,
     )
+
+
+def erase(user: User, registration: Registration, now: datetime | None = None) -> bool:
+    """Erase one person's data on request, as the purge does for a whole event.
+
+    An active person is cancelled first, so the seat goes to the next one waiting; someone
+    who was checked in, or whose event is over, keeps the status (the seat was used, and
+    the counts stay true). The cancellation mail is discarded with the rest of the
+    person's mail: there is nobody left to write to. The audit entry holds statuses only.
+    Returns False when the data had been erased already.
+    """
+    if registration.anonymized_at is not None:
+        return False
+    now = now or utcnow()
+    before = _state(registration)
+    if registration.is_active and registration_services.cancellation_problem(registration) is None:
+        registration_services.cancel_registration(registration, actor=actor_name(user), now=now)
+    anonymize_registrations([registration], now)
+    audit.record(user, "registration.erased", registration, before, _state(registration))
+    return True
+
+
+def register_for_person(
+    user: User,
+    event: Event,
+    applicant: RegistrationInput,
+    session_ids: Iterable[int],
+    locale: str,
+    *,
+    over_capacity: bool = False,
+    submission_key: str | None = None,
+) -> Registration:
+    """Register someone who asked the office (by phone, by letter) under the usual rules.
+
+    Only organizers (role admin) may confirm beyond the event's capacity; whether a seat
+    was given that way is in the history and the audit entry. The person gets the usual
+    confirmation (or waiting-list) mail in ``locale``.
+    """
+    if over_capacity and not user.is_admin:
+        raise Forbidden(_("Only organizers may confirm a registration beyond the capacity."))
+    existing = existing_registration(event, applicant.email)
+    if existing is not None and submission_key and existing.submission_key == submission_key:
+        return existing  # the same form sent twice: registered (and audited) once
+    registration = registration_services.register(
+        event,
+        applicant,
+        session_ids,
+        locale,
+        submission_key=submission_key,
+        actor=actor_name(user),
+        source=RegistrationSource.OFFICE,
+        over_capacity=over_capacity,
+    )
+    registered = next((c for c in registration.changes if c.kind == ChangeKind.REGISTERED), None)
+    beyond = bool(registered is not None and (registered.detail or {}).get("over_capacity"))
+    after = {**_state(registration), "source": str(RegistrationSource.OFFICE)}
+    if beyond:
+        after["over_capacity"] = True
+    audit.record(user, "registration.office_create", registration, None, after)
+    return registration
+
+
+def existing_registration(event: Event, email: str) -> Registration | None:
+    """The active registration of ``event`` holding ``email``, for the duplicate message."""
+    key = normalize_email(email)
+    if not key:
+        return None
+    return db.session.execute(
+        select(Registration).where(
+            Registration.event_id == event.id,
+            Registration.email_normalized == key,
+            Registration.status != RegistrationStatus.CANCELLED,
+        )
+    ).scalar_one_or_none()

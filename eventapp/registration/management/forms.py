@@ -6,7 +6,15 @@ from typing import Any
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import Field, HiddenField, IntegerField, SelectField, StringField, TextAreaField
+from wtforms import (
+    BooleanField,
+    Field,
+    HiddenField,
+    IntegerField,
+    SelectField,
+    StringField,
+    TextAreaField,
+)
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import (
     DataRequired,
@@ -22,7 +30,8 @@ from eventapp.labels import SECTOR
 from eventapp.mail.placeholders import unknown_placeholders
 from eventapp.models import Event, RegistrationStatus
 from eventapp.programme.forms import optional_int
-from eventapp.registration.forms import MULTILINE, ONE_LINE
+from eventapp.registration.details import EDITABLE
+from eventapp.registration.forms import MULTILINE, ONE_LINE, RegistrationForm
 from eventapp.registration.management.bulk_mail import BulkText, unknown_placeholder_message
 
 ACTIVE = "active"  # the status filter for confirmed and waitlisted together
@@ -94,8 +103,13 @@ class ParticipantFilterForm(FlaskForm):
 
 
 class RegistrationSearchForm(ParticipantFilterForm):
+    mail_failed = BooleanField(_l("Only where the last mail failed"))
+
     class Meta:
         csrf = False  # a GET search changes nothing
+
+    def filters(self) -> dict[str, Any]:
+        return {**super().filters(), "mail_failed": bool(self.mail_failed.data)}
 
 
 def known_placeholders_only(_form: FlaskForm, field: Field) -> None:
@@ -150,3 +164,43 @@ class BulkMailForm(ParticipantFilterForm):
             subject_en=(self.subject_en.data or "").strip(),
             body_en=(self.body_en.data or "").strip(),
         )
+
+
+# --- the office's forms for one person: the registration form's own field definitions ----
+
+
+class _Details(FlaskForm):
+    def values(self) -> dict[str, Any]:
+        return {name: self[name].data for name in EDITABLE}
+
+
+# Correct a participant's data: the editable fields (``details.EDITABLE``) exactly as the
+# registration form defines them; the address is corrected with ``EmailCorrectionForm``.
+DetailsForm = type(
+    "DetailsForm", (_Details,), {name: getattr(RegistrationForm, name) for name in EDITABLE}
+)
+
+
+class EmailCorrectionForm(FlaskForm):
+    """The office corrects the address at once: it has checked it with the person."""
+
+    email = RegistrationForm.email
+
+
+def _language_choices() -> list[SelectChoice]:
+    return [SelectChoice("de", _l("German")), SelectChoice("en", _l("English"))]
+
+
+class OfficeRegistrationForm(RegistrationForm):
+    """The registration form as the office fills it in for someone who phoned in."""
+
+    consent_privacy = BooleanField(
+        _l("The person was informed of the privacy notice."),
+        validators=[
+            DataRequired(
+                message=_l("Please confirm that the person was informed of the privacy notice.")
+            )
+        ],
+    )
+    locale = SelectField(_l("Language of the emails"), choices=_language_choices(), default="de")
+    over_capacity = BooleanField(_l("Confirm even though the event is full"))

@@ -20,6 +20,7 @@ from eventapp.models import (
     Session,
     SessionChoice,
 )
+from eventapp.registration.management.bounces import last_mail_failed
 from eventapp.registration.search import matches, search_terms
 
 ACTIVE = "active"
@@ -84,13 +85,15 @@ def participants_query(
     sector: str | None = None,
     sort: str = DEFAULT_SORT,
     descending: bool = False,
+    mail_failed: bool = False,
 ) -> Select:
     """The event's registrations matching a search and filters, sorted (by name unless
     ``sort`` says otherwise, see ``sort_order``).
 
     ``q`` is the participant search (``registration.search``: every word in name,
     organisation or email); ``status`` is a registration status or ``active`` (confirmed
-    or waitlisted); ``session_id`` keeps those who chose that workshop.
+    or waitlisted); ``session_id`` keeps those who chose that workshop; ``mail_failed`` those
+    whose last mail failed (``bounces``).
     """
     query = (
         db.select(Registration)
@@ -111,6 +114,8 @@ def participants_query(
                 SessionChoice.session_id == session_id,
             )
         )
+    if mail_failed:
+        query = query.where(last_mail_failed())
     if q:
         query = query.where(matches(search_terms(q)))
     return query.order_by(*sort_order(sort, descending))

@@ -14,8 +14,15 @@ from eventapp.extensions import db
 from eventapp.models import Event, Registration
 from eventapp.numbers import whole_number
 from eventapp.registration.availability import waitlist_position, workshop_positions
-from eventapp.registration.management import actions, roster
-from eventapp.registration.management.forms import MoveForm, PromoteForm, RegistrationSearchForm
+from eventapp.registration.details import current_details
+from eventapp.registration.management import actions, bounces, roster
+from eventapp.registration.management.forms import (
+    DetailsForm,
+    EmailCorrectionForm,
+    MoveForm,
+    PromoteForm,
+    RegistrationSearchForm,
+)
 
 PER_PAGE = 50
 
@@ -43,10 +50,11 @@ def registration_list(event_id: int):
         sort=sort,
         descending=descending,
         filter_args={k: v for k, v in args.items() if k not in {"sort", "dir"}},
+        failed_mail=bounces.failed_mail(page.items),
     )
 
 
-FILTER_ARGS = ("q", "status", "workshop", "sector")
+FILTER_ARGS = ("q", "status", "workshop", "sector", "mail_failed")
 
 
 def list_order() -> tuple[str, bool]:
@@ -72,7 +80,16 @@ def _page_of(query, number: int):
 @bp.get("/registrations/<int:registration_id>")
 def registration_detail(registration_id: int):
     """Everything about one registration: data, workshops, history and check-ins."""
-    registration = db.get_or_404(Registration, registration_id)
+    return detail_page(db.get_or_404(Registration, registration_id))
+
+
+def detail_page(
+    registration: Registration,
+    details_form: DetailsForm | None = None,
+    email_form: EmailCorrectionForm | None = None,
+    status: int = 200,
+):
+    """The detail page; the correction forms come filled in, or as sent with their errors."""
     move_form = MoveForm()
     chosen = {choice.session_id for choice in registration.choices}
     move_form.from_session_id.choices = [
@@ -83,6 +100,10 @@ def registration_detail(registration_id: int):
         for s in roster.workshops(registration.event)
         if s.id not in chosen and not s.is_cancelled
     ]
+    if details_form is None:
+        details_form = DetailsForm(formdata=None, data=current_details(registration))
+    if email_form is None:
+        email_form = EmailCorrectionForm(formdata=None)
     return render_template(
         "admin/registration_detail.html",
         registration=registration,
@@ -92,10 +113,14 @@ def registration_detail(registration_id: int):
         check_ins=roster.registration_check_ins(registration),
         move_form=move_form,
         confirm_form=ConfirmForm(),
+        details_form=details_form,
+        email_form=email_form,
+        failed_mail=bounces.failed_mail([registration]).get(registration.id),
+        resend_offer=request.args.get("resend") == "1",
         change_lines=describe.change_lines,
         actor_text=describe.actor_text,
         list_label=describe.list_label,
-    )
+    ), status
 
 
 def _back(registration_id: int):
