@@ -333,7 +333,6 @@ FIELD = {
     "academic_title": _l("Academic title"),
     "first_name": _l("First name"),
     "last_name": _l("Last name"),
-    "email": _l("Email"),
     "sector": _l("Sector"),
     "accessibility_needs": _l("Accessibility needs"),
     "dietary_preference": _l("Dietary preference"),
