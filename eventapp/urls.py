@@ -55,15 +55,22 @@ def calendar_url(registration: Registration) -> str:
     return public_url("feeds.personal", token=registration.calendar_token, lang=lang)
 
 
-def confirmation_token(seed: str) -> str:
-    """The token of an address-change link, derived from ``seed`` and the secret key.
+def link_token(purpose: str, seed: str) -> str:
+    """The token of a one-time link (address change, password reset), derived from
+    ``seed`` and the secret key.
 
     The outbox keeps only the seed until the mail is sent and the database only the
     token's hash, so neither a copy of the outbox nor of the database yields a link.
     """
     secret = str(current_app.secret_key or "").encode()
-    digest = hmac.new(secret, b"email-change:" + seed.encode(), hashlib.sha256).digest()
+    message = f"{purpose}:{seed}".encode()
+    digest = hmac.new(secret, message, hashlib.sha256).digest()
     return base64.urlsafe_b64encode(digest).rstrip(b"=").decode()
+
+
+def confirmation_token(seed: str) -> str:
+    """The token of an address-change link (see ``link_token``)."""
+    return link_token("email-change", seed)
 
 
 def email_confirmation_url(seed: str) -> str:

@@ -1,9 +1,9 @@
 """ "Forgot password": a single-use, time-limited link by mail.
 
-Only the SHA-256 hash of the link's random token is kept in ``password_reset``. The
-plaintext travels in the outbox row until the mail is rendered (mail is rendered at
-send time); a link that was used or replaced is taken out of those rows again, and
-an expired one is worthless. Whoever asks gets the same answer whether the address
+Only the SHA-256 hash of the link's token is kept in ``password_reset``; the outbox row
+keeps a random seed from which the token is derived with the secret key when the mail is
+rendered (``urls.link_token``), so neither table alone yields a working link. A link
+that was used or replaced loses its seed too, and an expired one is worthless. Whoever asks gets the same answer whether the address
 belongs to an account or not, and an inactive account gets no mail.
 """
 
@@ -22,6 +22,7 @@ from eventapp.domain import NotFound
 from eventapp.extensions import db
 from eventapp.mail.outbox import MessageKind, note_ready, outbox_row
 from eventapp.models import OutboxMessage, PasswordReset, User, utcnow
+from eventapp.urls import link_token
 
 DEFAULT_LIFETIME_SECONDS = 3600
 
@@ -35,7 +36,7 @@ class ResetLinkInvalid(NotFound):
         super().__init__(
             _(
                 "This link to set a new password is not valid (any more). Links work once"
-                " and for one hour. Please ask for a new one."
+                " and for a limited time. Please ask for a new one."
             )
         )
 
@@ -53,11 +54,11 @@ def request_reset(email: str, locale: str) -> None:
     user = services.user_by_email(email)
     if user is None or not user.active:
         return
-    plaintext = secrets.token_urlsafe(32)  # 256 bits
+    seed = secrets.token_urlsafe(32)  # 256 bits
     now = utcnow()
     reset = PasswordReset(
         user=user,
-        token_hash=services.hash_token(plaintext),
+        token_hash=services.hash_token(reset_token(seed)),
         created_at=now,
         expires_at=now + lifetime(),
     )
@@ -69,11 +70,16 @@ def request_reset(email: str, locale: str) -> None:
             user.email,
             locale,
             None,
-            {"reset_id": reset.id, "token": plaintext},
+            {"reset_id": reset.id, "seed": seed},
         )
     )
     note_ready(db.session)
     record(None, "user.password_reset_request", user)
+
+
+def reset_token(seed: str) -> str:
+    """The token in the link of the reset with this ``seed``."""
+    return link_token("password-reset", seed)
 
 
 def pending(plaintext: str) -> PasswordReset:
@@ -131,7 +137,7 @@ def complete_reset(plaintext: str, password: str, repeated: str) -> User:
 
 
 def _forget_links(user: User) -> None:
-    """Take the plaintext links of ``user`` out of the outbox: they can no longer be used."""
+    """Take the seeds of ``user``'s links out of the outbox: they can no longer be used."""
     rows = db.session.execute(
         db.select(OutboxMessage).where(
             OutboxMessage.kind == MessageKind.PASSWORD_RESET.value,
@@ -139,5 +145,5 @@ def _forget_links(user: User) -> None:
         )
     ).scalars()
     for row in rows:
-        if "token" in (row.payload or {}):
-            row.payload = {key: value for key, value in row.payload.items() if key != "token"}
+        if "seed" in (row.payload or {}):
+            row.payload = {key: value for key, value in row.payload.items() if key != "seed"}

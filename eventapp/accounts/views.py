@@ -122,7 +122,8 @@ def password_reset_request():
     if form.validate_on_submit():
         password_reset.request_reset(form.email.data, current_locale())
         db.session.commit()
-        return render_template("accounts/reset_sent.html")
+        minutes = int(password_reset.lifetime().total_seconds() // 60)
+        return render_template("accounts/reset_sent.html", minutes=minutes)
     status = 422 if request.method == "POST" else 200
     return render_template("accounts/reset_request.html", form=form), status
 

@@ -57,12 +57,12 @@ def build_password_reset_email(message: OutboxMessage, domain: str) -> EmailMess
     """The "forgot password" link as a plain-text mail in the requester's page language,
     or None once the link was used, replaced or has expired (then it is not sent)."""
     # Imported here: the accounts package builds on the mail package, not the other way.
-    from eventapp.accounts.password_reset import is_pending, lifetime
+    from eventapp.accounts.password_reset import is_pending, lifetime, reset_token
 
     payload = message.payload or {}
-    reset_id, token = payload.get("reset_id"), payload.get("token")
+    reset_id, seed = payload.get("reset_id"), payload.get("seed")
     reset = db.session.get(PasswordReset, reset_id) if isinstance(reset_id, int) else None
-    if not token or not is_pending(reset):
+    if not seed or not is_pending(reset):
         return None
     assert reset is not None
     identity = mail_identity()
@@ -71,7 +71,7 @@ def build_password_reset_email(message: OutboxMessage, domain: str) -> EmailMess
         text = render_template(
             "mail/password_reset.txt",
             user=reset.user,
-            reset_url=public_url("accounts.password_reset_confirm", token=token),
+            reset_url=public_url("accounts.password_reset_confirm", token=reset_token(seed)),
             minutes=int(lifetime().total_seconds() // 60),
             login_url=public_url("accounts.login"),
             operator=identity.operator,
