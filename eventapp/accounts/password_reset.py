@@ -3,8 +3,9 @@
 Only the SHA-256 hash of the link's token is kept in ``password_reset``; the outbox row
 keeps a random seed from which the token is derived with the secret key when the mail is
 rendered (``urls.link_token``), so neither table alone yields a working link. A link
-that was used or replaced loses its seed too, and an expired one is worthless. Whoever asks gets the same answer whether the address
-belongs to an account or not, and an inactive account gets no mail.
+that was used or replaced loses its seed too, and an expired one is worthless. Whoever
+asks gets the same answer whether the address belongs to an account or not, and an
+inactive account gets no mail.
 """
 
 from __future__ import annotations
