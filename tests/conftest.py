@@ -533,3 +533,12 @@ def route_path(app, populated) -> Callable[..., str]:
         return adapter.build(rule.endpoint, arguments, force_external=False)
 
     return build
+
+
+@pytest.fixture
+def own_context_clients(app):
+    """Test clients that each log in on their own (see ``support.OwnContextClient``)."""
+    from support import OwnContextClient
+
+    app.test_client_class = OwnContextClient
+    return app

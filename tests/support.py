@@ -13,6 +13,8 @@ from concurrent.futures import ThreadPoolExecutor
 from email.message import EmailMessage
 from typing import Any
 
+from flask.testing import FlaskClient
+
 from eventapp.accounts import services as accounts
 from eventapp.extensions import db
 from eventapp.models import (
@@ -248,3 +250,18 @@ class SmtpSink:
         if self._controller is not None:
             self._controller.stop()
             self._controller = None
+
+
+class OwnContextClient(FlaskClient):
+    """A test client whose every request has an app context of its own, as in production.
+
+    The ``app`` fixture keeps one app context open, which requests would otherwise share;
+    Flask-Login keeps the request's user in ``g``, so one client's login would log in the
+    next client's request, whatever cookie it holds. Use the ``own_context_clients`` fixture.
+    """
+
+    def open(self, *args, **kwargs):
+        # End the test's own transaction first: on SQLite it holds the write lock.
+        db.session.commit()
+        with self.application.app_context():
+            return super().open(*args, **kwargs)

@@ -12,9 +12,8 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 import time_machine
-from flask.testing import FlaskClient
 from sqlalchemy import create_engine, inspect, text
-from support import PASSWORD, csrf_token_in, login
+from support import PASSWORD, OwnContextClient, csrf_token_in, login
 from test_migrations import empty_database, flask  # noqa: F401  (the fixture is used by name)
 from werkzeug.security import generate_password_hash
 
@@ -24,29 +23,10 @@ from eventapp.config import database_url as normalize
 from eventapp.extensions import db
 from eventapp.models import Role, User
 
+pytestmark = pytest.mark.usefixtures("own_context_clients")
+
 STRONG_PASSWORD = "Nibelungen lesen im Rathaus"
 START = datetime(2027, 5, 16, 6, 0, tzinfo=UTC)
-
-
-class OwnContextClient(FlaskClient):
-    """A test client whose every request has an app context of its own, as in production.
-
-    The ``app`` fixture keeps one app context open, which requests would otherwise share;
-    Flask-Login keeps the request's user in ``g``, so one client's login would log in the
-    next client's request, whatever cookie it holds.
-    """
-
-    def open(self, *args, **kwargs):
-        # End the test's own transaction first: on SQLite it holds the write lock.
-        db.session.commit()
-        with self.application.app_context():
-            return super().open(*args, **kwargs)
-
-
-@pytest.fixture
-def app(app):
-    app.test_client_class = OwnContextClient
-    return app
 
 
 def copy_of_session(app, client, address: str = "192.0.2.66"):

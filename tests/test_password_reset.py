@@ -7,7 +7,6 @@ import re
 from datetime import timedelta
 
 import pytest
-from flask.testing import FlaskClient
 from support import PASSWORD, audit_actions, count, login, outbox, smtp_settings
 
 from eventapp.accounts import services
@@ -16,28 +15,15 @@ from eventapp.mail.delivery import deliver_due
 from eventapp.mail.outbox import MessageKind
 from eventapp.models import OutboxStatus, PasswordReset, Role, User, utcnow
 
+pytestmark = pytest.mark.usefixtures("own_context_clients")
+
 STRONG = "Apfelbaum singt im Nebel"
 LINK = re.compile(r"http://events\.example\.org/login/reset/([A-Za-z0-9_-]+)")
-
-
-class OwnContextClient(FlaskClient):
-    """Each request in an app context of its own (Flask-Login keeps its user in ``g``)."""
-
-    def open(self, *args, **kwargs):
-        db.session.commit()
-        with self.application.app_context():
-            return super().open(*args, **kwargs)
 
 
 @pytest.fixture
 def config_overrides(smtp_server):
     return smtp_settings(smtp_server)
-
-
-@pytest.fixture
-def app(app):
-    app.test_client_class = OwnContextClient
-    return app
 
 
 @pytest.fixture

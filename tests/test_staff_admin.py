@@ -6,30 +6,15 @@ from __future__ import annotations
 import re
 
 import pytest
-from flask.testing import FlaskClient
 from support import PASSWORD, api_headers, audit_actions, bearer, count, login, login_with_csrf
 
 from eventapp.accounts import services
 from eventapp.extensions import db
 from eventapp.models import ApiToken, CheckIn, Role, User
 
+pytestmark = pytest.mark.usefixtures("own_context_clients")
+
 STRONG = "Kiefernzapfen wandern leise"
-
-
-class OwnContextClient(FlaskClient):
-    """Each request in an app context of its own, as in production: Flask-Login keeps the
-    request's user in ``g``, which the test's open app context would share between clients."""
-
-    def open(self, *args, **kwargs):
-        db.session.commit()
-        with self.application.app_context():
-            return super().open(*args, **kwargs)
-
-
-@pytest.fixture
-def app(app):
-    app.test_client_class = OwnContextClient
-    return app
 
 
 def reloaded(user: User) -> User:
