@@ -25,6 +25,7 @@ from eventapp.models import (
     SessionKind,
     SessionStatus,
 )
+from eventapp.models.questions import QuestionKind
 
 EVENT_KIND = {
     EventKind.CONGRESS: _l("Congress"),
@@ -96,8 +97,8 @@ def _label(maps: tuple[dict, ...], value: StrEnum | str | None) -> str:
 
 
 def kind_label(value: StrEnum | str | None) -> str:
-    """An event's or a session's kind ("Congress", "Workshop")."""
-    return _label((EVENT_KIND, SESSION_KIND), value)
+    """An event's, a session's or a question's kind ("Congress", "Workshop", "Yes or no")."""
+    return _label((EVENT_KIND, SESSION_KIND, QUESTION_KIND), value)
 
 
 _STATUS_MAPS = {
@@ -164,6 +165,15 @@ CHANGE_KIND = {
     ChangeKind.ANONYMIZED: _l("Personal data erased"),
     ChangeKind.ANNOUNCEMENTS_STOPPED: _l("Stopped messages from the organizers"),
     ChangeKind.ANNOUNCEMENTS_RESUMED: _l("Receives messages from the organizers again"),
+    ChangeKind.ANSWERS_CHANGED: _l("Answers to the questions changed"),
+}
+# The kinds of answer an organizer's own question takes.
+QUESTION_KIND = {
+    QuestionKind.SHORT_TEXT: _l("Short text"),
+    QuestionKind.LONG_TEXT: _l("Long text"),
+    QuestionKind.ONE_CHOICE: _l("One choice from a list"),
+    QuestionKind.MANY_CHOICES: _l("Several choices from a list"),
+    QuestionKind.YES_NO: _l("Yes or no"),
 }
 # Who changed a registration, when it was not an organizer (those are named by e-mail).
 ACTOR = {
@@ -203,6 +213,12 @@ AUDIT_ACTION = {
     "event.mail_settings": _l("Reminder and thank-you mail changed"),
     "mail_text.save": _l("Mail text changed"),
     "mail_text.reset": _l("Mail text reset to the built-in text"),
+    "question.create": _l("Question created"),
+    "question.update": _l("Question changed"),
+    "question.move": _l("Question moved"),
+    "question.deactivate": _l("Question taken off the form"),
+    "question.activate": _l("Question put back on the form"),
+    "question.delete": _l("Question deleted"),
 }
 OBJECT_TYPE = {
     "event": _l("Event"),
@@ -216,6 +232,7 @@ OBJECT_TYPE = {
     "operator_settings": _l("Operator details"),
     "mail_text": _l("Mail text"),
     "programme_change": _l("Programme change"),
+    "question": _l("Question"),
 }
 # Column and detail keys as a changed value is introduced ("Room: Rhein → Main").
 FIELD = {
@@ -288,6 +305,14 @@ FIELD = {
     "slides_url": _l("Link to the slides"),
     "locale": _l("Language"),
     "text": _l("Text"),
+    # The organizer's own questions on the registration form.
+    "label": _l("Question"),
+    "label_en": _l("Question in English"),
+    "help_text": _l("Help text"),
+    "help_text_en": _l("Help text in English"),
+    "required": _l("Answer required"),
+    "options": _l("Options"),
+    "active": _l("On the form"),
 }
 # The languages of mails and texts.
 LANGUAGE = {

@@ -522,6 +522,8 @@ def route_path(app, populated) -> Callable[..., str]:
             "code": world.confirmed.ticket_code,
             "filename": "css/site.css",
             "batch_id": world.bulk_mail.id,
+            # No question exists there: a form post is refused before the lookup anyway.
+            "question_id": 1,
         }
         arguments = {name: values.get(name, defaults[name]) for name in rule.arguments}
         if rule.endpoint == "api.checkin_search":

@@ -19,7 +19,8 @@ from wtforms.validators import DataRequired, Length, Optional, ValidationError
 
 from eventapp.content import localized
 from eventapp.labels import DIETARY, SALUTATION, SECTOR
-from eventapp.models import Registration, Sector, Session
+from eventapp.models import Question, Registration, Sector, Session
+from eventapp.questions.forms import with_questions
 from eventapp.registration.applicant import (
     MAX_LENGTHS,
     RegistrationInput,
@@ -173,6 +174,8 @@ class RegistrationForm(FlaskForm, WorkshopFields):
         """Put a refusal next to the fields it concerns; False when it concerns no field."""
         shown = False
         for name, message in error.fields.items():
+            # The service names an answer ``answers.<question id>``; its field is question_<id>.
+            name = name.replace("answers.", "question_", 1)
             if name == "session_ids":
                 self.workshop_error = message
                 shown = True
@@ -201,8 +204,11 @@ class ConfirmForm(FlaskForm):
     """An empty form: just the CSRF token, for buttons that change something."""
 
 
-def registration_form(slots: list[list[Session]], **kwargs) -> RegistrationForm:
-    return _with_slots(RegistrationForm, slots)(**kwargs)
+def registration_form(
+    slots: list[list[Session]], questions: list[Question] = (), **kwargs
+) -> RegistrationForm:
+    """The form with the event's workshop slots and its own questions (``question_<id>``)."""
+    return with_questions(_with_slots(RegistrationForm, slots), list(questions))(**kwargs)
 
 
 def workshop_form(slots: list[list[Session]], **kwargs) -> WorkshopChoiceForm:

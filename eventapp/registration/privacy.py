@@ -21,6 +21,7 @@ from eventapp.models import (
     new_token,
     utcnow,
 )
+from eventapp.questions import services as questions
 from eventapp.registration.availability import waitlist_position, workshop_positions
 from eventapp.registration.errors import PurgeRefused
 
@@ -74,6 +75,7 @@ def export_personal_data(registration: Registration) -> dict[str, Any]:
             }
             for choice in sorted(registration.choices, key=lambda c: c.session.starts_at)
         ],
+        "answers": questions.personal_data(registration),
         "history": [
             {
                 "kind": change.kind,
@@ -155,6 +157,8 @@ def _anonymize(registration: Registration, now: datetime) -> None:
     registration.ticket_code = new_token()
     registration.calendar_token = new_token()
     registration.anonymized_at = now
+    # Answers to the organizer's questions may be free text about the person.
+    questions.delete_answers([registration.id])
     db.session.add(
         RegistrationChange(
             registration=registration,

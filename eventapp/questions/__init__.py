@@ -1,0 +1,20 @@
+"""The organizer's own questions on the registration form, and the answers people give.
+
+``services`` defines questions and checks, stores and shows answers for every channel;
+``forms`` builds form fields from questions; ``views`` holds the back-office pages (on the
+admin blueprint) and the participant's change of answers (on the registration blueprint).
+"""
+
+from __future__ import annotations
+
+from flask import Flask
+
+
+def init_app(app: Flask) -> None:
+    """Offer the answers of a registration to templates (manage page, back-office detail)."""
+    # The registration package first: its form imports ours, not the other way round.
+    import eventapp.registration  # noqa: F401
+    from eventapp.questions import forms, services
+
+    app.jinja_env.globals["registration_answers"] = services.answers_of
+    app.jinja_env.globals["answers_form_for"] = forms.answers_form_for
