@@ -104,6 +104,7 @@ def register_blueprints(app: Flask) -> None:
     from eventapp.legal.views import bp as legal_bp
     from eventapp.mail.views_optout import bp as optout_bp
     from eventapp.public import bp as public_bp
+    from eventapp.questions.views import bp as questions_bp
     from eventapp.registration import bp as registration_bp
     from eventapp.tickets import bp as tickets_bp
 
@@ -111,6 +112,7 @@ def register_blueprints(app: Flask) -> None:
         i18n.bp,
         public_bp,
         registration_bp,
+        questions_bp,
         tickets_bp,
         feeds_bp,
         accounts_bp,

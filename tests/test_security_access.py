@@ -43,6 +43,7 @@ TOKEN_ROUTES = {
     "registration.personal_data": "manage_token",
     "registration.cancel": "manage_token",
     "registration.change_workshops": "manage_token",
+    "questions.change_answers": "manage_token",
     "tickets.ticket": "ticket_code",
     "tickets.ticket_png": "ticket_code",
     "tickets.ticket_svg": "ticket_code",

@@ -1,8 +1,8 @@
 """The organizer's own questions on the registration form, and the answers people give.
 
 ``services`` defines questions and checks, stores and shows answers for every channel;
-``forms`` builds form fields from questions; ``views`` holds the back-office pages (on the
-admin blueprint) and the participant's change of answers (on the registration blueprint).
+``forms`` builds form fields from questions; ``views_admin`` holds the back-office pages (on
+the admin blueprint), ``views`` the participant's change of answers (behind the manage link).
 """
 
 from __future__ import annotations
@@ -12,8 +12,6 @@ from flask import Flask
 
 def init_app(app: Flask) -> None:
     """Offer the answers of a registration to templates (manage page, back-office detail)."""
-    # The registration package first: its form imports ours, not the other way round.
-    import eventapp.registration  # noqa: F401
     from eventapp.questions import forms, services
 
     app.jinja_env.globals["registration_answers"] = services.answers_of

@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
-from flask import flash, redirect, render_template, url_for
+from flask import Blueprint, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
 
 from eventapp.errors import http_status
 from eventapp.extensions import db
 from eventapp.questions import services
 from eventapp.questions.forms import answers_form
-from eventapp.registration import bp
 from eventapp.registration.errors import RegistrationError
 from eventapp.registration.views import _private, _registration
+
+# Its own blueprint, registered where the app is built: the registration package imports
+# the question services, so hanging this view on its blueprint would close an import cycle.
+bp = Blueprint("questions", __name__)
 
 
 @bp.post("/registrations/<token>/answers")
@@ -36,7 +39,8 @@ def change_answers(token: str):
                 "success" if changed else "info",
             )
             return redirect(
-                url_for(".manage", token=registration.manage_token, _anchor="answers"), 303
+                url_for("registration.manage", token=registration.manage_token, _anchor="answers"),
+                303,
             )
     return _private(
         render_template(

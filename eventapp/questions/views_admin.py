@@ -17,7 +17,7 @@ from eventapp.questions.forms import QuestionForm
 
 
 def _list(event_id: int):
-    return redirect(url_for("admin.questions", event_id=event_id), 303)
+    return redirect(url_for("admin.questions", event_id=event_id))
 
 
 @bp.get("/events/<int:event_id>/questions")

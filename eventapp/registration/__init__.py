@@ -4,5 +4,4 @@ from flask import Blueprint
 
 bp = Blueprint("registration", __name__)
 
-from eventapp.questions import views as question_views  # noqa: E402, F401
 from eventapp.registration import views  # noqa: E402, F401

@@ -20,7 +20,6 @@ from wtforms.validators import DataRequired, Length, Optional, ValidationError
 from eventapp.content import localized
 from eventapp.labels import DIETARY, SALUTATION, SECTOR
 from eventapp.models import Question, Registration, Sector, Session
-from eventapp.questions.forms import with_questions
 from eventapp.registration.applicant import (
     MAX_LENGTHS,
     RegistrationInput,
@@ -208,6 +207,10 @@ def registration_form(
     slots: list[list[Session]], questions: list[Question] = (), **kwargs
 ) -> RegistrationForm:
     """The form with the event's workshop slots and its own questions (``question_<id>``)."""
+    # Imported here: the questions package builds on this one (errors, text rules), so a
+    # module-level import would leave one of the two half-loaded, whichever comes first.
+    from eventapp.questions.forms import with_questions
+
     return with_questions(_with_slots(RegistrationForm, slots), list(questions))(**kwargs)
 
 
