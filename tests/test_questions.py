@@ -362,6 +362,17 @@ def test_required_questions_are_enforced_and_nothing_is_stored(client, all_kinds
     )
     assert wrong_choice.status_code == 422
     assert registration_by_email("aylin@example.org") is None
+    forged_yes_no = client.post(
+        f"/events/{event.slug}/register",
+        data={
+            **FORM,
+            f"question_{q['short'].id}": "Amt",
+            f"question_{q['one'].id}": keys(q["one"])[0],
+            f"question_{q['yes_no'].id}": "maybe",
+        },
+    )
+    assert forged_yes_no.status_code == 422
+    assert registration_by_email("aylin@example.org") is None
     assert db.session.scalar(select(func.count()).select_from(QuestionAnswer)) == 0
 
 

@@ -40,6 +40,8 @@ def _answer_rule(question: Question):
     """The service's rule for one answer, as a WTForms validator (one set of rules)."""
 
     def validator(_form: FlaskForm, field: Field) -> None:
+        if question.kind == QuestionKind.YES_NO and field.data not in (None, "", YES, NO):
+            raise StopValidation(services.answer_problem(question, field.data))
         problem = services.answer_problem(question, field_answer(question, field))
         if problem:
             raise StopValidation(problem)
