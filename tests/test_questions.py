@@ -457,6 +457,10 @@ def test_participant_changes_answers_on_the_manage_page(client, all_kinds, make_
         [q["short"].id, q["one"].id, q["yes_no"].id]
     )
     assert change.actor == "participant"
+    from eventapp.admin.describe import change_lines
+
+    # The history names the questions, not their ids.
+    assert any("„Dienststelle“" in line for line in change_lines(change))
 
 
 def test_bad_answers_on_the_manage_page_change_nothing(client, all_kinds, make_registration):

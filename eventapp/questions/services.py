@@ -379,12 +379,18 @@ def check_answers(event: Event, answers: Mapping[str | int, Any] | None) -> dict
 
 
 def store_answers(
-    registration: Registration, answers: Mapping[str | int, Any] | None, actor: str
+    registration: Registration,
+    answers: Mapping[str | int, Any] | None,
+    actor: str,
+    *,
+    history: bool = False,
 ) -> list[int]:
     """Check and store the answers to the form's questions; return the ids that changed.
 
     An empty answer removes a stored one; answers to questions taken off the form stay.
-    ``actor`` is who answered (``participant``, ``admin:<email>``), for the history.
+    With ``history`` a change is recorded as ``answers_changed`` by ``actor``
+    (``participant``, ``admin:<email>``); answers given with the registration need none,
+    its ``registered`` entry covers them.
     """
     checked = check_answers(registration.event, answers)
     stored = (
@@ -413,6 +419,10 @@ def store_answers(
             answer.value = value
             changed.append(question_id)
     db.session.flush()
+    if history and changed:
+        record_change(
+            registration, ChangeKind.ANSWERS_CHANGED, actor, utcnow(), question_ids=changed
+        )
     return changed
 
 
@@ -424,12 +434,7 @@ def change_answers(
         raise RegistrationInactive(
             _("This registration was cancelled and can no longer be changed.")
         )
-    changed = store_answers(registration, answers, actor)
-    if changed:
-        record_change(
-            registration, ChangeKind.ANSWERS_CHANGED, actor, utcnow(), question_ids=changed
-        )
-    return changed
+    return store_answers(registration, answers, actor, history=True)
 
 
 def stored_answers(registration: Registration) -> dict[int, Any]:
