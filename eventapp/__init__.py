@@ -44,7 +44,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
 
 
 def register_extensions(app: Flask) -> None:
-    from eventapp import content, database, i18n, labels, salutation, security
+    from eventapp import content, database, i18n, labels, questions, salutation, security
     from eventapp.accounts.auth import configure_login
     from eventapp.i18n import current_locale, select_locale, select_timezone
 
@@ -64,6 +64,7 @@ def register_extensions(app: Flask) -> None:
     i18n.init_app(app)
     labels.init_app(app)
     content.init_app(app)
+    questions.init_app(app)
     salutation.init_app(app)
     ext.login_manager.init_app(app)
     configure_login(ext.login_manager)
@@ -103,6 +104,7 @@ def register_blueprints(app: Flask) -> None:
     from eventapp.legal.views import bp as legal_bp
     from eventapp.mail.views_optout import bp as optout_bp
     from eventapp.public import bp as public_bp
+    from eventapp.questions.views import bp as questions_bp
     from eventapp.registration import bp as registration_bp
     from eventapp.selfservice import bp as selfservice_bp
     from eventapp.tickets import bp as tickets_bp
@@ -112,6 +114,7 @@ def register_blueprints(app: Flask) -> None:
         public_bp,
         registration_bp,
         selfservice_bp,
+        questions_bp,
         tickets_bp,
         feeds_bp,
         accounts_bp,

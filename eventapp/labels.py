@@ -26,6 +26,7 @@ from eventapp.models import (
     SessionKind,
     SessionStatus,
 )
+from eventapp.models.questions import QuestionKind
 
 ROLE = {
     Role.ADMIN: _l("Admin (back office)"),
@@ -107,8 +108,8 @@ def role_label(value: StrEnum | str | None) -> str:
 
 
 def kind_label(value: StrEnum | str | None) -> str:
-    """An event's or a session's kind ("Congress", "Workshop")."""
-    return _label((EVENT_KIND, SESSION_KIND), value)
+    """An event's, a session's or a question's kind ("Congress", "Workshop", "Yes or no")."""
+    return _label((EVENT_KIND, SESSION_KIND, QUESTION_KIND), value)
 
 
 _STATUS_MAPS = {
@@ -179,6 +180,15 @@ CHANGE_KIND = {
     ChangeKind.EMAIL_CHANGE_REQUESTED: _l("New email address requested, confirmation link sent"),
     ChangeKind.EMAIL_CHANGED: _l("Email address changed"),
     ChangeKind.MANAGE_LINK_SENT: _l("Personal link sent again on request"),
+    ChangeKind.ANSWERS_CHANGED: _l("Answers to the questions changed"),
+}
+# The kinds of answer an organizer's own question takes.
+QUESTION_KIND = {
+    QuestionKind.SHORT_TEXT: _l("Short text"),
+    QuestionKind.LONG_TEXT: _l("Long text"),
+    QuestionKind.ONE_CHOICE: _l("One choice from a list"),
+    QuestionKind.MANY_CHOICES: _l("Several choices from a list"),
+    QuestionKind.YES_NO: _l("Yes or no"),
 }
 # Who changed a registration, when it was not an organizer (those are named by e-mail).
 ACTOR = {
@@ -231,6 +241,12 @@ AUDIT_ACTION = {
     "user.password_reset": _l("New password set through the link"),
     "api_token.create": _l("API token created"),
     "api_token.revoke": _l("API token revoked"),
+    "question.create": _l("Question created"),
+    "question.update": _l("Question changed"),
+    "question.move": _l("Question moved"),
+    "question.deactivate": _l("Question taken off the form"),
+    "question.activate": _l("Question put back on the form"),
+    "question.delete": _l("Question deleted"),
 }
 OBJECT_TYPE = {
     "event": _l("Event"),
@@ -245,6 +261,7 @@ OBJECT_TYPE = {
     "operator_settings": _l("Operator details"),
     "mail_text": _l("Mail text"),
     "programme_change": _l("Programme change"),
+    "question": _l("Question"),
 }
 # Column and detail keys as a changed value is introduced ("Room: Rhein → Main").
 FIELD = {
@@ -337,6 +354,13 @@ FIELD = {
     "accessibility_needs": _l("Accessibility needs"),
     "dietary_preference": _l("Dietary preference"),
     "photo_consent": _l("Photo consent"),
+    # The organizer's own questions on the registration form.
+    "label": _l("Question"),
+    "label_en": _l("Question in English"),
+    "help_text": _l("Help text"),
+    "help_text_en": _l("Help text in English"),
+    "required": _l("Answer required"),
+    "options": _l("Options"),
 }
 # The languages of mails and texts.
 LANGUAGE = {

@@ -22,6 +22,8 @@ from eventapp.models import (
     EventKind,
     EventStatus,
     MailBatch,
+    Question,
+    QuestionKind,
     Registration,
     RegistrationStatus,
     Role,
@@ -482,8 +484,12 @@ def populated(make_programme, make_registration, make_user):
         created_by=admin,
     )
     db.session.add(bulk_mail)
+    # An optional question of the organizers, so that their pages have one to show.
+    question = Question(event_id=event.id, kind=QuestionKind.SHORT_TEXT, label="Dienststelle")
+    db.session.add(question)
     db.session.commit()
     return SimpleNamespace(
+        question=question,
         event=event,
         workshop=workshop,
         track=event.tracks[0],
@@ -524,6 +530,7 @@ def route_path(app, populated) -> Callable[..., str]:
             "batch_id": world.bulk_mail.id,
             "user_id": world.checkin.id,
             "token_id": 1,
+            "question_id": world.question.id,
         }
         arguments = {name: values.get(name, defaults[name]) for name in rule.arguments}
         if rule.endpoint == "api.checkin_search":

@@ -23,6 +23,8 @@ from eventapp.models import (
     AuditEntry,
     Event,
     EventStatus,
+    Question,
+    QuestionKind,
     RegistrationStatus,
     Role,
     Session,
@@ -43,8 +45,11 @@ def every_admin_url(app, make_programme, make_registration, make_user):
     registration = make_registration(event)
     choose(registration, session)
     bulk_mail = announcement(event, "Anreise", "Bitte früh kommen.")
+    question = Question(event_id=event.id, kind=QuestionKind.SHORT_TEXT, label="Dienststelle")
+    db.session.add(question)
     db.session.commit()
     values = {
+        "question_id": question.id,
         "batch_id": bulk_mail.id,
         "event_id": event.id,
         "session_id": session.id,

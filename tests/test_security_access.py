@@ -49,6 +49,7 @@ TOKEN_ROUTES = {
     "registration.change_workshops": "manage_token",
     "selfservice.details_page": "manage_token",
     "selfservice.request_email_change": "manage_token",
+    "questions.change_answers": "manage_token",
     "tickets.ticket": "ticket_code",
     "tickets.ticket_png": "ticket_code",
     "tickets.ticket_svg": "ticket_code",

@@ -29,6 +29,7 @@ from eventapp.models import (
     Speaker,
     Track,
 )
+from eventapp.models.questions import Question
 
 # Keys an organizer needs no line for: internal numbering and bookkeeping times.
 HIDDEN_KEYS = frozenset({"id", "event_id", "created_at", "updated_at", "sequence"})
@@ -41,6 +42,7 @@ _BY_TABLE = {
     "room": Room,
     "speaker": Speaker,
     "registration": Registration,
+    "question": Question,
 }
 _NONE = "–"
 
@@ -65,7 +67,7 @@ def _name_of(model: type, object_id: Any) -> str | None:
         return None
     if obj is None:
         return None
-    return getattr(obj, "title", None) or getattr(obj, "name", None)
+    return getattr(obj, "title", None) or getattr(obj, "name", None) or getattr(obj, "label", None)
 
 
 def session_title(session_id: Any) -> str:
@@ -173,7 +175,7 @@ def _subject(entry: AuditEntry) -> str:
     name = _name_of(model, entry.object_id) if model else None
     if name is None:
         values = entry.before or entry.after or {}
-        name = values.get("title") or values.get("name")
+        name = values.get("title") or values.get("name") or values.get("label")
     if name:
         return f"{kind} „{name}“"
     if entry.object_id is None:
@@ -227,6 +229,11 @@ def _workshops_changed(detail: dict[str, Any]) -> list[str]:
     return lines
 
 
+def _question_label(question_id: Any) -> str:
+    label = _name_of(Question, question_id)
+    return f"„{label}“" if label else _("question no. %(id)s", id=question_id)
+
+
 def change_lines(change: RegistrationChange) -> list[str]:
     """What a history entry says beyond its kind, as sentences."""
     detail = change.detail or {}
@@ -235,6 +242,11 @@ def change_lines(change: RegistrationChange) -> list[str]:
         return _workshops_changed(detail)
     if kind == ChangeKind.SESSION_PROMOTED:
         return [_("Seat in %(title)s", title=session_title(detail.get("session_id")))]
+    if kind == ChangeKind.ANSWERS_CHANGED:
+        return [
+            _("Answer to %(question)s", question=_question_label(i))
+            for i in detail.get("question_ids") or []
+        ]
     lines = []
     if detail.get("status"):
         status = labels.status_label(detail["status"], "registration")

@@ -11,6 +11,7 @@ from eventapp.mail import views as mail_views  # noqa: F401
 from eventapp.mail import views_settings as mail_settings_views  # noqa: F401
 from eventapp.notices import views as notices_views  # noqa: F401
 from eventapp.programme import views_catalogue, views_events, views_programme  # noqa: F401
+from eventapp.questions import views_admin as questions_views  # noqa: F401
 from eventapp.registration.management import (  # noqa: F401
     views_bulk_mail,
     views_bulk_sends,

@@ -17,6 +17,7 @@ from eventapp.checkin.services import AnnulStatus, RedeemStatus
 from eventapp.models import (
     EventKind,
     EventStatus,
+    QuestionKind,
     RegistrationStatus,
     Sector,
     SessionKind,
@@ -146,6 +147,33 @@ class Event(Representation):
     registration_closes_at: datetime | None
 
 
+class QuestionOption(Representation):
+    """One option of a choice question; answers give its ``key``."""
+
+    key: str
+    label: str
+    label_en: str = English
+
+
+class Question(Representation):
+    """One of the organizer's own questions on the registration form, in form order.
+
+    Answer it in ``answers`` of a registration, keyed by the question's id as a string:
+    `short_text`/`long_text` a string, `one_choice` an option key, `many_choices` a list
+    of option keys, `yes_no` true or false.
+    """
+
+    id: int
+    kind: QuestionKind
+    label: str
+    label_en: str = English
+    help_text: str
+    help_text_en: str = English
+    required: bool = Field(description="An answer must be given (for yes_no: true or false).")
+    max_length: int | None = Field(description="Longest text answer; null for other kinds.")
+    options: list[QuestionOption] = Field(description="For the choice kinds; else empty.")
+
+
 class EventDetail(Event):
     """One event with its programme."""
 
@@ -155,6 +183,7 @@ class EventDetail(Event):
     rooms: list[Room]
     speakers: list[Speaker]
     sessions: list[Session]
+    questions: list[Question] = Field(description="The organizer's questions on the form.")
 
 
 class EventList(RootModel[list[Event]]):
@@ -236,6 +265,17 @@ class RegistrationRequest(BaseModel):
     accessibility_needs: str | None = Field(default=None, max_length=limit("accessibility_needs"))
     dietary_preference: Literal[DIETARY_PREFERENCES] | None = None  # type: ignore[valid-type]
     locale: Literal["de", "en"] | None = Field(default=None, description="For emails.")
+    answers: dict[str, StrictStr | list[StrictStr] | StrictBool] | None = Field(
+        default=None,
+        description=(
+            "Answers to the event's questions (see `questions` of the event), keyed by "
+            "question id as a string: a string (text, or an option key for one_choice), a "
+            "list of option keys (many_choices) or a boolean (yes_no). Required questions "
+            "must be answered; an unknown id or an answer that breaks a rule is refused "
+            "with 422 and `fields` naming `answers.<id>`."
+        ),
+        examples=[{"12": "Kassel", "13": ["a1b2c3d4"], "14": True}],
+    )
 
 
 class IdempotencyHeaders(BaseModel):

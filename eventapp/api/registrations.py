@@ -15,6 +15,7 @@ from eventapp.api.spec import response_header, responses, spec
 from eventapp.extensions import db
 from eventapp.i18n import current_locale
 from eventapp.models import Registration, RegistrationSource, RegistrationStatus
+from eventapp.questions import services as questions
 from eventapp.registration import idempotency, services
 from eventapp.registration.errors import InvalidRegistration
 from eventapp.registration.limits import registration_limit
@@ -101,7 +102,8 @@ response_header(
         ),
         HTTP_422=(
             Error,
-            "Invalid input (`invalid`, `overlap`; `fields` says what is wrong), a "
+            "Invalid input (`invalid`, `overlap`; `fields` says what is wrong, "
+            "`answers.<question id>` for an answer), a "
             "malformed Idempotency-Key (`invalid_idempotency_key`) or a key already "
             "used with another body (`idempotency_key_reused`). Nothing was changed.",
         ),
@@ -131,6 +133,8 @@ def create_registration(slug: str, json: RegistrationRequest):
     if replayed:
         registration = claim.registration
     else:
+        # Answers first: a refused answer (422) leaves nothing behind.
+        questions.check_answers(event, json.answers)
         registration = services.register(
             event,
             applicant_of(json),
@@ -138,6 +142,7 @@ def create_registration(slug: str, json: RegistrationRequest):
             json.locale or current_locale(),
             source=RegistrationSource.API,
         )
+        questions.store_answers(registration, json.answers, "participant")
         if claim is not None:
             claim.registration = registration
     db.session.commit()

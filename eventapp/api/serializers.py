@@ -10,7 +10,8 @@ from datetime import datetime
 from typing import Any
 
 from eventapp.i18n import event_iso
-from eventapp.models import Event, Room, Session, Speaker, Track
+from eventapp.models import Event, Question, Room, Session, Speaker, Track
+from eventapp.questions import services as questions
 from eventapp.registration.availability import EventAvailability, event_availability
 
 
@@ -105,4 +106,23 @@ def event_detail_json(event: Event) -> dict[str, Any]:
         "rooms": [room_json(room) for room in event.rooms],
         "speakers": [speaker_json(speaker) for speaker in event.speakers],
         "sessions": [session_json(session, seats_left[session.id]) for session in event.sessions],
+        "questions": [question_json(q) for q in questions.form_questions(event)],
+    }
+
+
+def question_json(question: Question) -> dict[str, Any]:
+    """A question on the form, German text with its English version beside it."""
+    return {
+        "id": question.id,
+        "kind": question.kind.value,
+        "label": question.label,
+        "label_en": question.label_en,
+        "help_text": question.help_text,
+        "help_text_en": question.help_text_en,
+        "required": question.required,
+        "max_length": questions.MAX_ANSWER.get(question.kind),
+        "options": [
+            {"key": o["key"], "label": o["de"], "label_en": o.get("en", "")}
+            for o in question.options or []
+        ],
     }

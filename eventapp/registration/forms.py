@@ -19,7 +19,7 @@ from wtforms.validators import DataRequired, Length, Optional, ValidationError
 
 from eventapp.content import localized
 from eventapp.labels import DIETARY, SALUTATION, SECTOR
-from eventapp.models import Registration, Sector, Session
+from eventapp.models import Question, Registration, Sector, Session
 from eventapp.registration.applicant import (
     MAX_LENGTHS,
     RegistrationInput,
@@ -173,6 +173,8 @@ class RegistrationForm(FlaskForm, WorkshopFields):
         """Put a refusal next to the fields it concerns; False when it concerns no field."""
         shown = False
         for name, message in error.fields.items():
+            # The service names an answer ``answers.<question id>``; its field is question_<id>.
+            name = name.replace("answers.", "question_", 1)
             if name == "session_ids":
                 self.workshop_error = message
                 shown = True
@@ -202,10 +204,18 @@ class ConfirmForm(FlaskForm):
 
 
 def registration_form(
-    slots: list[list[Session]], base: type[RegistrationForm] = RegistrationForm, **kwargs
+    slots: list[list[Session]],
+    questions: list[Question] = (),
+    base: type[RegistrationForm] = RegistrationForm,
+    **kwargs,
 ) -> RegistrationForm:
-    """The registration form (or ``base``, a variant of it) with the event's workshop slots."""
-    return _with_slots(base, slots)(**kwargs)
+    """The registration form (or ``base``, a variant of it) with the event's workshop slots
+    and its own questions (``question_<id>``)."""
+    # Imported here: the questions package builds on this one (errors, text rules), so a
+    # module-level import would leave one of the two half-loaded, whichever comes first.
+    from eventapp.questions.forms import with_questions
+
+    return with_questions(_with_slots(base, slots), list(questions))(**kwargs)
 
 
 def workshop_form(slots: list[list[Session]], **kwargs) -> WorkshopChoiceForm:

@@ -26,6 +26,7 @@ from eventapp.models import (
     new_token,
     utcnow,
 )
+from eventapp.questions import services as questions
 from eventapp.registration.availability import waitlist_position, workshop_positions
 from eventapp.registration.errors import PurgeRefused
 
@@ -79,6 +80,7 @@ def export_personal_data(registration: Registration) -> dict[str, Any]:
             }
             for choice in sorted(registration.choices, key=lambda c: c.session.starts_at)
         ],
+        "answers": questions.personal_data(registration),
         "history": [
             {
                 "kind": change.kind,
@@ -195,8 +197,6 @@ def _anonymize(registration: Registration, now: datetime) -> None:
     registration.ticket_code = new_token()
     registration.calendar_token = new_token()
     registration.anonymized_at = now
-    # Asked-for addresses are personal data too; their links die with them.
-    db.session.execute(delete(EmailChange).where(EmailChange.registration_id == registration.id))
     db.session.add(
         RegistrationChange(
             registration=registration,

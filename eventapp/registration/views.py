@@ -24,6 +24,7 @@ from eventapp.labels import SECTOR as SECTOR_LABELS
 from eventapp.legal.settings import operator_settings
 from eventapp.mail.sender import mail_identity
 from eventapp.models import Event, Registration
+from eventapp.questions import services as questions
 from eventapp.registration import availability, bp, privacy, retention, services
 from eventapp.registration.errors import DuplicateRegistration, RegistrationError
 from eventapp.registration.forms import (
@@ -70,7 +71,7 @@ def register(slug: str):
     """The registration form; on success, on to the confirmation page."""
     event = _public_event(slug)
     slots = services.workshop_slots(event)
-    form = registration_form(slots)
+    form = registration_form(slots, questions.form_questions(event))
     problem = services.registration_problem(event)
     status = 200
     duplicate = False
@@ -83,6 +84,8 @@ def register(slug: str):
                 current_locale(),
                 submission_key=form.submission_key.data or None,
             )
+            # In the same transaction: a refused answer stores no registration either.
+            questions.store_answers(registration, form.answers(), "participant")
         except RegistrationError as error:
             show_refusal(form, error)
             status = http_status(error)

@@ -16,6 +16,7 @@ from openpyxl.styles import Font
 from eventapp.i18n import wallclock
 from eventapp.labels import sector_label, status_label
 from eventapp.models import Event, RegistrationStatus, Session
+from eventapp.questions import services as questions
 from eventapp.registration.management import roster
 
 BOM = "\ufeff"
@@ -56,6 +57,9 @@ def _local(event: Event, moment: datetime | None) -> datetime | None:
 def registrations_table(event: Event) -> Table:
     """Every registration of the event, with its workshops and entrance check-in."""
     check_ins = roster.entrance_check_ins(event)
+    # One column per question of the event, also those taken off the form (answers stay).
+    question_header, answers = questions.export_columns(event)
+    no_answers = [""] * len(question_header)
     table = Table(
         name=_("Registrations"),
         header=[
@@ -74,6 +78,7 @@ def registrations_table(event: Event) -> Table:
             _("Photo consent"),
             _("Registered at"),
             _("Checked in at"),
+            *question_header,
         ],
     )
     for reg in roster.participants(event):
@@ -97,6 +102,7 @@ def registrations_table(event: Event) -> Table:
                 _("yes") if reg.photo_consent else _("no"),
                 _local(event, reg.created_at),
                 _local(event, check_in.checked_in_at if check_in else None),
+                *answers.get(reg.id, no_answers),
             ]
         )
     return table
