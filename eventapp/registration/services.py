@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import datetime
+from typing import Any
 
 from flask import current_app
 from flask_babel import gettext as _
@@ -111,6 +112,7 @@ def register(
     source: RegistrationSource | str = RegistrationSource.FORM,
     email_required: bool = True,
     over_capacity: bool = False,
+    history: dict[str, Any] | None = None,
 ) -> Registration:
     """Register a person for ``event`` and the chosen workshops, applying every rule.
 
@@ -121,6 +123,7 @@ def register(
     ``email_required=False`` lets a group's member or a walk-in come without an address.
     ``over_capacity`` (organizers only, the caller checks) confirms the person even when
     the event is full; the history records that the seat was given over capacity.
+    ``history`` adds facts to the history entry (a group registration names the role).
     """
     errors = validate_applicant(applicant, email_required=email_required)
     if errors:
@@ -200,6 +203,7 @@ def register(
         sessions=choice_summary(registration),
         source=str(source),
         **({"over_capacity": True} if beyond_capacity else {}),
+        **(history or {}),
     )
     db.session.flush()
     return registration
