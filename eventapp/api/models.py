@@ -179,7 +179,10 @@ class Registration(Representation):
     status: RegistrationStatus
     first_name: str
     last_name: str
-    email: str = Field(json_schema_extra={"format": "email"})
+    email: str = Field(
+        description='"" for a group member (or walk-in) who gave no address.',
+        json_schema_extra={"anyOf": [{"format": "email"}, {"const": ""}]},
+    )
     organisation: str
     sessions: list[RegistrationSession]
     created_at: datetime
