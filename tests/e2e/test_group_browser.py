@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+
 import pytest
 from sqlalchemy import select
 
@@ -10,7 +12,13 @@ from eventapp.models import Registration, RegistrationStatus
 
 pytestmark = pytest.mark.e2e
 
-SHOTS = "/tmp/shots/groups"
+# Where to keep screenshots for a human to look at (none unless set).
+SHOTS = os.environ.get("SCREENSHOTS_DIR")
+
+
+def shoot(page, name: str) -> None:
+    if SHOTS:
+        page.screenshot(path=f"{SHOTS}/{name}.png", full_page=True)
 
 
 def statuses(event) -> dict[str, RegistrationStatus]:
@@ -50,7 +58,7 @@ def test_group_of_three_for_two_seats_then_cancel_one_and_the_third_moves_up(
     page.fill("#members-3-first_name", "Cem")
     page.fill("#members-3-last_name", "Yilmaz")
     page.check("#consent_privacy")
-    page.screenshot(path=f"{SHOTS}/form-390.png", full_page=True)
+    shoot(page, "form-390")
     page.click("#register-group")
 
     # The registrant's manage page lists the group: Ben confirmed, Cem waiting first.
@@ -61,7 +69,7 @@ def test_group_of_three_for_two_seats_then_cancel_one_and_the_third_moves_up(
     assert rows.nth(0).get_attribute("data-status") == "confirmed"
     assert rows.nth(1).get_attribute("data-status") == "waitlisted"
     assert rows.nth(1).locator("[data-position='1']").count() == 1
-    page.screenshot(path=f"{SHOTS}/manage-390.png", full_page=True)
+    shoot(page, "manage-390")
     assert statuses(event) == {
         "Jörg": RegistrationStatus.CONFIRMED,
         "Lea": RegistrationStatus.CONFIRMED,
@@ -77,7 +85,7 @@ def test_group_of_three_for_two_seats_then_cancel_one_and_the_third_moves_up(
     assert rows.nth(0).get_attribute("data-status") == "cancelled"
     assert rows.nth(1).get_attribute("data-status") == "confirmed"
     page.set_viewport_size({"width": 1280, "height": 900})
-    page.screenshot(path=f"{SHOTS}/manage-after-cancel-1280.png", full_page=True)
+    shoot(page, "manage-after-cancel-1280")
     final = statuses(event)
     assert final["Ben"] == RegistrationStatus.CANCELLED
     assert final["Cem"] == RegistrationStatus.CONFIRMED
