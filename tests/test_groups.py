@@ -450,3 +450,11 @@ def test_registrant_changes_a_members_workshops(client, make_workshop_day):
     assert answer.status_code == 422
     db.session.expire_all()
     assert len(db.session.get(Registration, ben.id).choices) == 2
+
+
+def test_the_history_in_the_back_office_names_the_group(admin_client, group):
+    leader, _ben, cem = group
+    html = admin_client.get(f"/admin/registrations/{leader.id}?lang=en").get_data(as_text=True)
+    assert "Registered 2 colleagues in the same group" in html
+    html = admin_client.get(f"/admin/registrations/{cem.id}?lang=en").get_data(as_text=True)
+    assert "Registered by a group&#39;s registrant (place 2)" in html

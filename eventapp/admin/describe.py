@@ -14,6 +14,7 @@ from datetime import datetime
 from typing import Any
 
 from flask_babel import gettext as _
+from flask_babel import ngettext
 
 from eventapp import labels
 from eventapp.extensions import db
@@ -244,6 +245,18 @@ def change_lines(change: RegistrationChange) -> list[str]:
         lines.append(_("Previously: %(status)s", status=previous))
     if detail.get("sessions"):
         lines.append(f"{labels.field_label('sessions')}: {_choices(detail['sessions'])}")
+    if detail.get("group") == "registrant":
+        lines.append(
+            ngettext(
+                "Registered %(num)d colleague in the same group",
+                "Registered %(num)d colleagues in the same group",
+                int(detail.get("members") or 0),
+            )
+        )
+    elif detail.get("group") == "member":
+        lines.append(
+            _("Registered by a group's registrant (place %(n)d)", n=detail.get("position") or 0)
+        )
     return lines
 
 
