@@ -398,9 +398,10 @@ def test_manage_page_lists_the_group_with_status_and_position(client, group):
     assert f"/registrations/{leader.manage_token}/group/{ben.id}/cancel" in html
     assert f"/registrations/{leader.manage_token}/group/{cem.id}/workshops" in html
     # A member's own page shows only their own registration.
-    html = client.get(manage(ben)).get_data(as_text=True)
+    html = client.get(manage(ben) + "?lang=en").get_data(as_text=True)
     assert 'id="group"' not in html
     assert "Cem" not in html
+    assert "Lea Kolb registered you as part of a group" in html
 
 
 def test_registrant_cancels_a_member_and_the_next_moves_up(client, group):

@@ -97,6 +97,12 @@ def registration_group(registration: Registration) -> list[dict[str, Any]]:
     ]
 
 
+@bp.app_template_global()
+def registered_by(registration: Registration) -> Registration | None:
+    """For a group's member, the registrant who registered them (shown by name only)."""
+    return groups.leader_of(registration)
+
+
 def _member(token: str, member_id: int) -> tuple[Registration, Registration]:
     """The registrant (by their token) and one of their group's members, else 404."""
     registrant = _registration(token)
