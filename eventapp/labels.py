@@ -76,6 +76,7 @@ MESSAGE_KIND = {
     MessageKind.THANK_YOU: _l("Thank-you mail"),
     MessageKind.ANNOUNCEMENT: _l("Message from the organizers"),
     MessageKind.BARRIER_REPORT: _l("Report of a barrier"),
+    MessageKind.GROUP_CONFIRMED: _l("Group registration confirmation"),
 }
 OUTBOX_STATUS = {
     OutboxStatus.PENDING: _l("waiting to be sent"),

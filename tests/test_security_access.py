@@ -35,6 +35,8 @@ PUBLIC = {
     "api.event_detail",
     "api.openapi_document",
     "api.create_registration",
+    "registration.register_group",
+    "api.create_group_registration",
 }
 # Which of the registration's secrets opens each token route.
 TOKEN_ROUTES = {
@@ -43,6 +45,9 @@ TOKEN_ROUTES = {
     "registration.personal_data": "manage_token",
     "registration.cancel": "manage_token",
     "registration.change_workshops": "manage_token",
+    # A group's registrant's token, for one of their members (``member_id``).
+    "registration.cancel_member": "manage_token",
+    "registration.member_workshops": "manage_token",
     "tickets.ticket": "ticket_code",
     "tickets.ticket_png": "ticket_code",
     "tickets.ticket_svg": "ticket_code",
@@ -150,7 +155,7 @@ def test_admins_reach_every_staff_page(admin_client, populated, route_path, app)
 def test_token_routes_open_with_their_own_secret_only(app, populated, route_path, endpoint):
     client = app.test_client()
     rule = next(r for r in app.url_map.iter_rules() if r.endpoint == endpoint)
-    argument = next(iter(rule.arguments))
+    argument = "token" if "token" in rule.arguments else next(iter(rule.arguments))
     method = "GET" if "GET" in rule.methods else "POST"
     own = TOKEN_ROUTES[endpoint]
     registration = populated.confirmed
@@ -183,6 +188,8 @@ def test_token_routes_open_with_their_own_secret_only(app, populated, route_path
         "registration.confirmation",
         "registration.personal_data",
         "registration.cancel",
+        "registration.cancel_member",
+        "registration.member_workshops",
         "tickets.ticket",
         "tickets.ticket_png",
         "tickets.ticket_svg",
