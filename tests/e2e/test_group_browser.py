@@ -43,6 +43,10 @@ def test_group_of_three_for_two_seats_then_cancel_one_and_the_third_moves_up(
     page.goto(f"{live_server}/events/kongress/register?lang=en")
     page.click("#group-link a")
     assert page.url.endswith("/events/kongress/register/group")
+    if SHOTS:
+        page.set_viewport_size({"width": 1280, "height": 900})
+        shoot(page, "form-1280")
+        page.set_viewport_size({"width": 390, "height": 900})
 
     page.fill("#first_name", "Lea")
     page.fill("#last_name", "Kolb")
