@@ -83,6 +83,7 @@ MESSAGE_KIND = {
     MessageKind.ANNOUNCEMENT: _l("Message from the organizers"),
     MessageKind.BARRIER_REPORT: _l("Report of a barrier"),
     MessageKind.PASSWORD_RESET: _l("Link to set a new password"),
+    MessageKind.GROUP_CONFIRMED: _l("Group registration confirmation"),
 }
 OUTBOX_STATUS = {
     OutboxStatus.PENDING: _l("waiting to be sent"),

@@ -21,6 +21,7 @@ from eventapp.models import (
     Event,
     EventKind,
     EventStatus,
+    GroupMembership,
     MailBatch,
     Question,
     QuestionKind,
@@ -459,7 +460,8 @@ def parse_ical() -> Callable[[bytes], Any]:
 @pytest.fixture
 def populated(make_programme, make_registration, make_user):
     """A programme with a confirmed (with a workshop), a waitlisted and a cancelled
-    registration, an admin and a check-in account; returned as a namespace."""
+    registration, an admin and a check-in account; returned as a namespace. The confirmed
+    person registered the waitlisted one as a group's member."""
     from types import SimpleNamespace
 
     from eventapp.models import ChoiceStatus, SessionChoice
@@ -473,6 +475,8 @@ def populated(make_programme, make_registration, make_user):
     cancelled = make_registration(
         event, status=RegistrationStatus.CANCELLED, cancelled_at=datetime.now(UTC)
     )
+    # The confirmed person registered the waiting one as a colleague (a group of two).
+    db.session.add(GroupMembership(member=waitlisted, leader=confirmed, position=1))
     admin = make_user(Role.ADMIN)
     bulk_mail = MailBatch(
         event_id=event.id,
@@ -531,6 +535,7 @@ def route_path(app, populated) -> Callable[..., str]:
             "user_id": world.checkin.id,
             "token_id": 1,
             "question_id": world.question.id,
+            "member_id": world.waitlisted.id,
         }
         arguments = {name: values.get(name, defaults[name]) for name in rule.arguments}
         if rule.endpoint == "api.checkin_search":

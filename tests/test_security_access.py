@@ -39,6 +39,8 @@ PUBLIC = {
     "api.create_registration",
     # Answers the same for every address; the link goes only to the registered one.
     "selfservice.resend",
+    "registration.register_group",
+    "api.create_group_registration",
 }
 # Which of the registration's secrets opens each token route.
 TOKEN_ROUTES = {
@@ -50,6 +52,9 @@ TOKEN_ROUTES = {
     "selfservice.details_page": "manage_token",
     "selfservice.request_email_change": "manage_token",
     "questions.change_answers": "manage_token",
+    # A group's registrant's token, for one of their members (``member_id``).
+    "registration.cancel_member": "manage_token",
+    "registration.member_workshops": "manage_token",
     "tickets.ticket": "ticket_code",
     "tickets.ticket_png": "ticket_code",
     "tickets.ticket_svg": "ticket_code",
@@ -161,7 +166,7 @@ def test_admins_reach_every_staff_page(admin_client, populated, route_path, app)
 def test_token_routes_open_with_their_own_secret_only(app, populated, route_path, endpoint):
     client = app.test_client()
     rule = next(r for r in app.url_map.iter_rules() if r.endpoint == endpoint)
-    argument = next(iter(rule.arguments))
+    argument = "token" if "token" in rule.arguments else next(iter(rule.arguments))
     method = "GET" if "GET" in rule.methods else "POST"
     own = TOKEN_ROUTES[endpoint]
     registration = populated.confirmed
@@ -195,6 +200,8 @@ def test_token_routes_open_with_their_own_secret_only(app, populated, route_path
         "registration.personal_data",
         "registration.cancel",
         "selfservice.details_page",
+        "registration.cancel_member",
+        "registration.member_workshops",
         "tickets.ticket",
         "tickets.ticket_png",
         "tickets.ticket_svg",

@@ -14,6 +14,7 @@ from datetime import datetime
 from typing import Any
 
 from flask_babel import gettext as _
+from flask_babel import ngettext
 
 from eventapp import labels
 from eventapp.extensions import db
@@ -259,6 +260,18 @@ def change_lines(change: RegistrationChange) -> list[str]:
     if detail.get("fields"):
         names = ", ".join(labels.field_label(name) for name in detail["fields"])
         lines.append(_("Changed: %(fields)s", fields=names))
+    if detail.get("group") == "registrant":
+        lines.append(
+            ngettext(
+                "Registered %(num)d colleague in the same group",
+                "Registered %(num)d colleagues in the same group",
+                int(detail.get("members") or 0),
+            )
+        )
+    elif detail.get("group") == "member":
+        lines.append(
+            _("Registered by a group's registrant (place %(n)d)", n=detail.get("position") or 0)
+        )
     return lines
 
 

@@ -208,7 +208,10 @@ class Registration(Representation):
     status: RegistrationStatus
     first_name: str
     last_name: str
-    email: str = Field(json_schema_extra={"format": "email"})
+    email: str = Field(
+        description='"" for a group member (or walk-in) who gave no address.',
+        json_schema_extra={"anyOf": [{"format": "email"}, {"const": ""}]},
+    )
     organisation: str
     sessions: list[RegistrationSession]
     created_at: datetime
@@ -276,6 +279,49 @@ class RegistrationRequest(BaseModel):
         ),
         examples=[{"12": "Kassel", "13": ["a1b2c3d4"], "14": True}],
     )
+
+
+class GroupMemberRequest(BaseModel):
+    """A colleague in a group registration: like a registrant, but the e-mail address is
+    optional and there is no consent of their own (the registrant's covers the group) and
+    no workshop choice (members choose later, on their own or the registrant's page)."""
+
+    model_config = ConfigDict(extra="forbid", strict=True)
+
+    first_name: str = Field(min_length=1, max_length=limit("first_name"))
+    last_name: str = Field(min_length=1, max_length=limit("last_name"))
+    email: str | None = Field(
+        default=None,
+        max_length=limit("email"),
+        description="Optional; without one, mail about this member goes to the registrant.",
+    )
+    salutation: Literal[SALUTATIONS] | None = None  # type: ignore[valid-type]
+    academic_title: str | None = Field(default=None, max_length=limit("academic_title"))
+    organisation: str | None = Field(default=None, max_length=limit("organisation"))
+    photo_consent: StrictBool | None = None
+    sector: Sector | None = None
+    municipality: str | None = Field(default=None, max_length=limit("municipality"))
+    accessibility_needs: str | None = Field(default=None, max_length=limit("accessibility_needs"))
+    dietary_preference: Literal[DIETARY_PREFERENCES] | None = None  # type: ignore[valid-type]
+
+
+class GroupRegistrationRequest(BaseModel):
+    """A registrant and their colleagues, registered in one transaction in this order."""
+
+    model_config = ConfigDict(extra="ignore", strict=True)
+
+    registrant: RegistrationRequest = Field(
+        description="Registers like a single registration; `session_ids` apply to them only."
+    )
+    members: list[GroupMemberRequest] = Field(
+        min_length=1, description="At most the event's `max_group_size` colleagues."
+    )
+
+
+class CreatedGroup(Representation):
+    """The group's registrations: the registrant first, then the members in order."""
+
+    registrations: list[CreatedRegistration]
 
 
 class IdempotencyHeaders(BaseModel):

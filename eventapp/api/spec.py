@@ -73,7 +73,9 @@ FIELD_CODES: dict[str, dict[str, str]] = {
 
 
 # Requests whose 422 lists every wrong field in ``fields`` (the others name one in the message).
-ANSWERS_WITH_FIELDS = {"RegistrationRequest", "WalkInRequest"}
+ANSWERS_WITH_FIELDS = {"RegistrationRequest", "WalkInRequest", "GroupRegistrationRequest"}
+# Nested bodies name a field by its whole path: ``registrant.email``, ``members.0.email``.
+DOTTED_FIELDS = {"GroupRegistrationRequest"}
 
 
 def _names_no_event(request) -> bool:
@@ -97,7 +99,8 @@ def refuse_invalid_request(request, _response, error: Exception | None, *_args) 
         raise InvalidRegistration(_("The body must be a JSON object."))
     fields: dict[str, str] = {}
     for problem in problems:
-        fields.setdefault(str(problem["loc"][0]), _message(problem))
+        loc = problem["loc"] if error.title in DOTTED_FIELDS else problem["loc"][:1]
+        fields.setdefault(".".join(str(part) for part in loc), _message(problem))
     if error.title == "IdempotencyHeaders":
         raise InvalidIdempotencyKey(next(iter(fields.values())))
     codes = FIELD_CODES.get(error.title, {})

@@ -3,6 +3,7 @@
 import eventapp.api.checkin
 import eventapp.api.errors
 import eventapp.api.events
+import eventapp.api.groups
 import eventapp.api.openapi
 import eventapp.api.registrations
 import eventapp.api.registrations_admin  # noqa: F401

@@ -73,8 +73,12 @@ def _message_for_change(session: OrmSession, change: RegistrationChange) -> None
     # A walk-in or a group member may come without an address: nothing to send then.
     if kind is None or registration.anonymized_at is not None or not registration.email:
         return
-    payload = {"change": str(change.kind), "detail": dict(change.detail or {})}
-    session.add(new_message(kind, registration, payload))
+    detail = dict(change.detail or {})
+    if detail.get("group") == "member" and not registration.email:
+        return  # the registrant's group mail names this member and carries the ticket
+    message = new_message(kind, registration, {"change": str(change.kind), "detail": detail})
+    if message.recipient:  # never to an empty address
+        session.add(message)
 
 
 def _forget(session: OrmSession, registration: Registration) -> None:

@@ -18,6 +18,7 @@ from babel.dates import format_date, format_time
 from flask import current_app, render_template
 from flask_babel import force_locale, get_locale
 from flask_babel import gettext as _
+from sqlalchemy import select
 
 from eventapp import urls
 from eventapp.content import localized
@@ -26,12 +27,13 @@ from eventapp.feeds.services import registration_calendar
 from eventapp.mail import announcements, optout
 from eventapp.mail.addresses import new_email, recipient, set_recipient
 from eventapp.mail.office import build_office_email
-from eventapp.mail.outbox import OFFICE_KINDS, MessageKind
+from eventapp.mail.outbox import OFFICE_KINDS, MessageKind, mail_contact
 from eventapp.mail.sender import MailIdentity, mail_identity
 from eventapp.mail.texts import intro_for
 from eventapp.models import (
     EmailChange,
     Event,
+    GroupMembership,
     OutboxMessage,
     Registration,
     RegistrationStatus,
@@ -45,7 +47,12 @@ from eventapp.tickets.services import qr_png, ticket_valid
 
 # Messages that carry the ticket (QR inline, PDF) when the ticket is valid.
 TICKET_KINDS = frozenset(
-    {MessageKind.REGISTRATION_CONFIRMED, MessageKind.PROMOTED, MessageKind.REMINDER}
+    {
+        MessageKind.REGISTRATION_CONFIRMED,
+        MessageKind.PROMOTED,
+        MessageKind.REMINDER,
+        MessageKind.GROUP_CONFIRMED,
+    }
 )
 # Messages the scheduler queues (``eventapp.mail.schedule``); they respect an opt-out.
 SCHEDULED_KINDS = frozenset({MessageKind.REMINDER, MessageKind.THANK_YOU})
@@ -53,6 +60,7 @@ SCHEDULED_KINDS = frozenset({MessageKind.REMINDER, MessageKind.THANK_YOU})
 CALENDAR_KINDS = frozenset(
     {
         MessageKind.REGISTRATION_CONFIRMED,
+        MessageKind.GROUP_CONFIRMED,
         MessageKind.PROMOTED,
         MessageKind.WORKSHOPS_CHANGED,
         MessageKind.PROGRAMME_CHANGED,
@@ -125,6 +133,36 @@ def _frozen(event: Event, snapshot: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+def group_members(registration: Registration) -> list[Registration]:
+    """The members a group's registrant registered, in the order entered (none for others)."""
+    return list(
+        db.session.execute(
+            select(Registration)
+            .join(GroupMembership, GroupMembership.member_id == Registration.id)
+            .where(GroupMembership.leader_id == registration.id)
+            .order_by(GroupMembership.position)
+        ).scalars()
+    )
+
+
+def _group_lines(registration: Registration) -> list[dict[str, Any]]:
+    """Registrant and members with their status, for the registrant's group mail."""
+    lines = []
+    for person in [registration, *group_members(registration)]:
+        ticket = person.status == RegistrationStatus.CONFIRMED and ticket_valid(person)
+        lines.append(
+            {
+                "name": person.name,
+                "email": person.email,
+                "status": str(person.status),
+                "position": waitlist_position(person),
+                "ticket_url": urls.ticket_url(person) if ticket else None,
+                "is_registrant": person is registration,
+            }
+        )
+    return lines
+
+
 # --- per kind: subject and what the templates need ------------------------------
 
 
@@ -190,6 +228,12 @@ def _content(message: OutboxMessage, registration: Registration) -> tuple[str, d
             moment = datetime.fromisoformat(requested) if requested else message.created_at
             subject = _("Your link to your registration: %(event)s", **names)
             return subject, {"requested": _moment(event, moment)}
+        case MessageKind.GROUP_CONFIRMED:
+            subject = _("Group registration: %(event)s on %(date)s", **names)
+            return subject, {
+                "group": _group_lines(registration),
+                "position": waitlist_position(registration),
+            }
     raise ValueError(f"unknown message kind {message.kind!r}")
 
 
@@ -217,7 +261,9 @@ def _address(message: OutboxMessage, registration: Registration) -> tuple[str, s
         change = _email_change(message)
         assert change is not None
         return registration.name, change.new_email
-    return registration.name, registration.email
+    # A group's member without an address: the registrant's name and address.
+    contact = mail_contact(registration)
+    return contact.name, contact.email
 
 
 def _message_domain() -> str:
@@ -268,6 +314,8 @@ def _context(
         "has_ticket": with_ticket,
         "identity": identity,
         "qr_cid": None,
+        # Mail about a group's member without an address goes to the registrant: say why.
+        "on_behalf": personal and not registration.email and mail_contact(registration).email,
         **extra,
     }
 
@@ -378,3 +426,13 @@ def _attach_documents(
             subtype="pdf",
             filename=f"ticket-{registration.event.slug}.pdf",
         )
+    if kind == MessageKind.GROUP_CONFIRMED:
+        # Every member's valid ticket, so the registrant can pass them on.
+        for position, member in enumerate(group_members(registration), start=1):
+            if member.status == RegistrationStatus.CONFIRMED and ticket_valid(member):
+                email.add_attachment(
+                    ticket_pdf(member),
+                    maintype="application",
+                    subtype="pdf",
+                    filename=f"ticket-{registration.event.slug}-{position}.pdf",
+                )

@@ -11,10 +11,13 @@ import enum
 from typing import Any
 
 from flask import current_app, has_app_context
+from sqlalchemy import select
 from sqlalchemy.orm import Session as OrmSession
+from sqlalchemy.orm import object_session
 
 from eventapp.models import (
     ChangeKind,
+    GroupMembership,
     OutboxMessage,
     OutboxStatus,
     Registration,
@@ -48,6 +51,8 @@ class MessageKind(enum.StrEnum):
     EMAIL_CHANGE = "email_change"
     # The manage link again, asked for on the event's page ("send me my link again").
     MANAGE_LINK = "manage_link"
+    # To a group's registrant instead of their own confirmation: every member, every ticket.
+    GROUP_CONFIRMED = "group_confirmed"
     # To the office, not to a participant: a barrier reported on the accessibility statement.
     BARRIER_REPORT = "barrier_report"
     # To a staff account, not to a participant: a "forgot password" link.
@@ -63,6 +68,9 @@ def message_kind_for(change: RegistrationChange) -> MessageKind | None:
     """The mail a registration change calls for, or None (e.g. ``anonymized``)."""
     match change.kind:
         case ChangeKind.REGISTERED:
+            # A group's registrant gets one mail about the whole group.
+            if (change.detail or {}).get("group") == "registrant":
+                return MessageKind.GROUP_CONFIRMED
             # A registration that found no free seat starts on the waiting list.
             if (change.detail or {}).get("status") == RegistrationStatus.WAITLISTED:
                 return MessageKind.WAITLISTED
@@ -107,16 +115,34 @@ def outbox_row(
     )
 
 
+def mail_contact(registration: Registration) -> Registration:
+    """Whose address mail about ``registration`` goes to: its own, or for a group's member
+    who gave none, the registrant's. Its ``email`` may still be "" (nobody to write to)."""
+    if registration.email or registration.id is None:
+        return registration
+    session = object_session(registration)
+    if session is None:
+        return registration
+    with session.no_autoflush:
+        leader = session.execute(
+            select(Registration)
+            .join(GroupMembership, GroupMembership.leader_id == Registration.id)
+            .where(GroupMembership.member_id == registration.id)
+        ).scalar_one_or_none()
+    return leader if leader is not None and leader.email else registration
+
+
 def new_message(
     kind: str,
     registration: Registration,
     payload: dict[str, Any] | None = None,
     dedupe_key: str | None = None,
 ) -> OutboxMessage:
-    """An unsaved outbox row for ``registration``, in its language."""
+    """An unsaved outbox row for ``registration``, in its language; to the registrant's
+    address for a group's member without one (callers queue none with an empty address)."""
     return outbox_row(
         kind,
-        registration.email,
+        mail_contact(registration).email,
         mail_locale(registration),
         registration,
         payload,

@@ -20,6 +20,7 @@ from eventapp.mail.delivery import DeliveryReport, deliver_due
 from eventapp.mail.messages import Preview, preview
 from eventapp.mail.outbox import (
     MessageKind,
+    mail_contact,
     new_message,
     note_ready,
     outbox_row,
@@ -65,6 +66,8 @@ def enqueue(
     ``kind`` is a ``MessageKind``; its templates render at send time.
     """
     kind = MessageKind(kind)
+    if not mail_contact(registration).email:
+        return None  # nobody to write to (a member without address in no group, a walk-in)
     if dedupe_key is not None:
         exists = db.session.execute(
             select(OutboxMessage.id).where(OutboxMessage.dedupe_key == dedupe_key)
@@ -98,6 +101,8 @@ def enqueue_bulk(registrations: Iterable[Registration], batch: MailBatch) -> int
         if not registration.is_active or registration.anonymized_at is not None:
             continue
         if not optout.announcements_allowed(registration):
+            continue
+        if not mail_contact(registration).email:
             continue
         locale, subject, body = announcements.text_for(registration, batch)
         message = new_message(

@@ -4,4 +4,4 @@ from flask import Blueprint
 
 bp = Blueprint("registration", __name__)
 
-from eventapp.registration import views  # noqa: E402, F401
+from eventapp.registration import group_views, views  # noqa: E402, F401

@@ -8,6 +8,9 @@ from wtforms import (
     BooleanField,
     EmailField,
     Field,
+    FieldList,
+    Form,
+    FormField,
     HiddenField,
     RadioField,
     SelectField,
@@ -186,6 +189,82 @@ class RegistrationForm(FlaskForm, WorkshopFields):
     workshop_error: str | None = None
 
 
+class MemberForm(Form):
+    """One colleague's row in the group form; a row left empty is no colleague.
+
+    Names are required only for a row that has anything in it: the group service says so.
+    """
+
+    first_name = StringField(
+        _l("First name"),
+        validators=[Optional(), Length(max=MAX_LENGTHS["first_name"]), ONE_LINE],
+    )
+    last_name = StringField(
+        _l("Last name"),
+        validators=[Optional(), Length(max=MAX_LENGTHS["last_name"]), ONE_LINE],
+    )
+    email = EmailField(
+        _l("Email"),
+        validators=[Optional(), Length(max=MAX_LENGTHS["email"]), deliverable_email],
+    )
+    organisation = StringField(
+        _l("Organisation"),
+        validators=[Optional(), Length(max=MAX_LENGTHS["organisation"]), ONE_LINE],
+    )
+
+    def is_empty(self) -> bool:
+        return not any((self[name].data or "").strip() for name in MEMBER_FIELDS)
+
+    def applicant(self) -> RegistrationInput:
+        return RegistrationInput(
+            first_name=self.first_name.data or "",
+            last_name=self.last_name.data or "",
+            email=self.email.data or "",
+            consent_privacy=True,
+            organisation=self.organisation.data or "",
+        )
+
+
+MEMBER_FIELDS = ("first_name", "last_name", "email", "organisation")
+# Rows the group form shows at first, and the most it takes from a request at all.
+FIRST_ROWS = 3
+MAX_ROWS = 100
+
+
+class GroupRegistrationForm(RegistrationForm):
+    """The registrant's fields (as in the single form) plus one row per colleague."""
+
+    members = FieldList(FormField(MemberForm), min_entries=1, max_entries=MAX_ROWS)
+    members_error: str | None = None
+    # Index of each filled row, in the order the colleagues are handed to the service.
+    filled_rows: list[int]
+
+    def members_entered(self) -> list[RegistrationInput]:
+        """The colleagues of the filled rows, in order (empty rows are skipped)."""
+        self.filled_rows = [i for i, row in enumerate(self.members) if not row.form.is_empty()]
+        return [self.members[i].form.applicant() for i in self.filled_rows]
+
+    def show_error(self, error: RegistrationError) -> bool:
+        """Registrant's fields as in the single form; ``members.<n>.<field>`` on its row."""
+        registrant = {k: v for k, v in error.fields.items() if not k.startswith("members")}
+        shown = super().show_error(RegistrationError(error.message, fields=registrant))
+        for name, message in error.fields.items():
+            if name == "members":
+                self.members_error = message
+                shown = True
+                continue
+            parts = name.split(".")
+            if len(parts) != 3 or parts[0] != "members" or not parts[1].isdigit():
+                continue
+            index = int(parts[1])
+            rows = getattr(self, "filled_rows", [])
+            if index < len(rows) and parts[2] in MEMBER_FIELDS:
+                field = self.members[rows[index]].form[parts[2]]
+                field.errors = [*field.errors, message]
+                shown = True
+        return shown
+
+
 class WorkshopChoiceForm(FlaskForm, WorkshopFields):
     """Change the workshops of an existing registration."""
 
@@ -216,6 +295,14 @@ def registration_form(
     from eventapp.questions.forms import with_questions
 
     return with_questions(_with_slots(base, slots), list(questions))(**kwargs)
+
+
+def group_form(slots: list[list[Session]], rows: int, **kwargs) -> GroupRegistrationForm:
+    """The group form with the event's workshop slots and at least ``rows`` colleague rows."""
+    form = _with_slots(GroupRegistrationForm, slots)(**kwargs)
+    while len(form.members) < min(rows, MAX_ROWS):
+        form.members.append_entry()
+    return form
 
 
 def workshop_form(slots: list[list[Session]], **kwargs) -> WorkshopChoiceForm:

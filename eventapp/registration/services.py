@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import datetime
+from typing import Any
 
 from flask import current_app
 from flask_babel import gettext as _
@@ -112,6 +113,7 @@ def register(
     email_required: bool = True,
     over_capacity: bool = False,
     ignore_window: bool = False,
+    history: dict[str, Any] | None = None,
 ) -> Registration:
     """Register a person for ``event`` and the chosen workshops, applying every rule.
 
@@ -124,6 +126,7 @@ def register(
     the event is full; the history records that the seat was given over capacity.
     ``ignore_window`` (a walk-in at the door) registers outside the registration window;
     a cancelled event still refuses.
+    ``history`` adds facts to the history entry (a group registration names the role).
     """
     errors = validate_applicant(applicant, email_required=email_required)
     if errors:
@@ -203,6 +206,7 @@ def register(
         sessions=choice_summary(registration),
         source=str(source),
         **({"over_capacity": True} if beyond_capacity else {}),
+        **(history or {}),
     )
     db.session.flush()
     return registration
