@@ -395,3 +395,20 @@ def test_a_queued_single_change_message_of_earlier_versions_still_renders(
     deliver_due()
     [mail] = smtp_server.messages()
     assert "A session of" in plain(mail) and "Raum Rhein" in plain(mail)
+
+
+def test_a_walk_in_without_an_address_is_not_written_to(
+    make_programme, make_registration, smtp_server
+):
+    event = make_programme()
+    a = workshop(event, "A")
+    person = chooser(make_registration, event, a)
+    chooser(make_registration, event, a, email="", email_normalized="")
+    a.starts_at += timedelta(hours=1)
+    a.ends_at += timedelta(hours=1)
+    db.session.commit()
+
+    send(event)
+
+    assert [m["To"].addresses[0].addr_spec for m in smtp_server.messages()] == [person.email]
+    assert [message.recipient for message in outbox()] == [person.email]

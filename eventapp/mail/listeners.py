@@ -70,14 +70,14 @@ def _message_for_change(session: OrmSession, change: RegistrationChange) -> None
         _forget(session, registration)
         return
     kind = message_kind_for(change)
-    # A walk-in or a group member may come without an address: nothing to send then.
-    if kind is None or registration.anonymized_at is not None or not registration.email:
+    if kind is None or registration.anonymized_at is not None:
         return
     detail = dict(change.detail or {})
     if detail.get("group") == "member" and not registration.email:
         return  # the registrant's group mail names this member and carries the ticket
     message = new_message(kind, registration, {"change": str(change.kind), "detail": detail})
-    if message.recipient:  # never to an empty address
+    # A walk-in (or a member whose registrant is gone) may have no address: nothing to send.
+    if message.recipient:
         session.add(message)
 
 

@@ -79,6 +79,8 @@ def send_notice(actor: User | None, event: Event, send_key: str) -> SendResult:
     for registration_id, items in planned.items.items():
         registration = db.session.get(Registration, registration_id)
         message = new_message(MessageKind.PROGRAMME_CHANGES, registration, {"items": items})
+        if not message.recipient:
+            continue  # a walk-in without an address: nobody to tell
         message.batch_id = batch.id
         db.session.add(message)
     _decide(planned.changes, NoticeState.SENT, actor)
