@@ -386,3 +386,16 @@ def test_the_list_hands_its_filters_to_the_bulk_email(admin_client, people):
     assert '<option selected value="confirmed">' in page
     assert f'<option selected value="{a.id}">' in page
     assert outbox_kinds() == []
+
+
+def test_resending_to_a_walk_in_without_an_address_says_so_and_queues_nothing(
+    admin_client, make_event, make_registration
+):
+    walk_in = make_registration(make_event(), email="", email_normalized="", source="walk_in")
+
+    response = admin_client.post(f"/admin/registrations/{walk_in.id}/resend", follow_redirects=True)
+
+    assert 'class="flash flash-error"' in response.get_data(as_text=True)
+    assert db.session.execute(db.select(OutboxMessage.id)).first() is None
+    actions = db.session.execute(db.select(AuditEntry.action)).scalars().all()
+    assert "registration.resend_confirmation" not in actions

@@ -282,5 +282,7 @@ def resend_confirmation(user: User, registration: Registration) -> OutboxMessage
         else mail_services.MessageKind.REGISTRATION_CONFIRMED
     )
     message = mail_services.enqueue(kind, registration, {"resent": True})
+    if message is None:
+        raise AdminError(_("This registration has no email address to send the mail to."))
     audit.record(user, "registration.resend_confirmation", registration, None, {"kind": str(kind)})
     return message
