@@ -604,3 +604,58 @@ def test_purge_deletes_the_answers_of_anonymized_registrations(
     assert answers(person) == {}
     assert answers(other) == {other_question.id: "Amt 1"}
     assert db.session.get(Question, question.id) is not None  # the question itself stays
+
+
+# --- a group's registrant answers too --------------------------------------------------
+
+GROUP_FORM = {
+    "first_name": "Lea",
+    "last_name": "Kolb",
+    "email": "lea@example.org",
+    "consent_privacy": "y",
+    "members-0-first_name": "Ben",
+    "members-0-last_name": "Ahrens",
+}
+GROUP_BODY = {
+    "registrant": {
+        "first_name": "Lea",
+        "last_name": "Kolb",
+        "email": "lea@example.org",
+        "consent_privacy": True,
+    },
+    "members": [{"first_name": "Ben", "last_name": "Ahrens"}],
+}
+
+
+def test_the_group_forms_registrant_answers_the_required_questions(client, make_event, ask):
+    event = make_event()
+    question = ask(event, label="Anreise mit?", label_en="Arriving by?", required=True)
+    url = f"/events/{event.slug}/register/group?lang=en"
+    assert "Arriving by?" in client.get(url).get_data(as_text=True)
+
+    refused = client.post(url, data=GROUP_FORM)
+    assert refused.status_code == 422
+    assert "Please answer this question." in refused.get_data(as_text=True)
+    assert registration_by_email("lea@example.org") is None
+
+    done = client.post(url, data={**GROUP_FORM, f"question_{question.id}": "Bahn"})
+    assert done.status_code == 303
+    assert answers(registration_by_email("lea@example.org")) == {question.id: "Bahn"}
+
+
+def test_the_group_apis_registrant_answers_the_required_questions(client, make_event, ask):
+    event = make_event()
+    question = ask(event, required=True)
+    url = f"/api/v1/events/{event.slug}/group-registrations"
+
+    refused = client.post(url, json=GROUP_BODY)
+    assert refused.status_code == 422
+    assert f"registrant.answers.{question.id}" in refused.get_json()["error"]["fields"]
+    assert db.session.scalar(select(func.count()).select_from(Registration)) == 0
+
+    body = {
+        **GROUP_BODY,
+        "registrant": {**GROUP_BODY["registrant"], "answers": {str(question.id): "Bahn"}},
+    }
+    assert client.post(url, json=body).status_code == 201
+    assert answers(registration_by_email("lea@example.org")) == {question.id: "Bahn"}

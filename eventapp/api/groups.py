@@ -19,6 +19,7 @@ from eventapp.api.spec import response_header, responses, spec
 from eventapp.extensions import db
 from eventapp.i18n import current_locale
 from eventapp.models import RegistrationSource
+from eventapp.questions import services as questions
 from eventapp.registration import groups, idempotency
 from eventapp.registration.errors import InvalidRegistration, RegistrationError
 from eventapp.registration.limits import registration_limit
@@ -116,6 +117,9 @@ def create_group_registration(slug: str, json: GroupRegistrationRequest):
     else:
         registrant = json.registrant
         try:
+            # The registrant answers the organizer's questions, as in a single registration;
+            # answers first, so that a refused one leaves nothing behind.
+            questions.check_answers(event, registrant.answers)
             registrations = groups.register_group(
                 event,
                 applicant_of(registrant),
@@ -124,6 +128,7 @@ def create_group_registration(slug: str, json: GroupRegistrationRequest):
                 registrant.locale or current_locale(),
                 source=RegistrationSource.API,
             )
+            questions.store_answers(registrations[0], registrant.answers, "participant")
         except RegistrationError as error:
             raise _api_fields(error) from None
         if claim is not None:

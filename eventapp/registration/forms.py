@@ -297,9 +297,12 @@ def registration_form(
     return with_questions(_with_slots(base, slots), list(questions))(**kwargs)
 
 
-def group_form(slots: list[list[Session]], rows: int, **kwargs) -> GroupRegistrationForm:
-    """The group form with the event's workshop slots and at least ``rows`` colleague rows."""
-    form = _with_slots(GroupRegistrationForm, slots)(**kwargs)
+def group_form(
+    slots: list[list[Session]], rows: int, questions: list[Question] = (), **kwargs
+) -> GroupRegistrationForm:
+    """The group form with the event's workshop slots, the questions for the registrant
+    and at least ``rows`` colleague rows."""
+    form = registration_form(slots, questions, base=GroupRegistrationForm, **kwargs)
     while len(form.members) < min(rows, MAX_ROWS):
         form.members.append_entry()
     return form

@@ -18,6 +18,7 @@ from eventapp.extensions import db
 from eventapp.i18n import current_locale
 from eventapp.labels import SECTOR as SECTOR_LABELS
 from eventapp.models import Registration, RegistrationStatus
+from eventapp.questions import services as questions
 from eventapp.registration import availability, bp, groups, services
 from eventapp.registration.errors import RegistrationError
 from eventapp.registration.forms import FIRST_ROWS, ConfirmForm, group_form, workshop_form
@@ -38,7 +39,7 @@ def register_group(slug: str):
         abort(404)
     limit = event.max_group_size
     slots = services.workshop_slots(event)
-    form = group_form(slots, min(FIRST_ROWS, limit))
+    form = group_form(slots, min(FIRST_ROWS, limit), questions.form_questions(event))
     problem = services.registration_problem(event)
     status = 200
     if form.is_submitted() and request.form.get("add_row"):
@@ -56,6 +57,8 @@ def register_group(slug: str):
                 current_locale(),
                 submission_key=form.submission_key.data or None,
             )
+            # The registrant's answers, in the same transaction as in the single form.
+            questions.store_answers(registrations[0], form.answers(), "participant")
         except RegistrationError as error:
             show_refusal(form, error)
             status = http_status(error)
