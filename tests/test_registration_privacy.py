@@ -148,3 +148,46 @@ def test_export_holds_the_persons_data_and_history(client, make_event, make_sess
     assert data["workshops"][0]["id"] == workshop.id
     assert [h["kind"] for h in data["history"]] == ["registered"]
     assert client.get("/registrations/wrong-token/data.json").status_code == 404
+
+
+def test_export_holds_the_group_a_withdrawn_photo_consent_and_asked_for_addresses(
+    client, make_event
+):
+    from eventapp.models import EmailChange
+    from eventapp.registration import details, groups
+    from eventapp.registration.services import RegistrationInput
+
+    event = make_event()
+
+    def person(first, email=""):
+        return RegistrationInput(
+            first_name=first, last_name="Kolb", email=email, consent_privacy=True
+        )
+
+    lea, ben = groups.register_group(
+        event, person("Lea", "lea@example.org"), [person("Ben")], [], "de"
+    )
+    lea.photo_consent = True
+    details.update_details(lea, {"photo_consent": False}, "participant")
+    db.session.add(
+        EmailChange(
+            registration=lea,
+            new_email="lea.kolb@example.org",
+            token_hash="0" * 64,
+            expires_at=lea.created_at + timedelta(days=2),
+        )
+    )
+    db.session.commit()
+
+    mine = client.get(f"/registrations/{lea.manage_token}/data.json").get_json()
+    assert mine["registration"]["photo_consent"] is False
+    assert mine["registration"]["photo_consent_withdrawn_at"]
+    assert mine["group"] == {
+        "registered_by": None,
+        "registered": [{"name": "Ben Kolb", "email": ""}],
+    }
+    [asked] = mine["requested_email_changes"]
+    assert asked["new_email"] == "lea.kolb@example.org" and asked["confirmed_at"] is None
+    theirs = client.get(f"/registrations/{ben.manage_token}/data.json").get_json()
+    assert theirs["group"]["registered_by"] == {"name": "Lea Kolb", "email": "lea@example.org"}
+    assert theirs["registration"]["source"] == "group"

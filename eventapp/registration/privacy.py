@@ -60,6 +60,7 @@ def export_personal_data(registration: Registration) -> dict[str, Any]:
             "accessibility_needs": registration.accessibility_needs,
             "dietary_preference": registration.dietary_preference,
             "photo_consent": registration.photo_consent,
+            "photo_consent_withdrawn_at": _iso(registration.photo_consent_withdrawn_at),
             "privacy_consent_at": _iso(registration.privacy_consent_at),
             "privacy_notice_version": registration.privacy_notice_version,
             "locale": registration.locale,
@@ -68,7 +69,26 @@ def export_personal_data(registration: Registration) -> dict[str, Any]:
             "promoted_at": _iso(registration.promoted_at),
             "cancelled_at": _iso(registration.cancelled_at),
             "checked_in_at": _iso(registration.checked_in_at),
+            "source": registration.source,
         },
+        # A group: who registered this person, or whom this person registered.
+        "group": {
+            "registered_by": _person(registration.group_leader),
+            "registered": [_person(member) for member in registration.group_members],
+        },
+        "requested_email_changes": [
+            {
+                "new_email": change.new_email,
+                "requested_at": _iso(change.created_at),
+                "expires_at": _iso(change.expires_at),
+                "confirmed_at": _iso(change.confirmed_at),
+            }
+            for change in db.session.execute(
+                select(EmailChange)
+                .where(EmailChange.registration_id == registration.id)
+                .order_by(EmailChange.id)
+            ).scalars()
+        ],
         "workshops": [
             {
                 "id": choice.session_id,
@@ -91,6 +111,12 @@ def export_personal_data(registration: Registration) -> dict[str, Any]:
             for change in registration.changes
         ],
     }
+
+
+def _person(registration: Registration | None) -> dict[str, Any] | None:
+    if registration is None:
+        return None
+    return {"name": registration.name, "email": registration.email}
 
 
 def purge_event(event: Event, after_days: int, now: datetime | None = None) -> int:
