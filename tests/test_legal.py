@@ -346,3 +346,23 @@ def test_demo_operator_is_the_office_at_projektstadt_with_fictitious_contacts(ap
     assert "Nassauische Heimstätte | Wohnstadt" in settings.legal_name
     for address in (settings.contact_email, settings.sender_email, settings.reply_to):
         assert address.endswith("@example.org")
+
+
+@pytest.mark.parametrize(
+    "path", ["/events/{slug}", "/events/{slug}/register", "/events/{slug}/register/group"]
+)
+def test_pages_about_one_event_link_its_lost_link_form_in_the_footer(client, make_event, path):
+    event = make_event()
+    html = client.get(path.format(slug=event.slug)).get_data(as_text=True)
+    footer = html[html.index('<footer class="site-footer">') :]
+
+    assert f'href="/events/{event.slug}/resend"' in footer
+    assert 'href="/login/reset"' in footer
+
+
+def test_pages_about_no_event_link_only_the_password_reset(client, admin_client, make_event):
+    event = make_event()
+    for response in (client.get("/"), admin_client.get(f"/admin/events/{event.id}")):
+        footer = response.get_data(as_text=True).split('<footer class="site-footer">')[1]
+        assert "/resend" not in footer
+        assert 'href="/login/reset"' in footer
