@@ -459,3 +459,14 @@ def test_the_history_in_the_back_office_names_the_group(admin_client, group):
     assert "Registered 2 colleagues in the same group" in html
     html = admin_client.get(f"/admin/registrations/{cem.id}?lang=en").get_data(as_text=True)
     assert "Registered by a group&#39;s registrant (place 2)" in html
+
+
+def test_the_back_office_links_registrant_and_members(admin_client, group):
+    leader, ben, cem = group
+    html = admin_client.get(f"/admin/registrations/{leader.id}?lang=en").get_data(as_text=True)
+    members = html.split('id="group-members">')[1].split("</dd>")[0]
+    assert f'href="/admin/registrations/{ben.id}"' in members
+    assert f'href="/admin/registrations/{cem.id}"' in members
+    html = admin_client.get(f"/admin/registrations/{cem.id}?lang=en").get_data(as_text=True)
+    assert f'id="group-leader"><a href="/admin/registrations/{leader.id}"' in html
+    assert 'id="group-members"' not in html
