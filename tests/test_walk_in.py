@@ -299,6 +299,26 @@ def test_api_registers_and_checks_in(client, staff, event):
     assert (log.registration_id, log.device, log.result) == (registration["id"], "Scanner 3", "ok")
 
 
+def test_api_retry_with_the_same_idempotency_key_registers_once(client, staff, event):
+    headers = api_headers(staff, **{"Idempotency-Key": "walk-in-7f3a"})
+
+    first = client.post(URL, json=BODY, headers=headers)
+    again = client.post(URL, json=BODY, headers=headers)
+
+    assert (first.status_code, again.status_code) == (201, 201)
+    assert again.headers["Idempotent-Replayed"] == "true"
+    assert "Idempotent-Replayed" not in first.headers
+    assert again.json == first.json
+    assert registrations() == 1
+    assert len(db.session.execute(db.select(ScanLog)).scalars().all()) == 1
+    other = client.post(URL, json={**BODY, "first_name": "Gerd"}, headers=headers)
+    assert other.status_code == 422
+    assert other.json["error"]["code"] == "idempotency_key_reused"
+    assert registrations() == 1
+    fresh = client.post(URL, json=BODY, headers=api_headers(staff))
+    assert fresh.status_code == 201 and registrations() == 2
+
+
 def test_api_needs_a_token(client, event):
     assert client.post(URL, json=BODY).status_code == 401
     assert registrations() == 0

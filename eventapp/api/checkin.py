@@ -15,6 +15,7 @@ from eventapp.api.models import (
     CheckInSearch,
     CheckInStatus,
     Error,
+    IdempotencyHeaders,
     RedeemRequest,
     RedeemResult,
     SearchQuery,
@@ -22,13 +23,14 @@ from eventapp.api.models import (
     WalkInResult,
 )
 from eventapp.api.registrations import registration_json
-from eventapp.api.spec import BEARER, responses, spec
+from eventapp.api.spec import BEARER, response_header, responses, spec
 from eventapp.checkin import services, walk_in
 from eventapp.database import MAX_ID
 from eventapp.domain import Forbidden, InvalidInput
 from eventapp.extensions import db
-from eventapp.i18n import current_locale
-from eventapp.models import Event, Role
+from eventapp.i18n import current_locale, event_iso
+from eventapp.models import ENTRANCE, Event, Registration, Role
+from eventapp.registration import idempotency
 
 STAFF = (Role.ADMIN, Role.CHECKIN)
 MAX_DEVICE_LENGTH = 120
@@ -218,10 +220,24 @@ def checkin_search(slug: str):
     return {"query": query, "results": results}
 
 
+response_header(
+    "/events/{slug}/checkin/walk-in",
+    "post",
+    201,
+    "Idempotent-Replayed",
+    {
+        "description": "`true` when this answer repeats an earlier one for the same "
+        "Idempotency-Key (a scanner app sending again after a lost answer).",
+        "schema": {"type": "string", "enum": ["true"]},
+    },
+)
+
+
 @bp.post("/events/<slug>/checkin/walk-in")
 @api_auth(*STAFF)
 @spec.validate(
     json=WalkInRequest,
+    headers=IdempotencyHeaders,
     resp=responses(
         HTTP_201=(WalkInResult, "Registered (confirmed) and checked in at the entrance."),
         HTTP_404=(Error, "No such event, or a draft."),
@@ -245,7 +261,9 @@ def checkin_walk_in(slug: str, json: WalkInRequest):
     day); a cancelled event refuses. Without a free seat the walk-in is refused (409
     `full`); only an admin may send `over_capacity: true` to admit the person anyway
     (403 `override_not_allowed` for check-in staff), which the history and the audit
-    log record. The check-in is logged like a scan.
+    log record. The check-in is logged like a scan. An optional `Idempotency-Key` (as for
+    registrations) makes a retry safe: the same key with the same body answers 201 with
+    the walk-in it created, with another body 422.
     """
     if json is None:
         raise InvalidInput(_("The body must be a JSON object."), code="invalid_body")
@@ -258,7 +276,13 @@ def checkin_walk_in(slug: str, json: WalkInRequest):
         privacy_informed=json.privacy_informed,
     )
     event = _workplace(slug)
-    registration, answer = walk_in.register_walk_in(
+    key = idempotency.checked_key(request.headers.get(idempotency.HEADER))
+    claim = idempotency.claim(event, key, body) if key is not None else None
+    if claim is not None and claim.registration is not None:
+        registration = claim.registration
+        db.session.commit()
+        return _walk_in_result(registration), 201, {"Idempotent-Replayed": "true"}
+    registration, _answer = walk_in.register_walk_in(
         event_slug=event.slug,
         person=person,
         user=g.api_user,
@@ -266,11 +290,17 @@ def checkin_walk_in(slug: str, json: WalkInRequest):
         over_capacity=bool(json.over_capacity),
         device=_device(body),
     )
+    if claim is not None:
+        claim.registration = registration
     db.session.commit()
-    result = {
+    return _walk_in_result(registration), 201
+
+
+def _walk_in_result(registration: Registration) -> dict[str, Any]:
+    """The walk-in's registration and its entrance check-in."""
+    return {
         "registration": registration_json(registration),
-        "status": answer["status"],
-        "checked_in_at": answer.get("checked_in_at"),
-        "list": answer["list"],
+        "status": services.RedeemStatus.OK.value,
+        "checked_in_at": event_iso(registration.checked_in_at, registration.event),
+        "list": services.list_value(ENTRANCE),
     }
-    return result, 201
