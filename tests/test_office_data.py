@@ -382,3 +382,26 @@ def test_the_list_marks_and_filters_addresses_whose_last_mail_failed(
     ]
     dashboard = admin_client.get(f"/admin/events/{event.id}/").get_data(as_text=True)
     assert 'id="mail-failed-count" data-count="1"' in dashboard
+
+
+def test_the_office_asks_the_organizers_questions_under_the_same_rules(admin_client, make_event):
+    from eventapp.models import QuestionAnswer
+    from eventapp.questions.services import QuestionInput, create_question
+
+    event = make_event()
+    question = create_question(
+        None, event, QuestionInput(kind="short_text", label="Anreise mit?", required=True)
+    )
+    db.session.commit()
+    assert f'name="question_{question.id}"' in admin_client.get(new_url(event)).get_data(
+        as_text=True
+    )
+
+    refused = admin_client.post(new_url(event), data=phoned_in())
+    assert refused.status_code == 422
+    assert db.session.execute(db.select(Registration)).first() is None
+
+    done = admin_client.post(new_url(event), data=phoned_in(**{f"question_{question.id}": "Bahn"}))
+    assert done.status_code == 302
+    answer = db.session.execute(db.select(QuestionAnswer)).scalar_one()
+    assert answer.value == "Bahn"

@@ -16,6 +16,7 @@ from eventapp.errors import http_status
 from eventapp.extensions import db
 from eventapp.models import Event, Registration
 from eventapp.programme.editing import actor_name
+from eventapp.questions import services as questions
 from eventapp.registration import availability, details
 from eventapp.registration import services as registration_services
 from eventapp.registration.errors import DuplicateRegistration
@@ -110,7 +111,11 @@ def registration_erase(registration_id: int):
 def registration_new(event_id: int):
     """Register someone who asked the office, e.g. by phone; they get the usual mail."""
     event = db.get_or_404(Event, event_id)
-    form = registration_form(availability.workshop_slots(event), base=OfficeRegistrationForm)
+    form = registration_form(
+        availability.workshop_slots(event),
+        questions.form_questions(event),
+        base=OfficeRegistrationForm,
+    )
     status = 200
     if form.validate_on_submit():
         try:
@@ -123,6 +128,8 @@ def registration_new(event_id: int):
                 over_capacity=bool(form.over_capacity.data),
                 submission_key=form.submission_key.data or None,
             )
+            # The organizer's questions, answered on the phone: the same rules as the form.
+            questions.store_answers(registration, form.answers(), actions.actor_name(acting_user()))
         except DuplicateRegistration as error:
             _show_duplicate(form, event, error)
             status = http_status(error)
