@@ -362,7 +362,9 @@ def test_pages_about_one_event_link_its_lost_link_form_in_the_footer(client, mak
 
 def test_pages_about_no_event_link_only_the_password_reset(client, admin_client, make_event):
     event = make_event()
-    for response in (client.get("/"), admin_client.get(f"/admin/events/{event.id}")):
+    dashboard = admin_client.get(f"/admin/events/{event.id}", follow_redirects=True)
+    assert dashboard.status_code == 200
+    for response in (client.get("/"), dashboard):
         footer = response.get_data(as_text=True).split('<footer class="site-footer">')[1]
         assert "/resend" not in footer
         assert 'href="/login/reset"' in footer

@@ -206,9 +206,13 @@ def test_the_page_is_linked_from_the_event_the_confirmation_and_a_duplicate(
     registration = make_registration(event, email="dup@example.org")
     link = f'href="/events/{event.slug}/resend"'
 
-    assert link in client.get(f"/events/{event.slug}?lang=en").get_data(as_text=True)
+    def content(response) -> str:
+        """The page without its footer (which links the form on every page of an event)."""
+        return response.get_data(as_text=True).split('<footer class="site-footer">')[0]
+
+    assert link in content(client.get(f"/events/{event.slug}?lang=en"))
     confirmation = client.get(f"/registrations/{registration.manage_token}/confirmation")
-    assert link in confirmation.get_data(as_text=True)
+    assert link in content(confirmation)
     duplicate = client.post(
         f"/events/{event.slug}/register?lang=en",
         data={
@@ -219,6 +223,6 @@ def test_the_page_is_linked_from_the_event_the_confirmation_and_a_duplicate(
         },
     )
     assert duplicate.status_code == 409
-    assert link in duplicate.get_data(as_text=True)
-    fresh = client.get(f"/events/{event.slug}/register?lang=en").get_data(as_text=True)
+    assert link in content(duplicate)
+    fresh = content(client.get(f"/events/{event.slug}/register?lang=en"))
     assert link not in fresh
