@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, ForeignKey, Index, String, UniqueConstraint
+from sqlalchemy import JSON, Boolean, ForeignKey, Index, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from eventapp.models.accounts import User
@@ -27,6 +27,8 @@ class CheckIn(Base):
     checked_in_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     user_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id", ondelete="SET NULL"))
     device: Mapped[str] = mapped_column(String(120), default="")
+    # Set by an exit scan, cleared by the next entry: the person is inside while it is empty.
+    left_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     registration: Mapped[Registration] = relationship()
     user: Mapped[User | None] = relationship()
@@ -55,3 +57,10 @@ class ScanLog(Base):
     nonce: Mapped[str | None] = mapped_column(String(80))
     response: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # "entry" or "exit"; the scan's own time when it was made offline and sent later.
+    direction: Mapped[str] = mapped_column(String(10), default="entry", server_default="entry")
+    scanned_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Decided on the device without the server (sent later); and, for such a scan, that
+    # another device had already admitted the ticket: recorded, flagged, not counted twice.
+    offline: Mapped[bool] = mapped_column(Boolean, default=False, server_default="0")
+    duplicate: Mapped[bool] = mapped_column(Boolean, default=False, server_default="0")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import enum
 from datetime import date, datetime
 
-from sqlalchemy import CheckConstraint, Date, String, Text
+from sqlalchemy import CheckConstraint, Date, LargeBinary, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from eventapp.models.base import Base, UTCDateTime, utcnow
@@ -50,6 +50,11 @@ class OperatorSettings(Base):
     known_limitations: Mapped[str | None] = mapped_column(Text)
     last_review: Mapped[date | None] = mapped_column(Date)
     enforcement_contact: Mapped[str | None] = mapped_column(Text)
+    # Who signs attendance certificates, and the signature as a PNG or JPEG image.
+    certificate_signer_name: Mapped[str | None] = mapped_column(String(200))
+    certificate_signer_role: Mapped[str | None] = mapped_column(String(200))
+    certificate_signature: Mapped[bytes | None] = mapped_column(LargeBinary)
+    certificate_signature_type: Mapped[str | None] = mapped_column(String(40))
     updated_at: Mapped[datetime | None] = mapped_column(UTCDateTime, onupdate=utcnow)
 
 

@@ -8,6 +8,7 @@ from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import (
+    BigInteger,
     Boolean,
     CheckConstraint,
     Column,
@@ -117,6 +118,10 @@ class Event(Base):
     personal_data_erased_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     # How many colleagues one registrant may register with themselves in one form.
     max_group_size: Mapped[int] = mapped_column(Integer, default=10, server_default="10")
+    # How many people may be inside at once (fire safety); the board warns near it.
+    max_occupancy: Mapped[int | None] = mapped_column(Integer)
+    # The last version handed to a registration's ``door_version`` (offline scanners' delta).
+    door_version: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 
@@ -178,6 +183,8 @@ class Room(Base):
     name_en: Mapped[str] = mapped_column(String(120), default="", server_default="")
     capacity: Mapped[int | None] = mapped_column(Integer)
     position: Mapped[int] = mapped_column(Integer, default=0)
+    # How many people may be in the room at once (fire safety); the board warns near it.
+    max_occupancy: Mapped[int | None] = mapped_column(Integer)
 
     event: Mapped[Event] = relationship(back_populates="rooms")
 

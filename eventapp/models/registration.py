@@ -9,6 +9,7 @@ from typing import Any
 
 from sqlalchemy import (
     JSON,
+    BigInteger,
     Boolean,
     ForeignKey,
     Index,
@@ -135,6 +136,8 @@ class Registration(Base):
             postgresql_where=text("status != 'cancelled' AND email_normalized != ''"),
         ),
         Index("ix_registration_event_status_created", "event_id", "status", "created_at"),
+        # An index, not a constraint: SQLite adds it without copying the table.
+        Index("uq_registration_certificate_code", "certificate_code", unique=True),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -186,6 +189,13 @@ class Registration(Base):
     anonymized_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     # Set when the person stopped announcements (bulk mail, reminders) for this event.
     announcements_stopped_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # The organizer's short note for door staff (e.g. "reserved wheelchair place").
+    attention_note: Mapped[str] = mapped_column(String(300), default="", server_default="")
+    # Raised (from ``Event.door_version``) whenever what an offline scanner needs to know
+    # about this registration changes: the ``since`` of the check-in data's delta.
+    door_version: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
+    # The verification code printed on the attendance certificate (made at first download).
+    certificate_code: Mapped[str | None] = mapped_column(String(64))
 
     event: Mapped[Event] = relationship()
     choices: Mapped[list[SessionChoice]] = relationship(
