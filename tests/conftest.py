@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 from clock import CONGRESS_DAY
-from support import PASSWORD, SmtpSink, free_port, login, wait_until_serving
+from support import PASSWORD, SmtpSink, free_port, login, stop, wait_until_serving
 
 from eventapp import create_app
 from eventapp.extensions import db, limiter
@@ -412,8 +412,7 @@ def live_server(app, database_url: str, instance_path: str) -> Iterator[str]:
     url = f"http://127.0.0.1:{port}"
     wait_until_serving(url, process)
     yield url
-    process.terminate()
-    process.wait(timeout=15)
+    stop(process)
 
 
 # --- a real SMTP server ----------------------------------------------------------

@@ -123,6 +123,16 @@ def wait_until_serving(url: str, process: subprocess.Popen, seconds: float = 30)
             time.sleep(0.2)
 
 
+def stop(process: subprocess.Popen, seconds: float = 15) -> None:
+    """End a test server: gracefully, or killed when a busy machine makes it linger."""
+    process.terminate()
+    try:
+        process.wait(timeout=seconds)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait(timeout=seconds)
+
+
 def audit_actions() -> list[str]:
     return list(db.session.execute(db.select(AuditEntry.action).order_by(AuditEntry.id)).scalars())
 

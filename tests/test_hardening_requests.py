@@ -16,7 +16,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from support import api_headers, count, free_port, wait_until_serving
+from support import api_headers, count, free_port, stop, wait_until_serving
 
 from eventapp.config import ConfigurationError, from_environment
 from eventapp.extensions import db
@@ -402,8 +402,7 @@ def gunicorn(app, database_url, instance_path) -> Iterator[tuple[str, subprocess
     url = f"http://127.0.0.1:{port}"
     wait_until_serving(url, process)
     yield url, process
-    process.terminate()
-    process.wait(timeout=15)
+    stop(process)
 
 
 def _worker_rss(master: subprocess.Popen) -> int:
