@@ -109,7 +109,7 @@ def api_error(response) -> dict:
     return body["error"]
 
 
-def wait_until_serving(url: str, process: subprocess.Popen, seconds: float = 30) -> None:
+def wait_until_serving(url: str, process: subprocess.Popen, seconds: float = 60) -> None:
     """Wait until the server at ``url`` answers ``/healthz``; kill it if it never does."""
     deadline = time.monotonic() + seconds
     while True:
