@@ -332,7 +332,10 @@ def test_signer_and_png_signature_are_saved_shown_and_audited(admin_client, engl
     assert row.certificate_signer_name == "Dr. Petra Leitung"
     assert row.certificate_signature_type == "image/png"
     page = admin_client.get("/admin/settings").get_data(as_text=True)
-    preview = re.search(r'id="signature-preview">\s*<img src="data:image/png;base64,([^"]+)"', page)
+    preview = re.search(
+        r'id="signature-preview"[^>]*>\s*<img src="data:image/png;base64,([^"]+)"',
+        page,
+    )
     assert base64.b64decode(preview.group(1)) == row.certificate_signature
     assert audit_actions() == ["operator_settings.certificate"]
 
