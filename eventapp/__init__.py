@@ -98,6 +98,7 @@ def register_blueprints(app: Flask) -> None:
     from eventapp.accounts import bp as accounts_bp
     from eventapp.admin.routes import bp as admin_bp
     from eventapp.api import bp as api_bp
+    from eventapp.certificates import bp as certificates_bp
     from eventapp.checkin import bp as checkin_bp
     from eventapp.errors import register_error_handlers
     from eventapp.feeds import bp as feeds_bp
@@ -116,6 +117,7 @@ def register_blueprints(app: Flask) -> None:
         selfservice_bp,
         questions_bp,
         tickets_bp,
+        certificates_bp,
         feeds_bp,
         accounts_bp,
         checkin_bp,

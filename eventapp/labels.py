@@ -229,6 +229,7 @@ AUDIT_ACTION = {
     "programme_change.dismiss": _l("Programme change needs no notice"),
     "mail.retry": _l("Failed mail sent again"),
     "operator_settings.update": _l("Operator details changed"),
+    "operator_settings.certificate": _l("Signer of the certificates changed"),
     "event.mail_settings": _l("Reminder and thank-you mail changed"),
     "mail_text.save": _l("Mail text changed"),
     "mail_text.reset": _l("Mail text reset to the built-in text"),
@@ -338,6 +339,9 @@ FIELD = {
     "known_limitations": _l("Known limitations (one per line)"),
     "last_review": _l("Date of the last review"),
     "enforcement_contact": _l("Enforcement and arbitration body"),
+    "certificate_signer_name": _l("Name of the person who signs"),
+    "certificate_signer_role": _l("Their role or office"),
+    "certificate_signature": _l("Signature image"),
     # An event's scheduled mails and the organizers' own mail texts.
     "reminder_enabled": _l("Reminder"),
     "reminder_days_before": _l("Days before the event"),

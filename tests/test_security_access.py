@@ -41,6 +41,8 @@ PUBLIC = {
     "selfservice.resend",
     "registration.register_group",
     "api.create_group_registration",
+    # Confirms name, event and date of a certificate, by its unguessable verification code.
+    "certificates.verify",
 }
 # Which of the registration's secrets opens each token route.
 TOKEN_ROUTES = {
@@ -66,6 +68,9 @@ SECRETS = ("manage_token", "ticket_code", "calendar_token")
 # The address-change link is opened by its own random token, stored hashed
 # (tests/test_selfservice.py proves the refusals).
 SIGNED_TOKEN_ROUTES = {"optout.stop", "selfservice.confirm_email"}
+# Opened by the manage token only once the event is over and the person was checked in
+# (tests/test_certificates.py proves the refusals, also of the other secrets).
+CONDITIONAL_TOKEN_ROUTES = {"certificates.download"}
 ADMIN_ONLY_API = {"api.list_registrations"}
 
 
@@ -116,6 +121,7 @@ def test_every_route_is_classified(app):
             endpoint in PUBLIC
             or endpoint in TOKEN_ROUTES
             or endpoint in SIGNED_TOKEN_ROUTES
+            or endpoint in CONDITIONAL_TOKEN_ROUTES
             or staff_only(endpoint)
         ), f"{rule.rule} ({endpoint}) must be listed as public, token-bound or staff-only"
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import enum
+import hashlib
 from datetime import date, datetime, time
 from decimal import Decimal
 from typing import Any
@@ -35,6 +36,8 @@ def _json_value(value: Any) -> Any:
         return value.isoformat()
     if isinstance(value, Decimal):
         return str(value)
+    if isinstance(value, bytes):  # an uploaded image: which one, not its content
+        return f"sha256:{hashlib.sha256(value).hexdigest()[:16]} ({len(value)} bytes)"
     return value
 
 

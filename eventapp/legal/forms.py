@@ -39,7 +39,7 @@ def _web_address(form: FlaskForm, field) -> None:
             raise ValidationError(_l("Please enter a web address starting with https://."))
 
 
-def _printable(form: FlaskForm, field) -> None:
+def printable(form: FlaskForm, field) -> None:
     if field.data and (
         problem := text_problem(field.data, multiline=isinstance(field, TextAreaField))
     ):
@@ -47,11 +47,11 @@ def _printable(form: FlaskForm, field) -> None:
 
 
 def _text(label, limit: int, *extra) -> StringField:
-    return StringField(label, validators=[Optional(), Length(max=limit), _printable, *extra])
+    return StringField(label, validators=[Optional(), Length(max=limit), printable, *extra])
 
 
 def _area(label, limit: int) -> TextAreaField:
-    return TextAreaField(label, validators=[Optional(), Length(max=limit), _printable])
+    return TextAreaField(label, validators=[Optional(), Length(max=limit), printable])
 
 
 class OperatorSettingsForm(FlaskForm):

@@ -7,7 +7,9 @@ from flask_babel import gettext as _
 
 from eventapp.admin import bp
 from eventapp.admin.common import acting_user, page_number
-from eventapp.admin.forms import without_csrf
+from eventapp.admin.forms import ConfirmForm, without_csrf
+from eventapp.certificates import signature
+from eventapp.certificates.forms import CertificateSignerForm
 from eventapp.config import OPERATOR_FIELDS
 from eventapp.extensions import db
 from eventapp.legal import feedback, settings
@@ -40,8 +42,22 @@ def operator_settings_page():
         return redirect(url_for("admin.operator_settings_page"))
     if form.is_submitted():
         status = 400
+    return settings_page(form, CertificateSignerForm(obj=stored), status)
+
+
+def settings_page(
+    form: OperatorSettingsForm, certificate_form: CertificateSignerForm, status: int = 200
+):
+    """The settings page with both its forms: the operator's details and the certificate's
+    signer (``certificates.management`` shows it again with that form's errors)."""
     _with_defaults_shown(form)
-    return render_template("admin/operator_settings.html", form=form), status
+    return render_template(
+        "admin/operator_settings.html",
+        form=form,
+        certificate_form=certificate_form,
+        remove_form=ConfirmForm(),
+        signature_src=signature.preview_src(),
+    ), status
 
 
 @bp.get("/barrier-reports")

@@ -21,6 +21,7 @@ from flask_babel import gettext as _
 from sqlalchemy import select
 
 from eventapp import urls
+from eventapp.certificates import services as certificates
 from eventapp.content import localized
 from eventapp.extensions import db
 from eventapp.feeds.services import registration_calendar
@@ -211,7 +212,11 @@ def _content(message: OutboxMessage, registration: Registration) -> tuple[str, d
             return _("See you soon: %(event)s on %(date)s", **names), {}
         case MessageKind.THANK_YOU:
             subject = _("Thank you for taking part: %(event)s", **names)
-            return subject, {"slides_url": event.slides_url}
+            certificate = certificates.available(registration)
+            return subject, {
+                "slides_url": event.slides_url,
+                "certificate_url": certificates.download_url(registration) if certificate else None,
+            }
         case MessageKind.ANNOUNCEMENT:
             return announcements.content(message, registration)
         case MessageKind.EMAIL_CHANGE:

@@ -222,6 +222,8 @@ def _anonymize(registration: Registration, now: datetime) -> None:
     registration.manage_token = new_token()
     registration.ticket_code = new_token()
     registration.calendar_token = new_token()
+    # The certificate names the person: it no longer verifies once they are anonymous.
+    registration.certificate_code = None
     registration.anonymized_at = now
     db.session.add(
         RegistrationChange(

@@ -36,7 +36,7 @@ def pdf_fonts() -> tuple[str, str]:
     return "Helvetica", "Helvetica-Bold"
 
 
-class _Writer:
+class LineWriter:
     """Lines of text flowing down the page, wrapped to the text width."""
 
     def __init__(self, canvas: Canvas, x: float, y: float, width: float) -> None:
@@ -81,12 +81,12 @@ def render_ticket_pdf(registration: Registration, qr_image: bytes) -> bytes:
         canvas.setFillColorRGB(*ACCENT)
         canvas.rect(0, height - 28 * mm, width, 28 * mm, stroke=0, fill=1)
         canvas.setFillColorRGB(1, 1, 1)
-        header = _Writer(canvas, margin, height - 13 * mm, width - 2 * margin)
+        header = LineWriter(canvas, margin, height - 13 * mm, width - 2 * margin)
         header.text(_("Zukunftsbündnis Sozialer Zusammenhalt"), size=10)
         header.text(_("Ticket"), size=16, bold=True)
         canvas.setFillColorRGB(0, 0, 0)
 
-        body = _Writer(canvas, margin, height - 42 * mm, width - 2 * margin)
+        body = LineWriter(canvas, margin, height - 42 * mm, width - 2 * margin)
         body.text(title, size=18, bold=True)
         body.space(4)
         body.text(event_dates(event, locale), size=12)
@@ -121,7 +121,7 @@ def render_ticket_pdf(registration: Registration, qr_image: bytes) -> bytes:
                 body.text(line, size=11)
             body.space(6)
 
-        footer = _Writer(canvas, margin, 24 * mm, width - 2 * margin)
+        footer = LineWriter(canvas, margin, 24 * mm, width - 2 * margin)
         footer.text(_("Please show this ticket at the entrance, printed or on your phone."), 9)
         footer.text(_("Ticket code: %(code)s", code=registration.ticket_code), size=8)
     canvas.showPage()
