@@ -235,3 +235,17 @@ def test_openapi_documents_direction_statuses_and_inside(client):
     assert "direction" in redeem_request["properties"]
     status_schema = next(v for k, v in schemas.items() if k.startswith("CheckInStatus"))
     assert "inside" in status_schema["properties"]
+
+
+def test_log_page_names_exits_and_offers_undo_only_for_the_entry(
+    client, admin_client, headers, guest
+):
+    redeem(client, headers, guest.ticket_code)
+    redeem(client, headers, guest.ticket_code, direction="exit")
+    redeem(client, headers, guest.ticket_code, direction="exit")
+    html = admin_client.get("/checkin/kongress/log?lang=en").get_data(as_text=True)
+    rows = html.split("<tr data-log-id=")[1:]
+    assert [('data-direction="exit"' in row) for row in rows] == [True, True, False]
+    assert "Exit refused: not inside" in rows[0]
+    assert "Left" in rows[1]
+    assert ["undo-form" in row for row in rows] == [False, False, True]
