@@ -224,6 +224,7 @@ AUDIT_ACTION = {
     "registration.walk_in_over_capacity": _l("Walk-in admitted over capacity"),
     "registration.details_changed": _l("Personal details changed"),
     "registration.email_changed": _l("Email address changed"),
+    "registration.attention_note": _l("Note for the door changed"),
     "mail.bulk": _l("Message to participants sent"),
     "programme_changes.send": _l("Notice of programme changes sent"),
     "programme_change.dismiss": _l("Programme change needs no notice"),
@@ -381,6 +382,9 @@ SCAN_RESULT = {
     "not_registered_for_session": _l("Not registered for this workshop"),
     "unknown": _l("Unknown ticket"),
     "event_cancelled": _l("Event cancelled – no entry"),
+    "not_inside": _l("Exit refused: not inside"),
+    # An exit scan that counted (its result is "ok").
+    "left": _l("Left"),
     # Answers to undoing a check-in.
     "annulled": _l("Check-in undone"),
     "not_checked_in": _l("Not checked in"),

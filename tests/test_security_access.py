@@ -79,6 +79,7 @@ def staff_only(endpoint: str) -> bool:
         "api.checkin_redeem",
         "api.checkin_annul",
         "api.checkin_status",
+        "api.checkin_board",
         "api.checkin_search",
         "api.checkin_walk_in",
         "accounts.change_password",

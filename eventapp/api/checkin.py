@@ -11,6 +11,8 @@ from eventapp.accounts.auth import api_auth, may_work_at
 from eventapp.api import bp
 from eventapp.api.models import (
     AnnulResult,
+    BoardQuery,
+    CheckInBoard,
     CheckInRequest,
     CheckInSearch,
     CheckInStatus,
@@ -24,7 +26,7 @@ from eventapp.api.models import (
 )
 from eventapp.api.registrations import registration_json
 from eventapp.api.spec import BEARER, response_header, responses, spec
-from eventapp.checkin import services, walk_in
+from eventapp.checkin import occupancy, services, walk_in
 from eventapp.database import MAX_ID
 from eventapp.domain import Forbidden, InvalidInput
 from eventapp.extensions import db
@@ -119,7 +121,7 @@ def _scan_input(
     operation_id="redeemTicket",
 )
 def checkin_redeem():
-    """Check a ticket holder in to the entrance or a session.
+    """Check a ticket holder in to the entrance or a session, or (direction exit) out.
 
     Every scan is logged. Roles: admin, checkin. Draft events are not open to check-in
     (404); a cancelled event answers event_cancelled. Check-in staff limited to other
@@ -132,6 +134,7 @@ def checkin_redeem():
         raise InvalidInput(
             _("nonce must be a string of at most 80 characters."), code="invalid_nonce"
         )
+    direction = services.parse_direction(body.get("direction"))
     _workplace(slug)
     scanned = {"registration_id": subject} if isinstance(subject, int) else {"code": subject}
     answer = services.redeem_ticket(
@@ -141,6 +144,7 @@ def checkin_redeem():
         user_id=g.api_user.id,
         device=_device(body),
         nonce=nonce,
+        direction=direction,
     )
     db.session.commit()
     return answer
@@ -188,8 +192,33 @@ def checkin_annul():
     operation_id="getCheckInStatus",
 )
 def checkin_status(slug: str):
-    """Counts: registered, checked in, per list."""
+    """Counts: registered, checked in, inside now (exit scans), per list."""
     return services.checkin_status(_workplace(slug))
+
+
+@bp.get("/events/<slug>/checkin/board")
+@api_auth(*STAFF)
+@spec.validate(
+    query=BoardQuery,
+    resp=responses(
+        HTTP_200=(CheckInBoard, "Who is inside, per area."),
+        HTTP_404=(Error, "No such event, or a draft, or no such room of the event."),
+        organizer=True,
+    ),
+    security=BEARER,
+    tags=["check-in"],
+    operation_id="getCheckInBoard",
+)
+def checkin_board(slug: str):
+    """The live board: people inside the entrance and each room, against the maximum.
+
+    A room counts those inside any of its sessions, each person once. `level` is near
+    from 90 % of the configured maximum occupancy on and full at it. Admins also get
+    the names of the people inside; door staff (role checkin) get counts only.
+    """
+    event = _workplace(slug)
+    room = occupancy.room_of_event(event, request.args.get("room"))
+    return occupancy.board(event, with_people=g.api_user.has_role(Role.ADMIN), room=room)
 
 
 @bp.get("/events/<slug>/checkin/search")

@@ -396,6 +396,14 @@ class RedeemRequest(BaseModel):
         ),
     )
     device: str | None = Field(default=None, description="Label of the scanning device.")
+    direction: Literal["entry", "exit"] | None = Field(
+        default=None,
+        description=(
+            '"entry" (default) admits the person; "exit" records that they left the '
+            "list's room (answer ok, or not_inside when they are not inside). An entry "
+            "after an exit admits them again (ok)."
+        ),
+    )
 
 
 class CheckInPerson(BaseModel):
@@ -405,13 +413,35 @@ class CheckInPerson(BaseModel):
 
 
 class RedeemResult(BaseModel):
-    status: RedeemStatus
+    status: RedeemStatus = Field(
+        description=(
+            "ok: admitted (entry) or recorded as gone (exit); already_checked_in: "
+            "inside already; not_inside: an exit of someone not inside; cancelled, "
+            "waitlisted: the registration's state; wrong_event: a ticket of another "
+            "event; not_registered_for_session: no seat in this workshop; unknown: no "
+            "such ticket; event_cancelled: the event is cancelled, nobody is admitted."
+        )
+    )
     registration: CheckInPerson | None = None
     checked_in_at: datetime | None = Field(
         default=None,
         description="Time of the first check-in to this list (ok, already_checked_in).",
     )
+    left_at: datetime | None = Field(
+        default=None, description="For an exit: when the person left (null while inside)."
+    )
     list: ListRef
+    direction: Literal["entry", "exit"] | None = Field(
+        default=None, description="The scan's direction, as sent."
+    )
+    attention: str | None = Field(
+        default=None,
+        description=(
+            "What door staff should know at a glance (accessibility needs, the "
+            "organizers' note), shortened; null if nothing. Only for a registration "
+            "of this event."
+        ),
+    )
     registration_event: str | None = Field(default=None, description="For wrong_event.")
 
 
@@ -461,6 +491,9 @@ class ListCount(BaseModel):
     starts_at: datetime | None = None
     expected: int | None = Field(description="Confirmed seats; null for sessions open to all.")
     checked_in: int
+    inside: int | None = Field(
+        default=None, description="Checked in and not left since (exit scans)."
+    )
 
 
 class CheckInStatus(BaseModel):
@@ -469,6 +502,9 @@ class CheckInStatus(BaseModel):
     waitlisted: int | None = None
     cancelled: int | None = None
     checked_in: int = Field(description="Checked in at the entrance.")
+    inside: int | None = Field(
+        default=None, description="People inside now: entrance check-ins without an exit since."
+    )
     lists: list[ListCount]
 
 
@@ -480,11 +516,55 @@ class SearchResult(CheckInPerson):
     status: RegistrationStatus
     checked_in_at: datetime | None
     ticket_code: str | None = Field(default=None, description="Admins only.")
+    attention: str | None = Field(
+        default=None, description="The attention flag for the door; null if nothing."
+    )
 
 
 class CheckInSearch(BaseModel):
     query: str
     results: list[SearchResult]
+
+
+class BoardPerson(BaseModel):
+    name: str
+    organisation: str
+    checked_in_at: datetime | None = Field(description="First check-in to the list.")
+
+
+class BoardSession(BaseModel):
+    list: int = Field(description="The session id (its check-in list).")
+    title: str
+    starts_at: datetime | None
+    inside: Count
+
+
+class BoardArea(BaseModel):
+    key: str = Field(description='"entrance", or "room:<id>".')
+    kind: Literal["entrance", "room"]
+    name: str = Field(description="The room's name; empty for the entrance.")
+    inside: Count = Field(description="People inside now (each once per area).")
+    max_occupancy: int | None = Field(description="The configured maximum; null = none.")
+    percent: int | None = Field(description="inside as a share of the maximum, in percent.")
+    level: Literal["unlimited", "ok", "near", "full"] = Field(
+        description="near from 90 % of the maximum on, full at the maximum or above."
+    )
+    sessions: list[BoardSession] | None = Field(
+        default=None, description="For a room: its sessions and who is inside each."
+    )
+    people: list[BoardPerson] | None = Field(
+        default=None, description="Admins only: the people inside. Absent for door staff."
+    )
+
+
+class CheckInBoard(BaseModel):
+    event: str
+    updated_at: datetime
+    areas: list[BoardArea]
+
+
+class BoardQuery(BaseModel):
+    room: int | None = Field(default=None, ge=1, description="Only this room of the event.")
 
 
 class SearchQuery(BaseModel):

@@ -16,6 +16,9 @@ def scanner_messages() -> dict[str, str]:
         "not_registered_for_session": _("Not registered for this workshop"),
         "unknown": _("Unknown ticket"),
         "event_cancelled": _("Event cancelled – no entry"),
+        # Exit scans: "ok" with direction "exit", and an exit of someone not inside.
+        "left": _("Exit recorded"),
+        "not_inside": _("Not inside – no exit recorded"),
         "retrying": _("No connection – retrying…"),
         "pending": _("%(count)s scans waiting for the network"),
         "logged_out": _("You have been logged out. Please log in again."),

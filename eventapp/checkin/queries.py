@@ -7,6 +7,7 @@ from typing import Any
 from flask_babel import gettext as _
 from sqlalchemy import func
 
+from eventapp.checkin.attention import attention_for
 from eventapp.domain import InvalidInput
 from eventapp.extensions import db
 from eventapp.i18n import event_iso
@@ -61,12 +62,14 @@ def checkin_status(event: Event) -> dict[str, Any]:
             .group_by(CheckIn.list_key)
         ).all()
     )
+    inside = inside_counts(event)
     lists = [
         {
             "list": ENTRANCE,
             "title": "entrance",
             "expected": registered,
             "checked_in": checked_in.get(ENTRANCE, 0),
+            "inside": inside.get(ENTRANCE, 0),
         }
     ]
     for session in list_sessions(event):
@@ -80,6 +83,7 @@ def checkin_status(event: Event) -> dict[str, Any]:
                 "starts_at": event_iso(session.starts_at, event),
                 "expected": expected,
                 "checked_in": checked_in.get(f"session:{session.id}", 0),
+                "inside": inside.get(f"session:{session.id}", 0),
             }
         )
     return {
@@ -88,8 +92,21 @@ def checkin_status(event: Event) -> dict[str, Any]:
         "waitlisted": numbers.waitlisted,
         "cancelled": numbers.cancelled,
         "checked_in": checked_in.get(ENTRANCE, 0),
+        "inside": inside.get(ENTRANCE, 0),
         "lists": lists,
     }
+
+
+def inside_counts(event: Event) -> dict[str, int]:
+    """List key → how many people are inside now: checked in and not left since."""
+    return dict(
+        db.session.execute(
+            db.select(CheckIn.list_key, func.count(CheckIn.id))
+            .join(Registration, Registration.id == CheckIn.registration_id)
+            .where(Registration.event_id == event.id, CheckIn.left_at.is_(None))
+            .group_by(CheckIn.list_key)
+        ).all()
+    )
 
 
 def search_registrations(
@@ -124,6 +141,7 @@ def search_registrations(
             "organisation": r.organisation,
             "status": r.status.value,
             "checked_in_at": event_iso(r.checked_in_at, event),
+            "attention": attention_for(r),
         }
         if contact_details:
             result["email"] = r.email

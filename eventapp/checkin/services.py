@@ -17,8 +17,10 @@ from datetime import datetime
 from typing import Any
 
 from flask_babel import gettext as _
+from sqlalchemy import update
 from sqlalchemy.exc import IntegrityError
 
+from eventapp.checkin.attention import attention_for
 from eventapp.checkin.queries import (  # re-exported: the services are the feature's interface
     SEARCH_MIN_LENGTH,
     SearchTooShort,
@@ -60,6 +62,8 @@ __all__ = [
     "SEARCH_MIN_LENGTH",
     "AnnulStatus",
     "CheckInError",
+    "Direction",
+    "InvalidDirection",
     "InvalidList",
     "RedeemStatus",
     "SearchTooShort",
@@ -86,6 +90,15 @@ class RedeemStatus(enum.StrEnum):
     NOT_REGISTERED_FOR_SESSION = "not_registered_for_session"
     UNKNOWN = "unknown"
     EVENT_CANCELLED = "event_cancelled"
+    # An exit scan of someone who is not inside (never came in, or already left).
+    NOT_INSIDE = "not_inside"
+
+
+class Direction(enum.StrEnum):
+    """Which way a scan counts: in through the door, or out."""
+
+    ENTRY = "entry"
+    EXIT = "exit"
 
 
 class AnnulStatus(enum.StrEnum):
@@ -104,6 +117,21 @@ class InvalidList(CheckInError, InvalidInput):
     """The list is neither the entrance nor a session of the event."""
 
     code = "invalid_list"
+
+
+class InvalidDirection(CheckInError, InvalidInput):
+    """The direction is neither ``entry`` nor ``exit``."""
+
+    code = "invalid_direction"
+
+
+def parse_direction(value: Any) -> Direction:
+    """``"entry"`` (also when absent) or ``"exit"``; anything else ``InvalidDirection``."""
+    if value is None:
+        return Direction.ENTRY
+    if isinstance(value, str) and value in Direction._value2member_map_:
+        return Direction(value)
+    raise InvalidDirection(_('direction must be "entry" or "exit".'))
 
 
 # --- lists -----------------------------------------------------------------------
@@ -157,6 +185,13 @@ def _person(registration: Registration) -> dict[str, Any]:
     }
 
 
+def _attention(event: Event, registration: Registration | None) -> str | None:
+    """The attention flag for the door, only for a registration of this event."""
+    if registration is None or registration.event_id != event.id:
+        return None
+    return attention_for(registration)
+
+
 def registration_of_event(event: Event, registration_id: int) -> Registration | None:
     """A registration, if it belongs to the event."""
     registration = db.session.get(Registration, registration_id)
@@ -192,6 +227,8 @@ def _check_in(
 ) -> tuple[RedeemStatus, datetime]:
     existing = _existing_check_in(registration, list_key)
     if existing is not None:
+        if existing.left_at is not None and _reenter(existing):
+            return RedeemStatus.OK, existing.checked_in_at
         return RedeemStatus.ALREADY_CHECKED_IN, existing.checked_in_at
     now = utcnow()
     try:
@@ -216,6 +253,51 @@ def _check_in(
     return RedeemStatus.OK, now
 
 
+def _reenter(check_in: CheckIn) -> bool:
+    """Clear ``left_at`` of someone who had left; False if another scan was faster.
+
+    A conditional update, so two devices scanning the same returning guest at once
+    admit them once: the other one answers ``already_checked_in``.
+    """
+    result = db.session.execute(
+        update(CheckIn)
+        .where(CheckIn.id == check_in.id, CheckIn.left_at.is_not(None))
+        .values(left_at=None)
+        .execution_options(synchronize_session=False)
+    )
+    db.session.refresh(check_in)
+    return result.rowcount == 1
+
+
+def _leave(registration: Registration, list_key: str) -> tuple[RedeemStatus, CheckIn | None]:
+    """Record that the person left the list's room: ``ok``, or ``not_inside``.
+
+    Like re-entry a conditional update: of two exit scans at once, one counts.
+    """
+    existing = _existing_check_in(registration, list_key)
+    if existing is None or existing.left_at is not None:
+        return RedeemStatus.NOT_INSIDE, existing
+    result = db.session.execute(
+        update(CheckIn)
+        .where(CheckIn.id == existing.id, CheckIn.left_at.is_(None))
+        .values(left_at=utcnow())
+        .execution_options(synchronize_session=False)
+    )
+    db.session.refresh(existing)
+    return (RedeemStatus.OK if result.rowcount == 1 else RedeemStatus.NOT_INSIDE), existing
+
+
+def _decide_exit(event: Event, registration: Registration, list_key: str) -> dict[str, Any]:
+    """An exit scan counts whoever is inside, whatever has happened to the registration
+    since: a person in the room must be able to leave it on the board too."""
+    status, check_in = _leave(registration, list_key)
+    answer: dict[str, Any] = {"status": status.value, "registration": _person(registration)}
+    if check_in is not None:
+        answer["checked_in_at"] = event_iso(check_in.checked_in_at, event)
+        answer["left_at"] = event_iso(check_in.left_at, event)
+    return answer
+
+
 def _decide(
     event: Event,
     registration: Registration | None,
@@ -223,6 +305,7 @@ def _decide(
     session: Session | None,
     user_id: int | None,
     device: str,
+    direction: Direction = Direction.ENTRY,
 ) -> dict[str, Any]:
     if event.status == EventStatus.CANCELLED:
         # Nobody is admitted to a cancelled event, whatever the ticket says.
@@ -232,6 +315,8 @@ def _decide(
         return answer
     if registration is None:
         return {"status": RedeemStatus.UNKNOWN.value}
+    if direction == Direction.EXIT and registration.event_id == event.id:
+        return _decide_exit(event, registration, list_key)
     answer: dict[str, Any] = {"registration": _person(registration)}
     if registration.event_id != event.id:
         status = RedeemStatus.WRONG_EVENT
@@ -258,6 +343,7 @@ def _log_scan(
     user_id: int | None,
     device: str,
     nonce: str | None = None,
+    direction: Direction = Direction.ENTRY,
 ) -> None:
     """Add the scan and the answer it got to the log; the caller commits."""
     db.session.add(
@@ -272,6 +358,7 @@ def _log_scan(
             device=device,
             nonce=nonce,
             response=answer,
+            direction=direction.value,
         )
     )
 
@@ -284,6 +371,7 @@ def _stored_answer(
     list_key: str,
     code: str,
     registration_id: int | None,
+    direction: Direction = Direction.ENTRY,
 ) -> tuple[bool, dict[str, Any] | None]:
     """Whether ``nonce`` is taken, and the first answer if this request repeats that scan.
 
@@ -302,6 +390,7 @@ def _stored_answer(
         log.action == "redeem"
         and log.event_id == event.id
         and log.list_key == list_key
+        and log.direction == direction.value
         and log.code == code[:MAX_CODE_LENGTH]
         and (registration_id is None or log.registration_id == registration_id)
     )
@@ -331,13 +420,18 @@ def redeem_ticket(
     user_id: int | None,
     device: str = "",
     nonce: str | None = None,
+    direction: Any = Direction.ENTRY,
 ) -> dict[str, Any]:
     """Check the holder of ``code`` in to a list of the event; the answer of the contract.
 
     Instead of a code, ``registration_id`` names a registration of this event (a name
-    search hit on the scanner page; door staff never see ticket codes). Logs the scan
-    whatever its outcome. The caller commits.
+    search hit on the scanner page; door staff never see ticket codes). With
+    ``direction="exit"`` the scan records that the person left (``ok``, or
+    ``not_inside``); the next entry admits them again. A registration of this event
+    carries its ``attention`` flag for the door. Logs the scan whatever its outcome.
+    The caller commits.
     """
+    direction = parse_direction(direction)
     nonce = (nonce or "")[:MAX_NONCE_LENGTH] or None
     event = event_by_slug(event_slug)
     list_key, session = resolve_list(event, list_ref)
@@ -347,7 +441,13 @@ def redeem_ticket(
         registration = registration_of_event(event, registration_id)
     else:
         registration = registration_by_code(code)
-    scan = {"event": event, "list_key": list_key, "code": code, "registration_id": registration_id}
+    scan = {
+        "event": event,
+        "list_key": list_key,
+        "code": code,
+        "registration_id": registration_id,
+        "direction": direction,
+    }
     taken, stored = _stored_answer(user_id, nonce, **scan)
     if stored is not None:
         return stored
@@ -357,10 +457,21 @@ def redeem_ticket(
     while True:
         try:
             with db.session.begin_nested():
-                answer = _decide(event, registration, list_key, session, user_id, device)
+                answer = _decide(event, registration, list_key, session, user_id, device, direction)
                 answer["list"] = list_value(list_key)
+                answer["direction"] = direction.value
+                answer["attention"] = _attention(event, registration)
                 _log_scan(
-                    "redeem", event, registration, code, list_key, answer, user_id, device, nonce
+                    "redeem",
+                    event,
+                    registration,
+                    code,
+                    list_key,
+                    answer,
+                    user_id,
+                    device,
+                    nonce,
+                    direction,
                 )
             return answer
         except IntegrityError:

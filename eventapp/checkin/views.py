@@ -7,14 +7,14 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from eventapp.accounts.auth import may_work_at, role_required
-from eventapp.checkin import bp, services, walk_in
+from eventapp.checkin import bp, occupancy, services, walk_in
 from eventapp.checkin.forms import UndoForm, WalkInForm
 from eventapp.checkin.messages import scanner_messages
-from eventapp.domain import DomainError, EventNotFound
+from eventapp.domain import DomainError, EventNotFound, NotFound
 from eventapp.errors import show_refusal
 from eventapp.extensions import db
 from eventapp.i18n import current_locale, wallclock
-from eventapp.models import ENTRANCE, Event
+from eventapp.models import ENTRANCE, Event, Role
 from eventapp.registration.availability import publicly_visible
 
 
@@ -60,6 +60,30 @@ def scanner(slug: str):
         lists=_lists(event),
         messages=scanner_messages(),
         walk_in_form=WalkInForm(),
+    )
+
+
+@bp.get("/checkin/<slug>/board")
+@role_required()
+def board(slug: str):
+    """The live board: who is inside the entrance and each room (``?room=<id>``: one room).
+
+    Organizers see the names of the people inside, door staff the counts. The page
+    polls the board's JSON (``api.checkin_board``) and redraws without a reload.
+    """
+    event = _event_or_404(slug)
+    try:
+        room = occupancy.room_of_event(event, request.args.get("room"))
+    except NotFound:
+        abort(404)
+    with_people = current_user.has_role(Role.ADMIN)
+    return render_template(
+        "checkin/board.html",
+        event=event,
+        room=room,
+        board=occupancy.board(event, with_people=with_people, room=room),
+        with_people=with_people,
+        messages=occupancy.board_messages(),
     )
 
 

@@ -13,7 +13,7 @@ from eventapp.programme.editing import AdminError, flush_or_refuse
 
 CATALOGUE_FIELDS: dict[type, tuple[str, ...]] = {
     Track: ("name", "name_en", "colour", "position"),
-    Room: ("name", "name_en", "capacity", "position"),
+    Room: ("name", "name_en", "capacity", "max_occupancy", "position"),
     Speaker: ("name", "organisation", "role_title", "role_title_en", "bio", "bio_en"),
 }
 

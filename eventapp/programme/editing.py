@@ -63,6 +63,7 @@ EVENT_FIELDS = (
     "latitude",
     "longitude",
     "capacity",
+    "max_occupancy",
     "registration_opens_at",
     "registration_closes_at",
     "waitlist_enabled",

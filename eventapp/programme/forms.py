@@ -128,6 +128,17 @@ class EventForm(FlaskForm):
     capacity = IntegerField(
         _l("Capacity"), validators=[Optional(), NumberRange(min=1, max=1_000_000)]
     )
+    max_occupancy = IntegerField(
+        _l("Maximum occupancy"),
+        validators=[
+            Optional(),
+            NumberRange(
+                min=1,
+                max=1_000_000,
+                message=_l("Please give a whole number of at least 1, or leave it empty."),
+            ),
+        ],
+    )
     registration_opens_at = DateTimeLocalField(
         _l("Registration opens"), format=LOCAL_FORMATS, validators=[Optional()]
     )
@@ -215,6 +226,21 @@ class RoomForm(FlaskForm):
     name_en = english_line("name_en", 120)
     capacity = IntegerField(
         _l("Capacity"), validators=[Optional(), NumberRange(min=1, max=100_000)]
+    )
+    max_occupancy = IntegerField(
+        _l("Maximum occupancy"),
+        description=_l(
+            "How many people may be in the room at once (fire safety); the live board "
+            "warns near it. Empty: no maximum."
+        ),
+        validators=[
+            Optional(),
+            NumberRange(
+                min=1,
+                max=100_000,
+                message=_l("Please give a whole number of at least 1, or leave it empty."),
+            ),
+        ],
     )
     position = IntegerField(_l("Position"), default=0, validators=[Optional(), NumberRange(0, 999)])
 

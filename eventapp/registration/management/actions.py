@@ -10,7 +10,7 @@ from flask_babel import gettext as _
 from sqlalchemy import select
 
 from eventapp.admin import audit
-from eventapp.domain import Forbidden
+from eventapp.domain import Forbidden, InvalidInput
 from eventapp.extensions import db
 from eventapp.models import (
     ChangeKind,
@@ -25,6 +25,9 @@ from eventapp.programme.editing import actor_name
 from eventapp.registration import services as registration_services
 from eventapp.registration.applicant import RegistrationInput, normalize_email
 from eventapp.registration.privacy import anonymize_registrations
+
+# The column's length (``Registration.attention_note``).
+ATTENTION_NOTE_MAX_LENGTH = 300
 
 
 def _state(registration: Registration) -> dict[str, Any]:
@@ -44,6 +47,28 @@ def _apply(user: User, action: str, registration: Registration, change, *args, *
     result = change(registration, *args, actor=actor_name(user), **kwargs)
     audit.record(user, action, registration, before, _state(registration))
     return result
+
+
+def set_attention_note(user: User, registration: Registration, note: str) -> bool:
+    """Set the organizers' note that door staff see on the scan; False if unchanged.
+
+    Audited with the text before and after. Line breaks become spaces: the door shows
+    one short line.
+    """
+    note = " ".join((note or "").split())
+    if len(note) > ATTENTION_NOTE_MAX_LENGTH:
+        raise InvalidInput(
+            _("The note may have at most %(num)d characters.", num=ATTENTION_NOTE_MAX_LENGTH),
+            field="attention_note",
+        )
+    if note == (registration.attention_note or ""):
+        return False
+    before = {"attention_note": registration.attention_note or ""}
+    registration.attention_note = note
+    audit.record(
+        user, "registration.attention_note", registration, before, {"attention_note": note}
+    )
+    return True
 
 
 def cancel(user: User, registration: Registration) -> list[Registration]:

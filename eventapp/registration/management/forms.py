@@ -32,6 +32,7 @@ from eventapp.models import Event, RegistrationStatus
 from eventapp.programme.forms import optional_int
 from eventapp.registration.details import EDITABLE
 from eventapp.registration.forms import MULTILINE, ONE_LINE, RegistrationForm
+from eventapp.registration.management.actions import ATTENTION_NOTE_MAX_LENGTH
 from eventapp.registration.management.bulk_mail import BulkText, unknown_placeholder_message
 
 ACTIVE = "active"  # the status filter for confirmed and waitlisted together
@@ -185,6 +186,15 @@ class EmailCorrectionForm(FlaskForm):
     """The office corrects the address at once: it has checked it with the person."""
 
     email = RegistrationForm.email
+
+
+class AttentionNoteForm(FlaskForm):
+    """The organizers' note for the door (e.g. "reserved wheelchair place, row 1")."""
+
+    attention_note = TextAreaField(
+        _l("Note for the door"),
+        validators=[Optional(), Length(max=ATTENTION_NOTE_MAX_LENGTH), MULTILINE],
+    )
 
 
 def _language_choices() -> list[SelectChoice]:

@@ -17,6 +17,7 @@ from eventapp.registration.availability import waitlist_position, workshop_posit
 from eventapp.registration.details import current_details
 from eventapp.registration.management import actions, bounces, roster
 from eventapp.registration.management.forms import (
+    AttentionNoteForm,
     DetailsForm,
     EmailCorrectionForm,
     MoveForm,
@@ -115,6 +116,9 @@ def detail_page(
         confirm_form=ConfirmForm(),
         details_form=details_form,
         email_form=email_form,
+        attention_form=AttentionNoteForm(
+            formdata=None, data={"attention_note": registration.attention_note}
+        ),
         failed_mail=bounces.failed_mail([registration]).get(registration.id),
         resend_offer=request.args.get("resend") == "1",
         change_lines=describe.change_lines,
@@ -140,6 +144,23 @@ def _run(registration_id: int, form, action, success: str):
     else:
         db.session.commit()
         flash(success, "success")
+    return _back(registration_id)
+
+
+@bp.post("/registrations/<int:registration_id>/attention-note")
+def registration_attention_note(registration_id: int):
+    """Set the note door staff see when the person's ticket is scanned."""
+    registration = db.get_or_404(Registration, registration_id)
+    form = AttentionNoteForm()
+    if not form.validate_on_submit():
+        errors = form.attention_note.errors or [_("Please check your input.")]
+        flash(" ".join(str(error) for error in errors), "error")
+        return _back(registration_id)
+    if actions.set_attention_note(acting_user(), registration, form.attention_note.data or ""):
+        db.session.commit()
+        flash(_("The note for the door was saved."), "success")
+    else:
+        flash(_("The note for the door is unchanged."), "info")
     return _back(registration_id)
 
 
