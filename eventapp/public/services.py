@@ -17,6 +17,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import selectinload
 
 from eventapp.extensions import db
+from eventapp.feeds.services import programme_version
 from eventapp.models import Event, Room, Session, Speaker, Track, utcnow
 from eventapp.numbers import whole_number
 from eventapp.registration.availability import publicly_visible
@@ -44,6 +45,15 @@ def list_public_events(now: datetime | None = None) -> EventOverview:
     past = [e for e in events if e.ends_at < now]
     past.reverse()
     return EventOverview(upcoming=upcoming, past=past)
+
+
+def get_public_programme(slug: str) -> tuple[Event, tuple] | None:
+    """The visible event with ``slug`` and its programme version (the feeds'), one query."""
+    row = db.session.execute(programme_version(slug, None).add_columns(Event)).one_or_none()
+    if row is None:
+        return None
+    *version, event = row
+    return event, tuple(version)
 
 
 def get_public_event(slug: str) -> Event | None:
