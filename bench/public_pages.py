@@ -7,7 +7,7 @@ keep-alive connection on the worker that accepted it, so one run may load one wo
 only); the table gives the median of the rounds' req/s, p50 and p99 over all rounds,
 and the ratio to ``/healthz`` measured in the same rounds.
 
-    python bench/public_pages.py [--rounds 3] [--seconds 5]
+    python bench/public_pages.py [--rounds 3] [--seconds 5] [--sessions 300]
     python bench/public_pages.py --database-url postgresql://USER@HOST/DB
 
 The PostgreSQL database given is emptied first: use one made for the benchmark.
@@ -30,20 +30,31 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
 
-def prepare(database_url: str) -> dict[str, str]:
-    """A fresh schema with the feeds benchmark's programme; returns the paths to measure."""
+def prepare(database_url: str, sessions: int) -> dict[str, str]:
+    """A fresh schema with a programme; returns the paths to measure.
+
+    ``sessions`` 0: the demo congress and site visits (``flask demo load``, the programme
+    the issue measured); otherwise the feeds benchmark's congress with that many sessions.
+    """
     from feeds import build_programme
 
     from eventapp import create_app, models
     from eventapp.config import database_url as normalize
+    from eventapp.demo.services import load_demo
     from eventapp.extensions import db
 
     app = create_app({"SQLALCHEMY_DATABASE_URI": normalize(database_url, ""), "TESTING": True})
     with app.app_context():
         db.drop_all()
         db.create_all()
-        event, _registration = build_programme(db, models, 300)
-        event.capacity = 500
+        if sessions:
+            event, _registration = build_programme(db, models, sessions)
+            event.capacity = 500
+        else:
+            load_demo()
+            event = db.session.execute(
+                db.select(models.Event).where(models.Event.kind == models.EventKind.CONGRESS)
+            ).scalar_one()
         db.session.commit()
         session_id = event.sessions[0].id
         paths = {
@@ -127,11 +138,14 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--seconds", type=float, default=5.0)
     parser.add_argument("--connections", type=int, default=20)
+    parser.add_argument(
+        "--sessions", type=int, default=0, help="a synthetic congress of N sessions (default: demo)"
+    )
     args = parser.parse_args()
 
     instance = tempfile.mkdtemp(prefix="pages-bench-")
     database_url = args.database_url or "sqlite:///" + os.path.join(instance, "bench.db")
-    paths = prepare(database_url)
+    paths = prepare(database_url, args.sessions)
     port = free_port()
     server = start_server(database_url, port, workers=2, threads=4, instance=instance)
     try:
@@ -141,8 +155,10 @@ def main() -> None:
         server.wait(timeout=30)
     kind = "PostgreSQL" if args.database_url else "SQLite"
     cache = os.environ.get("CACHE_URL") or "per-process"
+    programme = f"{args.sessions} sessions" if args.sessions else "demo programme"
     report(
-        f"{kind}, gunicorn 2x4, {args.connections} keep-alive connections (asyncio client), "
+        f"{kind}, {programme}, gunicorn 2x4, "
+        f"{args.connections} keep-alive connections (asyncio client), "
         f"{args.rounds} interleaved rounds of {args.seconds:g} s, cache: {cache}",
         rates,
         latencies,

@@ -34,15 +34,15 @@ from flask_login import current_user
 from flask_wtf.csrf import generate_csrf
 
 from eventapp.i18n import current_locale
-from eventapp.models import Event
-from eventapp.registration.availability import EventAvailability, availability_of
+from eventapp.registration.availability import EventAvailability
 
 log = logging.getLogger(__name__)
 
 # Stored pages expire after a day unused in Redis: old versions need no clean-up.
 REDIS_TTL_SECONDS = 24 * 3600
 KEY_PREFIX = "eventapp:page:"
-CSRF_MARKER = "@@csrf-token@@"
+# No user text can hold it: the databases refuse NUL characters.
+CSRF_MARKER = "\x00csrf-token\x00"
 SEATS = re.compile(r"<!--seats:(\d+):(\d+)-->")
 WINDOW = re.compile(r"<!--(open|closed):(\d+)-->(.*?)<!--/\1:\2-->", re.S)
 JSON_SEATS = re.compile(r'"@@seats:(\d+):(\d+)@@"')
@@ -131,22 +131,30 @@ def _csrf_token() -> str:
     return CSRF_MARKER if g.get("pagecache_markers") else generate_csrf()
 
 
-def _shareable() -> bool:
-    """Whether this request may read and fill the shared store."""
+def _shareable(query: dict[str, str]) -> bool:
+    """Whether this request may read and fill the shared store.
+
+    Besides ``lang`` only the view's own ``query`` may be there, exactly: the page links
+    back to its own address (the language switch), and odd parameters must neither
+    multiply the stored pages nor end up in everybody's links.
+    """
     if current_user.is_authenticated or session.get("_flashes"):
         return False
-    return all(name in ("lang", "track") for name in request.args)
+    given = {name: request.args.getlist(name) for name in request.args if name != "lang"}
+    return given == {name: [value] for name, value in query.items()}
 
 
-def _key(name: str, version: Iterable[Any]) -> str:
-    fingerprint = hashlib.sha256(repr(tuple(version)).encode()).hexdigest()[:24]
-    return f"{release()}:{name}:{current_locale()}:{fingerprint}"
+def _key(name: str, version: Iterable[Any], query: dict[str, str]) -> str:
+    fingerprint = hashlib.sha256(repr((tuple(version), sorted(query.items()))).encode())
+    return f"{release()}:{name}:{current_locale()}:{fingerprint.hexdigest()[:24]}"
 
 
-def _stored(name: str, version: Iterable[Any], render: Callable[[], str]) -> str:
+def _stored(
+    name: str, version: Iterable[Any], render: Callable[[], str], query: dict[str, str]
+) -> str:
     """The text for ``name`` at ``version`` in this language: stored, or rendered now."""
-    shareable = _shareable()
-    key = _key(name, version)
+    shareable = _shareable(query)
+    key = _key(name, version, query)
     if shareable:
         text = store().get(key)
         if text is not None:
@@ -180,10 +188,19 @@ def _finish(body: str, mimetype: str) -> Response:
 # --- HTML pages --------------------------------------------------------------------------
 
 
-def page(name: str, version: Iterable[Any], render: Callable[[], str], events: list[Event]):
-    """A page rendered once per version and language, seats and window of ``events`` live."""
-    text = _stored(name, version, render)
-    return _finish(fill_page(text, availability_of(events)), "text/html")
+def page(
+    name: str,
+    version: Iterable[Any],
+    render: Callable[[], str],
+    numbers: dict[int, EventAvailability],
+    query: dict[str, str] | None = None,
+):
+    """A page rendered once per version and language, seats and window from ``numbers``.
+
+    ``query``: the page's own parameters besides ``lang`` (``?track=``), already checked.
+    """
+    text = _stored(name, version, render, query or {})
+    return _finish(fill_page(text, numbers), "text/html")
 
 
 def fill_page(text: str, numbers: dict[int, EventAvailability]) -> str:
@@ -227,10 +244,14 @@ def open_marker(event_id: int) -> str:
     return f"@@open:{event_id}@@"
 
 
-def document(name: str, version: Iterable[Any], build: Callable[[], Any], events: list[Event]):
-    """A JSON document built once per version, seats and window of ``events`` live."""
-    text = _stored(name, version, lambda: json.dumps(build(), ensure_ascii=False))
-    numbers = availability_of(events)
+def document(
+    name: str,
+    version: Iterable[Any],
+    build: Callable[[], Any],
+    numbers: dict[int, EventAvailability],
+):
+    """A JSON document built once per version, seats and window from ``numbers``."""
+    text = _stored(name, version, lambda: json.dumps(build(), ensure_ascii=False), {})
 
     def seats(match: re.Match) -> str:
         return json.dumps(_seats_left(numbers, int(match[1]), int(match[2])))

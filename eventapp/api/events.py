@@ -70,7 +70,7 @@ def event_detail(slug: str):
     found = get_public_programme(slug)
     if found is None:
         raise EventNotFound()
-    event, version = found
+    event, version, numbers = found
 
     def build() -> dict[str, Any]:
         document = event_detail_json(public_event_or_404(slug))
@@ -80,4 +80,4 @@ def event_detail(slug: str):
             item["seats_left"] = pagecache.seats_marker(event.id, item["id"])
         return document
 
-    return pagecache.document(f"api-event:{slug}", version, build, [event])
+    return pagecache.document(f"api-event:{slug}", version, build, {event.id: numbers})

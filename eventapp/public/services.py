@@ -6,13 +6,14 @@ in ``eventapp.registration.availability``.
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
 from urllib.parse import urlencode
 
-from sqlalchemy import text
+from sqlalchemy import bindparam, text
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import selectinload
 
@@ -20,7 +21,13 @@ from eventapp.extensions import db
 from eventapp.feeds.services import programme_version
 from eventapp.models import Event, Room, Session, Speaker, Track, utcnow
 from eventapp.numbers import whole_number
-from eventapp.registration.availability import publicly_visible
+from eventapp.registration.availability import (
+    COUNTED_STATUSES,
+    EventAvailability,
+    availability_with_counts,
+    publicly_visible,
+    registration_count_columns,
+)
 
 
 @dataclass
@@ -47,13 +54,25 @@ def list_public_events(now: datetime | None = None) -> EventOverview:
     return EventOverview(upcoming=upcoming, past=past)
 
 
-def get_public_programme(slug: str) -> tuple[Event, tuple] | None:
-    """The visible event with ``slug`` and its programme version (the feeds'), one query."""
-    row = db.session.execute(programme_version(slug, None).add_columns(Event)).one_or_none()
+@functools.cache
+def _programme_statement():
+    # Built once: constructing the statement cost as much as running it.
+    return programme_version(bindparam("slug"), None).add_columns(
+        Event, *registration_count_columns()
+    )
+
+
+def get_public_programme(slug: str) -> tuple[Event, tuple, EventAvailability] | None:
+    """The visible event with ``slug``, its programme version (the feeds') and its seats.
+
+    Two queries: the event with its version and registration counts, then its workshops.
+    """
+    row = db.session.execute(_programme_statement(), {"slug": slug}).one_or_none()
     if row is None:
         return None
-    *version, event = row
-    return event, tuple(version)
+    width = len(COUNTED_STATUSES)
+    *version, event = row[:-width]
+    return event, tuple(version), availability_with_counts(event, row[-width:])
 
 
 def get_public_event(slug: str) -> Event | None:

@@ -8,6 +8,8 @@ from eventapp import pagecache
 from eventapp.extensions import csrf, limiter
 from eventapp.models import Event, EventKind
 from eventapp.public import bp, services
+from eventapp.registration import availability
+from eventapp.registration.availability import EventAvailability
 
 
 @bp.app_template_filter("track_colour")
@@ -34,12 +36,12 @@ def index():
         "index",
         version,
         lambda: render_template("public/index.html", overview=overview),
-        overview.upcoming,
+        availability.availability_of(overview.upcoming),
     )
 
 
-def _programme_or_404(slug: str) -> tuple[Event, tuple]:
-    """The public event and its programme version, in one query; 404 for drafts."""
+def _programme_or_404(slug: str) -> tuple[Event, tuple, EventAvailability]:
+    """The public event, its programme version and its seats; 404 for drafts."""
     found = services.get_public_programme(slug)
     if found is None:
         abort(404)
@@ -49,7 +51,7 @@ def _programme_or_404(slug: str) -> tuple[Event, tuple]:
 @bp.get("/events/<slug>")
 def event(slug: str):
     """The event with its programme as a timetable, optionally filtered by track."""
-    event, version = _programme_or_404(slug)
+    event, version, numbers = _programme_or_404(slug)
     track = services.parse_track_filter(event, request.args.get("track"))
 
     def render() -> str:
@@ -61,14 +63,14 @@ def event(slug: str):
             map_url=_map_url(event),
         )
 
-    name = f"event:{slug}:{track.id if track else ''}"
-    return pagecache.page(name, version, render, [event])
+    query = {"track": str(track.id)} if track else {}
+    return pagecache.page(f"event:{slug}", version, render, {event.id: numbers}, query)
 
 
 @bp.get("/events/<slug>/sessions/<int:session_id>")
 def session(slug: str, session_id: int):
     """One session with its speakers, place, time and seats left."""
-    event, version = _programme_or_404(slug)
+    event, version, numbers = _programme_or_404(slug)
 
     def render() -> str:
         item = services.get_public_session(event, session_id)
@@ -76,26 +78,26 @@ def session(slug: str, session_id: int):
             abort(404)
         return render_template("public/session.html", event=event, programme_session=item)
 
-    return pagecache.page(f"session:{slug}:{session_id}", version, render, [event])
+    return pagecache.page(f"session:{slug}:{session_id}", version, render, {event.id: numbers})
 
 
 @bp.get("/events/<slug>/speakers")
 def speakers(slug: str):
     """The event's speakers."""
-    event, version = _programme_or_404(slug)
+    event, version, _seats = _programme_or_404(slug)
 
     def render() -> str:
         return render_template(
             "public/speakers.html", event=event, speakers=services.list_speakers(event)
         )
 
-    return pagecache.page(f"speakers:{slug}", version, render, [])
+    return pagecache.page(f"speakers:{slug}", version, render, {})
 
 
 @bp.get("/events/<slug>/speakers/<int:speaker_id>")
 def speaker(slug: str, speaker_id: int):
     """One speaker with their sessions at this event."""
-    event, version = _programme_or_404(slug)
+    event, version, _seats = _programme_or_404(slug)
 
     def render() -> str:
         person = services.get_public_speaker(event, speaker_id)
@@ -103,7 +105,7 @@ def speaker(slug: str, speaker_id: int):
             abort(404)
         return render_template("public/speaker.html", event=event, speaker=person)
 
-    return pagecache.page(f"speaker:{slug}:{speaker_id}", version, render, [])
+    return pagecache.page(f"speaker:{slug}:{speaker_id}", version, render, {})
 
 
 @bp.get("/healthz")
