@@ -205,14 +205,15 @@ def page(
 
 def fill_page(text: str, numbers: dict[int, EventAvailability]) -> str:
     """Put this moment's seats and registration window into a page's markers."""
-    badge = get_template_attribute("public/_macros.html", "seats")
-    badges: dict[int | None, str] = {}
+    badges = current_app.extensions.setdefault("pagecache.badges", {})
+    locale = current_locale()
 
     def seats(match: re.Match) -> str:
         left = _seats_left(numbers, int(match[1]), int(match[2]))
-        if left not in badges:
-            badges[left] = str(badge(left))
-        return badges[left]
+        key = (locale, left)
+        if key not in badges:  # a few hundred at most: a badge per language and count
+            badges[key] = str(get_template_attribute("public/_macros.html", "seats")(left))
+        return badges[key]
 
     def window(match: re.Match) -> str:
         state = numbers.get(int(match[2]))

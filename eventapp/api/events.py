@@ -67,17 +67,18 @@ def event_detail(slug: str):
     Built once per programme version (``eventapp.pagecache``); seats and the
     registration window are filled in for each request.
     """
-    found = get_public_programme(slug)
-    if found is None:
+    programme = get_public_programme(slug)
+    if programme is None:
         raise EventNotFound()
-    event, version, numbers = found
+    event_id = programme.event_id
 
     def build() -> dict[str, Any]:
         document = event_detail_json(public_event_or_404(slug))
-        document["seats_left"] = pagecache.seats_marker(event.id)
-        document["registration_open"] = pagecache.open_marker(event.id)
+        document["seats_left"] = pagecache.seats_marker(event_id)
+        document["registration_open"] = pagecache.open_marker(event_id)
         for item in document["sessions"]:
-            item["seats_left"] = pagecache.seats_marker(event.id, item["id"])
+            item["seats_left"] = pagecache.seats_marker(event_id, item["id"])
         return document
 
-    return pagecache.document(f"api-event:{slug}", version, build, {event.id: numbers})
+    seats = {event_id: programme.seats}
+    return pagecache.document(f"api-event:{slug}", programme.version, build, seats)

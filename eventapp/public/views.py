@@ -9,7 +9,6 @@ from eventapp.extensions import csrf, limiter
 from eventapp.models import Event, EventKind
 from eventapp.public import bp, services
 from eventapp.registration import availability
-from eventapp.registration.availability import EventAvailability
 
 
 @bp.app_template_filter("track_colour")
@@ -40,8 +39,8 @@ def index():
     )
 
 
-def _programme_or_404(slug: str) -> tuple[Event, tuple, EventAvailability]:
-    """The public event, its programme version and its seats; 404 for drafts."""
+def _programme_or_404(slug: str) -> services.PublicProgramme:
+    """The public event's programme version and seats; 404 for drafts."""
     found = services.get_public_programme(slug)
     if found is None:
         abort(404)
@@ -51,10 +50,12 @@ def _programme_or_404(slug: str) -> tuple[Event, tuple, EventAvailability]:
 @bp.get("/events/<slug>")
 def event(slug: str):
     """The event with its programme as a timetable, optionally filtered by track."""
-    event, version, numbers = _programme_or_404(slug)
-    track = services.parse_track_filter(event, request.args.get("track"))
+    programme = _programme_or_404(slug)
+    raw_track = request.args.get("track")
+    track = services.parse_track_filter(programme.event(), raw_track) if raw_track else None
 
     def render() -> str:
+        event = programme.event()
         return render_template(
             "public/event.html",
             event=event,
@@ -64,48 +65,53 @@ def event(slug: str):
         )
 
     query = {"track": str(track.id)} if track else {}
-    return pagecache.page(f"event:{slug}", version, render, {event.id: numbers}, query)
+    seats = {programme.event_id: programme.seats}
+    return pagecache.page(f"event:{slug}", programme.version, render, seats, query)
 
 
 @bp.get("/events/<slug>/sessions/<int:session_id>")
 def session(slug: str, session_id: int):
     """One session with its speakers, place, time and seats left."""
-    event, version, numbers = _programme_or_404(slug)
+    programme = _programme_or_404(slug)
 
     def render() -> str:
+        event = programme.event()
         item = services.get_public_session(event, session_id)
         if item is None:
             abort(404)
         return render_template("public/session.html", event=event, programme_session=item)
 
-    return pagecache.page(f"session:{slug}:{session_id}", version, render, {event.id: numbers})
+    seats = {programme.event_id: programme.seats}
+    return pagecache.page(f"session:{slug}:{session_id}", programme.version, render, seats)
 
 
 @bp.get("/events/<slug>/speakers")
 def speakers(slug: str):
     """The event's speakers."""
-    event, version, _seats = _programme_or_404(slug)
+    programme = _programme_or_404(slug)
 
     def render() -> str:
+        event = programme.event()
         return render_template(
             "public/speakers.html", event=event, speakers=services.list_speakers(event)
         )
 
-    return pagecache.page(f"speakers:{slug}", version, render, {})
+    return pagecache.page(f"speakers:{slug}", programme.version, render, {})
 
 
 @bp.get("/events/<slug>/speakers/<int:speaker_id>")
 def speaker(slug: str, speaker_id: int):
     """One speaker with their sessions at this event."""
-    event, version, _seats = _programme_or_404(slug)
+    programme = _programme_or_404(slug)
 
     def render() -> str:
+        event = programme.event()
         person = services.get_public_speaker(event, speaker_id)
         if person is None:
             abort(404)
         return render_template("public/speaker.html", event=event, speaker=person)
 
-    return pagecache.page(f"speaker:{slug}:{speaker_id}", version, render, {})
+    return pagecache.page(f"speaker:{slug}:{speaker_id}", programme.version, render, {})
 
 
 @bp.get("/healthz")

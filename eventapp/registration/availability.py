@@ -293,9 +293,13 @@ def _workshop_seats_statement():
 
 
 def availability_with_counts(
-    event: Event, counts: Iterable[int], now: datetime | None = None
+    event: Any, counts: Iterable[int], now: datetime | None = None
 ) -> EventAvailability:
-    """``event``'s availability from its ``registration_count_columns`` and one query."""
+    """``event``'s availability from its ``registration_count_columns`` and one query.
+
+    ``event`` is an ``Event`` or anything with its ``id``, ``capacity``, ``status`` and
+    registration window fields (the public pages read those as columns).
+    """
     confirmed, waitlisted, cancelled = counts
     taken: dict[int, Counter[ChoiceStatus]] = {}
     capacities: dict[int, int | None] = {}
