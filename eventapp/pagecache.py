@@ -5,7 +5,7 @@ already use (``feeds.services.programme_version``: the event's and its sessions'
 which ``feeds.revisions`` moves on every edit), so the rendered text is stored under a key
 holding that version and never goes stale: an edit makes a new key. What changes with
 every registration is left out of the stored text as markers and filled in per request
-from ``registration.availability`` (three small queries): seats left, and which of the
+from ``registration.availability`` (read with the version): seats left, and which of the
 "registration open" / "not open" variants to keep. The CSRF token of forms on the page
 is a marker too, filled with this visitor's token.
 
