@@ -44,7 +44,16 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
 
 
 def register_extensions(app: Flask) -> None:
-    from eventapp import content, database, i18n, labels, questions, salutation, security
+    from eventapp import (
+        content,
+        database,
+        i18n,
+        labels,
+        pagecache,
+        questions,
+        salutation,
+        security,
+    )
     from eventapp.accounts.auth import configure_login
     from eventapp.i18n import current_locale, select_locale, select_timezone
 
@@ -58,6 +67,8 @@ def register_extensions(app: Flask) -> None:
         app, ext.db, directory=os.path.join(app.root_path, "migrations"), render_as_batch=True
     )
     ext.csrf.init_app(app)
+    # After CSRFProtect: stored pages carry a marker where each visitor's token goes.
+    pagecache.init_app(app)
     ext.mail.init_app(app)
     ext.babel.init_app(app, locale_selector=select_locale, timezone_selector=select_timezone)
     app.jinja_env.globals["current_locale"] = current_locale

@@ -224,6 +224,8 @@ def from_environment(instance_path: str) -> dict[str, Any]:
         "RATELIMIT_HEADERS_ENABLED": True,
         "REGISTRATION_RATE_LIMIT": env("REGISTRATION_RATE_LIMIT", "20 per minute"),
         "TRUSTED_PROXY_COUNT": trusted_proxy_count(env("TRUSTED_PROXY_COUNT")),
+        # Rendered public pages: Redis shared by all workers and instances, else per process.
+        "CACHE_URL": env("CACHE_URL") or None,
         "BABEL_DEFAULT_LOCALE": "de",
         "BABEL_DEFAULT_TIMEZONE": "Europe/Berlin",
         "LANGUAGES": ("de", "en"),

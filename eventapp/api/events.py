@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from sqlalchemy.orm import selectinload
 
+from eventapp import pagecache
 from eventapp.api import bp
 from eventapp.api.models import Error, EventDetail, EventList
 from eventapp.api.serializers import event_detail_json, event_json
@@ -11,6 +14,7 @@ from eventapp.api.spec import responses, spec
 from eventapp.domain import EventNotFound
 from eventapp.extensions import db
 from eventapp.models import Event, Session
+from eventapp.public.services import get_public_programme
 from eventapp.registration.availability import availability_of, publicly_visible
 
 
@@ -58,5 +62,23 @@ def list_events():
     operation_id="getEvent",
 )
 def event_detail(slug: str):
-    """One event with its sessions, tracks, rooms, speakers and seats left."""
-    return event_detail_json(public_event_or_404(slug))
+    """One event with its sessions, tracks, rooms, speakers and seats left.
+
+    Built once per programme version (``eventapp.pagecache``); seats and the
+    registration window are filled in for each request.
+    """
+    programme = get_public_programme(slug)
+    if programme is None:
+        raise EventNotFound()
+    event_id = programme.event_id
+
+    def build() -> dict[str, Any]:
+        document = event_detail_json(public_event_or_404(slug))
+        document["seats_left"] = pagecache.seats_marker(event_id)
+        document["registration_open"] = pagecache.open_marker(event_id)
+        for item in document["sessions"]:
+            item["seats_left"] = pagecache.seats_marker(event_id, item["id"])
+        return document
+
+    seats = {event_id: programme.seats}
+    return pagecache.document(f"api-event:{slug}", programme.version, build, seats)

@@ -8,7 +8,10 @@ removed, the event's venue moved); the English title and room name count as
 much as the German ones. A change of text only (speakers, track name) moves
 ``updated_at`` (DTSTAMP, LAST-MODIFIED, the feed cache key), and
 removing a session moves its event's ``updated_at`` so a client revalidating
-with If-Modified-Since is not told "unchanged".
+with If-Modified-Since is not told "unchanged". So does any other change to what is
+published about an event (a speaker's biography, a track's colour, a room, a question
+on the form): the event's stamp is part of the programme version under which the
+public pages and API documents are cached (``eventapp.pagecache``).
 
 ``register`` connects the flush listener to Flask-SQLAlchemy's session;
 ``create_app`` calls it, and importing this module connects nothing.
@@ -22,7 +25,7 @@ from sqlalchemy import event, inspect, select
 from sqlalchemy.orm import Session as OrmSession
 from sqlalchemy.orm import scoped_session
 
-from eventapp.models import Event, Room, Session, Speaker, Track, utcnow
+from eventapp.models import Event, Question, Room, Session, Speaker, Track, utcnow
 
 # A session's own fields whose change calendar clients must see as a new revision.
 REVISION_FIELDS = ("title", "starts_at", "ends_at", "room_id", "status")
@@ -31,6 +34,8 @@ REVISION_FIELDS = ("title", "starts_at", "ends_at", "room_id", "status")
 TRANSLATION_FIELDS = ("title_en",)
 # Event fields that are part of every session's LOCATION: a change moves the session.
 EVENT_PLACE_FIELDS = ("venue", "address", "latitude", "longitude", "timezone")
+# What else the public pages and the API show of an event: any change moves its stamp.
+PUBLISHED_PARTS = (Speaker, Track, Room, Question)
 
 
 def register(session: scoped_session) -> None:
@@ -67,6 +72,15 @@ def stamp_revisions(orm: OrmSession, _context: Any, _instances: Any) -> None:
             elif isinstance(obj, Event) and _changed(obj, *EVENT_PLACE_FIELDS):
                 moved.update(_sessions_of(orm, Session.event_id == obj.id))
 
+        for obj in (*orm.new, *orm.dirty, *orm.deleted):
+            if not isinstance(obj, PUBLISHED_PARTS):
+                continue
+            if obj in orm.dirty and obj not in orm.deleted and not orm.is_modified(obj):
+                continue  # only loaded alongside a change elsewhere
+            parent = _event_of(orm, obj)
+            if parent is not None and parent not in orm.new:
+                touched_events.add(parent)
+
         for obj in list(orm.deleted):
             if isinstance(obj, Session) and obj.event is not None:
                 touched_events.add(obj.event)
@@ -89,6 +103,12 @@ def stamp_revisions(orm: OrmSession, _context: Any, _instances: Any) -> None:
     for parent in touched_events:
         if parent not in deleted:
             parent.updated_at = now
+
+
+def _event_of(orm: OrmSession, part: Any) -> Event | None:
+    if part.event is not None:
+        return part.event
+    return orm.get(Event, part.event_id) if part.event_id else None
 
 
 def _sessions_of(orm: OrmSession, criterion: Any) -> list[Session]:

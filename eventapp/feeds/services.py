@@ -106,8 +106,11 @@ def _personal_state(
 # --- public feeds -------------------------------------------------------------------------
 
 
-def _programme_version(slug: str, track_id: int | None):
-    """One cheap query: the event and a fingerprint of its programme."""
+def programme_version(slug: str, track_id: int | None):
+    """One cheap query: the event and a fingerprint of its programme.
+
+    The feeds and the cached public pages (``eventapp.pagecache``) are keyed by it.
+    """
     of_event = Session.event_id == Event.id
     track_name = (
         db.select(Track.name)
@@ -133,7 +136,7 @@ def programme_feed(slug: str, track_id: int | None = None, locale: str | None = 
         raise UnknownTrack(track_id)
     if not _plausible_slug(slug):
         return None
-    version = db.session.execute(_programme_version(slug, track_id)).one_or_none()
+    version = db.session.execute(programme_version(slug, track_id)).one_or_none()
     if version is None:
         return None
     if track_id is not None and version.track_name is None:

@@ -6,20 +6,28 @@ in ``eventapp.registration.availability``.
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
 from urllib.parse import urlencode
 
-from sqlalchemy import text
+from sqlalchemy import bindparam, text
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import selectinload
 
 from eventapp.extensions import db
-from eventapp.models import Event, Room, Session, Speaker, Track, utcnow
+from eventapp.feeds.services import programme_version
+from eventapp.models import Event, EventStatus, Room, Session, Speaker, Track, utcnow
 from eventapp.numbers import whole_number
-from eventapp.registration.availability import publicly_visible
+from eventapp.registration.availability import (
+    COUNTED_STATUSES,
+    EventAvailability,
+    availability_with_counts,
+    publicly_visible,
+    registration_count_columns,
+)
 
 
 @dataclass
@@ -44,6 +52,65 @@ def list_public_events(now: datetime | None = None) -> EventOverview:
     past = [e for e in events if e.ends_at < now]
     past.reverse()
     return EventOverview(upcoming=upcoming, past=past)
+
+
+@dataclass(frozen=True)
+class EventFacts:
+    """What seats and the registration window need of an event, read without the ORM."""
+
+    id: int
+    capacity: int | None
+    status: EventStatus
+    registration_opens_at: datetime | None
+    registration_closes_at: datetime | None
+    starts_at: datetime
+
+
+@dataclass(frozen=True)
+class PublicProgramme:
+    """A visible event's programme version (the feeds') and its seats at this moment."""
+
+    event_id: int
+    version: tuple
+    seats: EventAvailability
+
+    def event(self) -> Event:
+        """The event itself, loaded only when a page is rendered."""
+        return db.session.get(Event, self.event_id)
+
+
+FACTS = (
+    Event.id,
+    Event.capacity,
+    Event.status,
+    Event.registration_opens_at,
+    Event.registration_closes_at,
+    Event.starts_at,
+)
+
+
+@functools.cache
+def _programme_statement():
+    # Built once, and columns rather than an Event: on a cached page these two were
+    # most of the request's time.
+    return programme_version(bindparam("slug"), None).add_columns(
+        *FACTS, *registration_count_columns()
+    )
+
+
+def get_public_programme(slug: str) -> PublicProgramme | None:
+    """The visible event with ``slug``: its programme version and its seats, two queries.
+
+    The first reads the version, the event's facts and its registrations by status, the
+    second its workshops' seats; None for drafts and unknown slugs.
+    """
+    row = db.session.execute(_programme_statement(), {"slug": slug}).one_or_none()
+    if row is None:
+        return None
+    counts = len(COUNTED_STATUSES)
+    version, facts = row[: -len(FACTS) - counts], EventFacts(*row[-len(FACTS) - counts : -counts])
+    seats = availability_with_counts(facts, row[-counts:])
+    return PublicProgramme(facts.id, tuple(version), seats)
 
 
 def get_public_event(slug: str) -> Event | None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from flask import abort, jsonify, redirect, render_template, request, url_for
 
+from eventapp import pagecache
 from eventapp.extensions import csrf, limiter
 from eventapp.models import Event, EventKind
 from eventapp.public import bp, services
@@ -16,13 +17,6 @@ def track_colour(value: str | None) -> str:
     return value if value and services.HEX_COLOUR.fullmatch(value) else "#33658a"
 
 
-def _event_or_404(slug: str) -> Event:
-    event = services.get_public_event(slug)
-    if event is None:
-        abort(404)
-    return event
-
-
 @bp.get("/favicon.ico")
 def favicon():
     """Browsers ask for /favicon.ico whatever the page links; the icon is an SVG."""
@@ -31,66 +25,93 @@ def favicon():
 
 @bp.get("/")
 def index():
-    """Published events, upcoming first."""
+    """Published events, upcoming first; stored per list version, seats live."""
     overview = services.list_public_events()
-    counted = availability.availability_of(overview.upcoming)
-    seats = {event_id: numbers.left for event_id, numbers in counted.items()}
-    return render_template("public/index.html", overview=overview, seats_left=seats)
+    version = [
+        (event.id, event.updated_at, event in overview.upcoming)
+        for event in (*overview.upcoming, *overview.past)
+    ]
+    return pagecache.page(
+        "index",
+        version,
+        lambda: render_template("public/index.html", overview=overview),
+        availability.availability_of(overview.upcoming),
+    )
+
+
+def _programme_or_404(slug: str) -> services.PublicProgramme:
+    """The public event's programme version and seats; 404 for drafts."""
+    found = services.get_public_programme(slug)
+    if found is None:
+        abort(404)
+    return found
 
 
 @bp.get("/events/<slug>")
 def event(slug: str):
     """The event with its programme as a timetable, optionally filtered by track."""
-    event = _event_or_404(slug)
-    track = services.parse_track_filter(event, request.args.get("track"))
-    timetable = services.build_timetable(event, track)
-    numbers = availability.event_availability(event)
-    return render_template(
-        "public/event.html",
-        event=event,
-        track=track,
-        timetable=timetable,
-        session_seats=numbers.session_seats_left,
-        seats_left=numbers.left,
-        registration_open=numbers.registration_open,
-        map_url=_map_url(event),
-    )
+    programme = _programme_or_404(slug)
+    raw_track = request.args.get("track")
+    track = services.parse_track_filter(programme.event(), raw_track) if raw_track else None
+
+    def render() -> str:
+        event = programme.event()
+        return render_template(
+            "public/event.html",
+            event=event,
+            track=track,
+            timetable=services.build_timetable(event, track),
+            map_url=_map_url(event),
+        )
+
+    query = {"track": str(track.id)} if track else {}
+    seats = {programme.event_id: programme.seats}
+    return pagecache.page(f"event:{slug}", programme.version, render, seats, query)
 
 
 @bp.get("/events/<slug>/sessions/<int:session_id>")
 def session(slug: str, session_id: int):
     """One session with its speakers, place, time and seats left."""
-    event = _event_or_404(slug)
-    item = services.get_public_session(event, session_id)
-    if item is None:
-        abort(404)
-    numbers = availability.event_availability(event)
-    return render_template(
-        "public/session.html",
-        event=event,
-        programme_session=item,
-        seats_left=numbers.sessions[item.id].left,
-        registration_open=numbers.registration_open,
-    )
+    programme = _programme_or_404(slug)
+
+    def render() -> str:
+        event = programme.event()
+        item = services.get_public_session(event, session_id)
+        if item is None:
+            abort(404)
+        return render_template("public/session.html", event=event, programme_session=item)
+
+    seats = {programme.event_id: programme.seats}
+    return pagecache.page(f"session:{slug}:{session_id}", programme.version, render, seats)
 
 
 @bp.get("/events/<slug>/speakers")
 def speakers(slug: str):
     """The event's speakers."""
-    event = _event_or_404(slug)
-    return render_template(
-        "public/speakers.html", event=event, speakers=services.list_speakers(event)
-    )
+    programme = _programme_or_404(slug)
+
+    def render() -> str:
+        event = programme.event()
+        return render_template(
+            "public/speakers.html", event=event, speakers=services.list_speakers(event)
+        )
+
+    return pagecache.page(f"speakers:{slug}", programme.version, render, {})
 
 
 @bp.get("/events/<slug>/speakers/<int:speaker_id>")
 def speaker(slug: str, speaker_id: int):
     """One speaker with their sessions at this event."""
-    event = _event_or_404(slug)
-    person = services.get_public_speaker(event, speaker_id)
-    if person is None:
-        abort(404)
-    return render_template("public/speaker.html", event=event, speaker=person)
+    programme = _programme_or_404(slug)
+
+    def render() -> str:
+        event = programme.event()
+        person = services.get_public_speaker(event, speaker_id)
+        if person is None:
+            abort(404)
+        return render_template("public/speaker.html", event=event, speaker=person)
+
+    return pagecache.page(f"speaker:{slug}:{speaker_id}", programme.version, render, {})
 
 
 @bp.get("/healthz")
