@@ -67,6 +67,8 @@ SECRETS = ("manage_token", "ticket_code", "calendar_token")
 # (tests/test_selfservice.py proves the refusals).
 SIGNED_TOKEN_ROUTES = {"optout.stop", "selfservice.confirm_email"}
 ADMIN_ONLY_API = {"api.list_registrations"}
+# Opened by a secret from the operator's settings (tests/test_metrics.py proves the refusals).
+SETTINGS_TOKEN_ROUTES = {"metrics.prometheus"}
 
 
 def staff_only(endpoint: str) -> bool:
@@ -116,6 +118,7 @@ def test_every_route_is_classified(app):
             endpoint in PUBLIC
             or endpoint in TOKEN_ROUTES
             or endpoint in SIGNED_TOKEN_ROUTES
+            or endpoint in SETTINGS_TOKEN_ROUTES
             or staff_only(endpoint)
         ), f"{rule.rule} ({endpoint}) must be listed as public, token-bound or staff-only"
 
