@@ -2,7 +2,8 @@
 
 gunicorn has no setting for its ``Server: gunicorn`` header, which tells every
 visitor which server to look up vulnerabilities for. Its responses are sent
-without that line.
+without that line. With ``PROMETHEUS_MULTIPROC_DIR`` set, the hooks below keep the
+workers' metric files right (README, "Metrics").
 """
 
 import os

@@ -249,7 +249,7 @@ def test_registrations_and_check_ins_are_counted_by_event_and_status(
 def outbox_message(status=OutboxStatus.PENDING, age=timedelta(0), **fields) -> OutboxMessage:
     created = datetime.now(UTC) - age
     values = {
-        "kind": "confirmation",
+        "kind": "registration_confirmed",
         "recipient": "erika.beispiel@example.org",
         "status": status,
         "created_at": created,
