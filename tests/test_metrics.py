@@ -8,9 +8,9 @@ import sys
 import threading
 import urllib.request
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import pytest
-from conftest import ROOT
 from prometheus_client.parser import text_string_to_metric_families
 from sqlalchemy.exc import OperationalError
 from support import bearer, free_port, wait_until_serving
@@ -25,6 +25,7 @@ from eventapp.models import (
     RegistrationStatus,
 )
 
+ROOT = Path(__file__).resolve().parent.parent
 TOKEN = "metrics-token-for-the-tests-0123456789"
 # Samples as {(sample name, sorted label pairs): value}.
 Samples = dict[tuple[str, tuple[tuple[str, str], ...]], float]
@@ -69,7 +70,7 @@ def requests_counted(samples: Samples, endpoint: str, method="GET", status="2xx"
 
 
 def test_metrics_are_not_found_while_no_token_is_set(make_app):
-    client = make_app().test_client()
+    client = make_app(METRICS_TOKEN=None).test_client()
     assert client.get("/metrics").status_code == 404
     assert client.get("/metrics", headers=bearer(TOKEN)).status_code == 404
     assert client.get("/metrics", headers=bearer("")).status_code == 404
@@ -200,7 +201,7 @@ def test_server_errors_are_counted_as_5xx(app, client):
 def test_requests_are_not_timed_while_metrics_are_off(make_app):
     from eventapp.metrics.requests import RequestClock
 
-    app = make_app()
+    app = make_app(METRICS_TOKEN=None)
     assert not isinstance(app.wsgi_app, RequestClock)
     assert all("observe" not in f.__name__ for f in app.after_request_funcs.get(None, []))
 
