@@ -18,6 +18,7 @@ import http.client
 import os
 import secrets
 import statistics
+import subprocess
 import sys
 import tempfile
 import threading
@@ -141,6 +142,29 @@ def load(port: int, path: str, seconds: float, connections: int) -> tuple[float,
     return len(latencies) / (time.perf_counter() - began), latencies, errors
 
 
+OBSERVE = """
+import time
+from eventapp.metrics.requests import REQUEST_DURATION
+child = REQUEST_DURATION.labels("public.event", "GET", "2xx")
+began = time.perf_counter()
+for _ in range(100_000):
+    child.observe(0.01)
+print((time.perf_counter() - began) / 100_000)
+"""
+
+
+def observe_cost(multiproc_dir: str | None) -> float:
+    """Seconds that recording one request costs, in a fresh interpreter (one mode each)."""
+    env = {k: v for k, v in os.environ.items() if k != "PROMETHEUS_MULTIPROC_DIR"}
+    if multiproc_dir:
+        env["PROMETHEUS_MULTIPROC_DIR"] = multiproc_dir
+    output = subprocess.run(
+        [sys.executable, "-c", OBSERVE], cwd=ROOT, env=env, capture_output=True, text=True,
+        check=True,
+    ).stdout  # fmt: skip
+    return float(output.strip().splitlines()[-1])
+
+
 def percentile(values: list[float], q: int) -> float:
     return statistics.quantiles(values, n=100)[q - 1] if len(values) > 1 else values[0]
 
@@ -166,6 +190,7 @@ def main() -> None:
     parser.add_argument("--connections", type=int, default=20)
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--threads", type=int, default=4)
+    parser.add_argument("--paths", nargs="+", default=PATHS, help="paths to load (default: all)")
     args = parser.parse_args()
 
     with tempfile.TemporaryDirectory() as tmp:
@@ -187,7 +212,7 @@ def main() -> None:
         try:
             results: dict[tuple[str, str], list[tuple[float, float, float, int]]] = {}
             for _round in range(args.rounds):
-                for path in PATHS:
+                for path in args.paths:
                     for name, (port, _process) in servers.items():
                         load(port, path, 1.0, args.connections)  # warm up
                         rate, latencies, errors = load(port, path, args.seconds, args.connections)
@@ -202,7 +227,7 @@ def main() -> None:
             )
             print(f"{'path':34} {'metrics':7} {'req/s':>8} {'p50 ms':>8} {'p99 ms':>8} "
                   f"{'errors':>6} {'x healthz':>9}")  # fmt: skip
-            for path in PATHS:
+            for path in args.paths:
                 for name in servers:
                     rows = results[(path, name)]
                     rate = statistics.median(r[0] for r in rows)
@@ -220,6 +245,13 @@ def main() -> None:
                 f"/metrics with {args.registrations} registrations: "
                 f"p50 {percentile(seconds, 50) * 1000:.1f} ms, "
                 f"p99 {percentile(seconds, 99) * 1000:.1f} ms, {timings[-1][1]} bytes"
+            )
+            alone = os.path.join(tmp, "observe")
+            os.mkdir(alone)
+            print(
+                "recording one request: "
+                f"{observe_cost(None) * 1e6:.1f} us in one process, "
+                f"{observe_cost(alone) * 1e6:.1f} us with PROMETHEUS_MULTIPROC_DIR"
             )
         finally:
             for _port, process in servers.values():

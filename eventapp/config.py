@@ -257,9 +257,7 @@ def from_environment(instance_path: str) -> dict[str, Any]:
         "REGISTRATION_RATE_LIMIT": env("REGISTRATION_RATE_LIMIT", "20 per minute"),
         "TRUSTED_PROXY_COUNT": trusted_proxy_count(env("TRUSTED_PROXY_COUNT")),
         "METRICS_TOKEN": metrics_token(env("METRICS_TOKEN")),
-        "PROMETHEUS_MULTIPROC_DIR": prometheus_multiproc_dir(
-            env("PROMETHEUS_MULTIPROC_DIR") or env("prometheus_multiproc_dir")
-        ),
+        "PROMETHEUS_MULTIPROC_DIR": prometheus_multiproc_dir(env("PROMETHEUS_MULTIPROC_DIR")),
         "BABEL_DEFAULT_LOCALE": "de",
         "BABEL_DEFAULT_TIMEZONE": "Europe/Berlin",
         "LANGUAGES": ("de", "en"),
