@@ -56,12 +56,15 @@ def register_extensions(app: Flask) -> None:
     )
     from eventapp.accounts.auth import configure_login
     from eventapp.i18n import current_locale, select_locale, select_timezone
+    from eventapp.metrics import requests as request_metrics
 
     # Extensions are reached through their module: subpackages such as
     # ``eventapp.mail`` would shadow a bare ``mail`` name in this package.
     ext.db.init_app(app)
     # First, so that its hook runs before any other that may query.
     database.init_app(app)
+    # Early, so that its after_request hook runs last and times the others too.
+    request_metrics.init_app(app)
     # Inside the package, so that an installed wheel can upgrade its database.
     ext.migrate.init_app(
         app, ext.db, directory=os.path.join(app.root_path, "migrations"), render_as_batch=True
@@ -115,6 +118,7 @@ def register_blueprints(app: Flask) -> None:
     from eventapp.feeds import bp as feeds_bp
     from eventapp.legal.views import bp as legal_bp
     from eventapp.mail.views_optout import bp as optout_bp
+    from eventapp.metrics import bp as metrics_bp
     from eventapp.public import bp as public_bp
     from eventapp.questions.views import bp as questions_bp
     from eventapp.registration import bp as registration_bp
@@ -135,6 +139,7 @@ def register_blueprints(app: Flask) -> None:
         admin_bp,
         legal_bp,
         optout_bp,
+        metrics_bp,
     ):
         app.register_blueprint(blueprint)
     app.register_blueprint(api_bp, url_prefix="/api/v1")

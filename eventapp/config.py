@@ -165,6 +165,38 @@ def bulk_mail_confirm_above(raw: str | None) -> int:
     return count
 
 
+# No rate limit guards /metrics: the token must be too long to guess by trying.
+MIN_METRICS_TOKEN_LENGTH = 24
+
+
+def metrics_token(raw: str | None) -> str | None:
+    """``METRICS_TOKEN``: the Bearer token for ``GET /metrics``; unset or empty: no metrics."""
+    if raw is None or raw == "":
+        return None
+    if len(raw) < MIN_METRICS_TOKEN_LENGTH or any(c.isspace() or not c.isprintable() for c in raw):
+        raise ConfigurationError(
+            f"METRICS_TOKEN must be at least {MIN_METRICS_TOKEN_LENGTH} printable characters "
+            'without spaces (see the README\'s "Metrics" section).'
+        )
+    return raw
+
+
+def prometheus_multiproc_dir(raw: str | None) -> str | None:
+    """``PROMETHEUS_MULTIPROC_DIR``: where gunicorn's workers pool their request metrics.
+
+    prometheus_client reads the variable itself when it is imported; this only checks
+    that the folder is there, since the first request of each worker would fail otherwise.
+    """
+    if not raw:
+        return None
+    path = Path(raw)
+    if not path.is_dir() or not os.access(path, os.W_OK | os.X_OK):
+        raise ConfigurationError(
+            f"PROMETHEUS_MULTIPROC_DIR must be a folder this process can write to: {raw}"
+        )
+    return str(path)
+
+
 MAIL_BACKENDS = ("smtp", "file")
 
 
@@ -226,6 +258,8 @@ def from_environment(instance_path: str) -> dict[str, Any]:
         "TRUSTED_PROXY_COUNT": trusted_proxy_count(env("TRUSTED_PROXY_COUNT")),
         # Rendered public pages: Redis shared by all workers and instances, else per process.
         "CACHE_URL": env("CACHE_URL") or None,
+        "METRICS_TOKEN": metrics_token(env("METRICS_TOKEN")),
+        "PROMETHEUS_MULTIPROC_DIR": prometheus_multiproc_dir(env("PROMETHEUS_MULTIPROC_DIR")),
         "BABEL_DEFAULT_LOCALE": "de",
         "BABEL_DEFAULT_TIMEZONE": "Europe/Berlin",
         "LANGUAGES": ("de", "en"),

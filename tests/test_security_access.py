@@ -72,6 +72,8 @@ SIGNED_TOKEN_ROUTES = {"optout.stop", "selfservice.confirm_email"}
 # (tests/test_certificates.py proves the refusals, also of the other secrets).
 CONDITIONAL_TOKEN_ROUTES = {"certificates.download"}
 ADMIN_ONLY_API = {"api.list_registrations"}
+# Opened by a secret from the operator's settings (tests/test_metrics.py proves the refusals).
+SETTINGS_TOKEN_ROUTES = {"metrics.prometheus"}
 
 
 def staff_only(endpoint: str) -> bool:
@@ -123,6 +125,7 @@ def test_every_route_is_classified(app):
             or endpoint in TOKEN_ROUTES
             or endpoint in SIGNED_TOKEN_ROUTES
             or endpoint in CONDITIONAL_TOKEN_ROUTES
+            or endpoint in SETTINGS_TOKEN_ROUTES
             or staff_only(endpoint)
         ), f"{rule.rule} ({endpoint}) must be listed as public, token-bound or staff-only"
 
