@@ -14,6 +14,8 @@ from eventapp.api.models import (
     CheckInRequest,
     CheckInSearch,
     CheckInStatus,
+    DoorData,
+    DoorDataQuery,
     Error,
     IdempotencyHeaders,
     RedeemRequest,
@@ -24,7 +26,7 @@ from eventapp.api.models import (
 )
 from eventapp.api.registrations import registration_json
 from eventapp.api.spec import BEARER, response_header, responses, spec
-from eventapp.checkin import services, walk_in
+from eventapp.checkin import offline, services, walk_in
 from eventapp.database import MAX_ID
 from eventapp.domain import Forbidden, InvalidInput
 from eventapp.extensions import db
@@ -132,6 +134,9 @@ def checkin_redeem():
         raise InvalidInput(
             _("nonce must be a string of at most 80 characters."), code="invalid_nonce"
         )
+    scanned_at = body.get("scanned_at")
+    if scanned_at is not None:
+        scanned_at = services.offline_scan_time(scanned_at)
     _workplace(slug)
     scanned = {"registration_id": subject} if isinstance(subject, int) else {"code": subject}
     answer = services.redeem_ticket(
@@ -141,6 +146,7 @@ def checkin_redeem():
         user_id=g.api_user.id,
         device=_device(body),
         nonce=nonce,
+        scanned_at=scanned_at,
     )
     db.session.commit()
     return answer
@@ -190,6 +196,41 @@ def checkin_annul():
 def checkin_status(slug: str):
     """Counts: registered, checked in, per list."""
     return services.checkin_status(_workplace(slug))
+
+
+@bp.get("/events/<slug>/checkin/data")
+@api_auth(*STAFF)
+@spec.validate(
+    query=DoorDataQuery,
+    resp=responses(
+        HTTP_200=(DoorData, "What a scanner needs to decide offline."),
+        HTTP_404=(Error, "No such event, or a draft."),
+        HTTP_422=(Error, "An unknown list, or since not a whole number."),
+        organizer=True,
+    ),
+    security=BEARER,
+    tags=["check-in"],
+    operation_id="getCheckInData",
+)
+def checkin_data(slug: str):
+    """What an offline scanner needs: per registration a keyed hash of the ticket code.
+
+    Never the codes themselves; the device hashes a scanned code with `hash_key`
+    (HMAC-SHA256, base64url of the first 16 bytes) and looks it up. Without `since`
+    (or 0) every registration of the event, cancelled ones included; with `since` only
+    those changed after that `version`. Staff of this event only (403 otherwise).
+    """
+    event = _workplace(slug)
+    list_key, _session = services.resolve_list(event, request.args.get("list") or ENTRANCE)
+    since_text = (request.args.get("since") or "0").strip()
+    since = (
+        int(since_text)
+        if since_text.isascii() and since_text.isdigit() and len(since_text) <= 18
+        else None
+    )
+    if since is None:
+        raise InvalidInput(_("since must be a whole number, 0 or more."), code="invalid_since")
+    return offline.door_data(event, list_key, since)
 
 
 @bp.get("/events/<slug>/checkin/search")

@@ -13,7 +13,7 @@ Draft events are not open to check-in: for the scanner they do not exist.
 from __future__ import annotations
 
 import enum
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from flask_babel import gettext as _
@@ -54,6 +54,10 @@ from eventapp.registration.search import registration_by_code
 # The scan log keeps at most this much of what a scanner sent (the column's length).
 MAX_CODE_LENGTH = 200
 MAX_NONCE_LENGTH = 80
+# How far a device's clock may run ahead, and how old an offline scan may be when it
+# finally reaches the server.
+CLOCK_SKEW = timedelta(minutes=5)
+MAX_OFFLINE_AGE = timedelta(days=7)
 
 
 __all__ = [
@@ -68,6 +72,7 @@ __all__ = [
     "current_check_ins",
     "event_by_slug",
     "list_sessions",
+    "offline_scan_time",
     "redeem_ticket",
     "registration_of_event",
     "resolve_list",
@@ -187,13 +192,27 @@ def _admitted_to(registration: Registration, session: Session) -> bool:
     )
 
 
+def _keep_earliest(existing: CheckIn, registration: Registration, at: datetime | None) -> None:
+    """An offline scan that happened before the recorded check-in moves it back to its time."""
+    if at is None or existing.checked_in_at <= at:
+        return
+    existing.checked_in_at = at
+    if existing.list_key == ENTRANCE:
+        registration.checked_in_at = at
+
+
 def _check_in(
-    registration: Registration, list_key: str, user_id: int | None, device: str
+    registration: Registration,
+    list_key: str,
+    user_id: int | None,
+    device: str,
+    at: datetime | None = None,
 ) -> tuple[RedeemStatus, datetime]:
     existing = _existing_check_in(registration, list_key)
     if existing is not None:
+        _keep_earliest(existing, registration, at)
         return RedeemStatus.ALREADY_CHECKED_IN, existing.checked_in_at
-    now = utcnow()
+    now = at or utcnow()
     try:
         # A savepoint, so that losing the race rolls back only this insert.
         with db.session.begin_nested():
@@ -210,6 +229,7 @@ def _check_in(
         existing = _existing_check_in(registration, list_key)
         if existing is None:  # pragma: no cover - the winner's row is visible once it failed us
             raise
+        _keep_earliest(existing, registration, at)
         return RedeemStatus.ALREADY_CHECKED_IN, existing.checked_in_at
     if list_key == ENTRANCE:
         registration.checked_in_at = now
@@ -223,6 +243,7 @@ def _decide(
     session: Session | None,
     user_id: int | None,
     device: str,
+    scanned_at: datetime | None = None,
 ) -> dict[str, Any]:
     if event.status == EventStatus.CANCELLED:
         # Nobody is admitted to a cancelled event, whatever the ticket says.
@@ -243,7 +264,7 @@ def _decide(
     elif session is not None and not _admitted_to(registration, session):
         status = RedeemStatus.NOT_REGISTERED_FOR_SESSION
     else:
-        status, checked_in_at = _check_in(registration, list_key, user_id, device)
+        status, checked_in_at = _check_in(registration, list_key, user_id, device, scanned_at)
         answer["checked_in_at"] = event_iso(checked_in_at, event)
     return {"status": status.value, **answer}
 
@@ -258,8 +279,14 @@ def _log_scan(
     user_id: int | None,
     device: str,
     nonce: str | None = None,
+    scanned_at: datetime | None = None,
 ) -> None:
-    """Add the scan and the answer it got to the log; the caller commits."""
+    """Add the scan and the answer it got to the log; the caller commits.
+
+    A scan with ``scanned_at`` was decided offline and sent later; if it found the ticket
+    already checked in, another device admitted the same person: a duplicate.
+    """
+    offline = scanned_at is not None
     db.session.add(
         ScanLog(
             event_id=event.id,
@@ -272,6 +299,9 @@ def _log_scan(
             device=device,
             nonce=nonce,
             response=answer,
+            scanned_at=scanned_at,
+            offline=offline,
+            duplicate=offline and answer["status"] == RedeemStatus.ALREADY_CHECKED_IN,
         )
     )
 
@@ -331,12 +361,18 @@ def redeem_ticket(
     user_id: int | None,
     device: str = "",
     nonce: str | None = None,
+    scanned_at: datetime | None = None,
 ) -> dict[str, Any]:
     """Check the holder of ``code`` in to a list of the event; the answer of the contract.
 
     Instead of a code, ``registration_id`` names a registration of this event (a name
     search hit on the scanner page; door staff never see ticket codes). Logs the scan
     whatever its outcome. The caller commits.
+
+    ``scanned_at`` (aware, checked by ``offline_scan_time``) is the time of a scan made
+    offline and sent later: the check-in gets that time (the earliest one wins when two
+    devices admitted the same ticket), the log row is marked offline, and a scan that
+    finds the ticket already checked in is flagged as a duplicate.
     """
     nonce = (nonce or "")[:MAX_NONCE_LENGTH] or None
     event = event_by_slug(event_slug)
@@ -357,10 +393,21 @@ def redeem_ticket(
     while True:
         try:
             with db.session.begin_nested():
-                answer = _decide(event, registration, list_key, session, user_id, device)
+                answer = _decide(
+                    event, registration, list_key, session, user_id, device, scanned_at
+                )
                 answer["list"] = list_value(list_key)
                 _log_scan(
-                    "redeem", event, registration, code, list_key, answer, user_id, device, nonce
+                    "redeem",
+                    event,
+                    registration,
+                    code,
+                    list_key,
+                    answer,
+                    user_id,
+                    device,
+                    nonce,
+                    scanned_at,
                 )
             return answer
         except IntegrityError:
@@ -372,6 +419,41 @@ def redeem_ticket(
             if not taken:
                 raise
             nonce = None
+
+
+def offline_scan_time(value: Any, now: datetime | None = None) -> datetime:
+    """The time of an offline scan from an ISO string; ``InvalidInput`` unless plausible.
+
+    A time without a zone is taken as UTC (what a device's ``toISOString`` sends has
+    one). A device clock a little ahead is forgiven (the time becomes now); far in the
+    future or older than ``MAX_OFFLINE_AGE`` is refused: nothing is recorded.
+    """
+    now = now or utcnow()
+    parsed = None
+    if isinstance(value, str) and 0 < len(value) <= 40:
+        try:
+            parsed = datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
+        except ValueError:
+            parsed = None
+    if parsed is None:
+        raise InvalidInput(
+            _("scanned_at must be an ISO 8601 time, e.g. 2026-05-04T09:30:00+02:00."),
+            code="invalid_scanned_at",
+        )
+    if parsed.tzinfo is None:
+        parsed = parsed.replace(tzinfo=UTC)
+    parsed = parsed.astimezone(UTC)
+    if parsed > now + CLOCK_SKEW:
+        raise InvalidInput(
+            _("scanned_at lies in the future; check the clock of the device."),
+            code="invalid_scanned_at",
+        )
+    if parsed < now - MAX_OFFLINE_AGE:
+        raise InvalidInput(
+            _("scanned_at is too old to be an offline scan of this event."),
+            code="invalid_scanned_at",
+        )
+    return min(parsed, now)
 
 
 # --- annul -----------------------------------------------------------------------
