@@ -303,8 +303,10 @@ def test_online_scan_is_not_offline(client, headers, guest):
 def test_two_devices_offline_give_a_duplicate_and_the_earliest_time(client, headers, guest):
     early = utcnow().replace(microsecond=0) - timedelta(minutes=30)
     late = early + timedelta(minutes=5)
-    first = redeem(client, headers, guest.ticket_code, scanned_at=iso(late), nonce="a")
-    second = redeem(client, headers, guest.ticket_code, scanned_at=iso(early), nonce="b")
+    tablet = {**headers, "X-Device": "Tablet 1"}
+    phone = {**headers, "X-Device": "Handy 2"}
+    first = redeem(client, tablet, guest.ticket_code, scanned_at=iso(late), nonce="a")
+    second = redeem(client, phone, guest.ticket_code, scanned_at=iso(early), nonce="b")
     assert first.json["status"] == "ok"
     assert second.json["status"] == "already_checked_in"
     assert datetime.fromisoformat(second.json["checked_in_at"]) == early
@@ -315,6 +317,18 @@ def test_two_devices_offline_give_a_duplicate_and_the_earliest_time(client, head
     assert [(log.offline, log.duplicate) for log in logs] == [(True, False), (True, True)]
     status = client.get("/api/v1/events/kongress/checkin/status", headers=headers).json
     assert status["checked_in"] == 1
+
+
+def test_a_rescan_on_the_same_device_is_not_a_duplicate(client, headers, guest):
+    tablet = {**headers, "X-Device": "Tablet 1"}
+    when = utcnow() - timedelta(minutes=3)
+    redeem(client, tablet, guest.ticket_code, scanned_at=iso(when), nonce="a")
+    again = redeem(
+        client, tablet, guest.ticket_code, scanned_at=iso(when + timedelta(seconds=5)), nonce="b"
+    )
+    assert again.json["status"] == "already_checked_in"
+    logs = db.session.execute(db.select(ScanLog).order_by(ScanLog.id)).scalars().all()
+    assert [log.duplicate for log in logs] == [False, False]
 
 
 def test_a_retried_offline_scan_is_not_a_duplicate(client, headers, guest):
@@ -354,10 +368,49 @@ def test_log_page_flags_offline_scans_and_duplicates(client, headers, guest, sta
     from support import login
 
     when = iso(utcnow() - timedelta(minutes=10))
-    redeem(client, headers, guest.ticket_code, scanned_at=when, nonce="a")
-    redeem(client, headers, guest.ticket_code, scanned_at=when, nonce="b")
+    redeem(client, {**headers, "X-Device": "A"}, guest.ticket_code, scanned_at=when, nonce="a")
+    redeem(client, {**headers, "X-Device": "B"}, guest.ticket_code, scanned_at=when, nonce="b")
     login(client, staff)
     page = client.get("/checkin/kongress/log?lang=en").get_data(as_text=True)
     assert page.count('data-offline="true"') == 2
     assert page.count('data-duplicate="true"') == 1
     assert "Duplicate" in page
+
+
+# --- installable page: service worker, manifest, logout ------------------------------------
+
+
+def test_service_worker_is_served_for_the_checkin_scope(client):
+    response = client.get("/checkin/sw.js")
+    assert response.status_code == 200
+    assert response.mimetype == "text/javascript"
+    assert response.headers["Service-Worker-Allowed"] == "/checkin/"
+    assert "caches" in response.get_data(as_text=True)
+
+
+def test_manifest_describes_the_scanner_app(client):
+    response = client.get("/checkin/manifest.webmanifest")
+    assert response.mimetype == "application/manifest+json"
+    assert response.json["scope"] == "/checkin/" and response.json["start_url"] == "/checkin/"
+
+
+def test_scanner_page_links_the_manifest_and_the_data(client, staff, event):
+    from support import login
+
+    login(client, staff)
+    page = client.get("/checkin/kongress").get_data(as_text=True)
+    assert 'rel="manifest" href="/checkin/manifest.webmanifest"' in page
+    assert 'data-data-url="/api/v1/events/kongress/checkin/data"' in page
+    assert 'data-sw-url="/checkin/sw.js"' in page
+    assert 'name="direction" id="direction-exit" value="exit"' in page
+    assert 'id="sound-toggle"' in page and 'id="vibrate-toggle"' in page
+
+
+def test_logout_wipes_the_local_scanner_data(client, staff):
+    from support import csrf_token_in, login
+
+    login(client, staff)
+    token = csrf_token_in(client.get("/logout").get_data(as_text=True))
+    response = client.post("/logout", data={"csrf_token": token})
+    assert response.status_code == 302
+    assert response.headers["Clear-Site-Data"] == '"cache", "storage"'

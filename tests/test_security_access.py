@@ -41,6 +41,9 @@ PUBLIC = {
     "selfservice.resend",
     "registration.register_group",
     "api.create_group_registration",
+    # The scanner's service worker and manifest: the same file for everyone, no data.
+    "checkin.service_worker",
+    "checkin.manifest",
 }
 # Which of the registration's secrets opens each token route.
 TOKEN_ROUTES = {
@@ -70,11 +73,14 @@ ADMIN_ONLY_API = {"api.list_registrations"}
 
 
 def staff_only(endpoint: str) -> bool:
+    if endpoint in PUBLIC:
+        return False
     return endpoint.split(".")[0] in {"admin", "checkin"} or endpoint in {
         "api.checkin_redeem",
         "api.checkin_annul",
         "api.checkin_status",
         "api.checkin_search",
+        "api.checkin_data",
         "api.checkin_walk_in",
         "accounts.change_password",
         *ADMIN_ONLY_API,

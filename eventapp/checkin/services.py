@@ -201,6 +201,18 @@ def _keep_earliest(existing: CheckIn, registration: Registration, at: datetime |
         registration.checked_in_at = at
 
 
+def _note_other_device(existing: CheckIn, user_id: int | None, device: str) -> None:
+    """Remember for the log whether another device (or person) made the check-in found.
+
+    An offline scan finding its own device's check-in is a re-scan the device knew of;
+    finding another's means two devices admitted the ticket: a duplicate.
+    """
+    db.session.info["checkin_other_device"] = (existing.device, existing.user_id) != (
+        device,
+        user_id,
+    )
+
+
 def _check_in(
     registration: Registration,
     list_key: str,
@@ -211,6 +223,7 @@ def _check_in(
     existing = _existing_check_in(registration, list_key)
     if existing is not None:
         _keep_earliest(existing, registration, at)
+        _note_other_device(existing, user_id, device)
         return RedeemStatus.ALREADY_CHECKED_IN, existing.checked_in_at
     now = at or utcnow()
     try:
@@ -230,6 +243,7 @@ def _check_in(
         if existing is None:  # pragma: no cover - the winner's row is visible once it failed us
             raise
         _keep_earliest(existing, registration, at)
+        _note_other_device(existing, user_id, device)
         return RedeemStatus.ALREADY_CHECKED_IN, existing.checked_in_at
     if list_key == ENTRANCE:
         registration.checked_in_at = now
@@ -287,6 +301,7 @@ def _log_scan(
     already checked in, another device admitted the same person: a duplicate.
     """
     offline = scanned_at is not None
+    other_device = db.session.info.pop("checkin_other_device", False)
     db.session.add(
         ScanLog(
             event_id=event.id,
@@ -301,7 +316,9 @@ def _log_scan(
             response=answer,
             scanned_at=scanned_at,
             offline=offline,
-            duplicate=offline and answer["status"] == RedeemStatus.ALREADY_CHECKED_IN,
+            duplicate=offline
+            and other_device
+            and answer["status"] == RedeemStatus.ALREADY_CHECKED_IN,
         )
     )
 
