@@ -10,6 +10,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from support import api_headers, choose
 
+from eventapp.api.models import DoorData
 from eventapp.extensions import db
 from eventapp.models import (
     CheckIn,
@@ -91,6 +92,7 @@ def test_full_download_has_hashes_not_codes(client, headers, guest, workshop, ma
     assert set(body) == {
         "event", "list", "version", "full", "hash_key", "tickets", "generated_at",
     }  # fmt: skip
+    DoorData.model_validate(body)  # the route skips spectree's check for speed
     assert body["event"] == "kongress" and body["list"] == "entrance" and body["full"] is True
     assert body["version"] == event_version(guest.event) > 0
     tickets = {t["id"]: t for t in body["tickets"]}

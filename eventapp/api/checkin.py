@@ -211,6 +211,9 @@ def checkin_status(slug: str):
     security=BEARER,
     tags=["check-in"],
     operation_id="getCheckInData",
+    # 10 000 tickets: checking each against the model would cost more than building them
+    # (tests/test_checkin_offline.py checks the shape instead).
+    skip_validation=True,
 )
 def checkin_data(slug: str):
     """What an offline scanner needs: per registration a keyed hash of the ticket code.

@@ -40,6 +40,7 @@ def scanner_messages() -> dict[str, str]:
         "offline": _("offline"),
         "synced": _("sent later"),
         "online": _("Online"),
+        "offline_state": _("Offline"),
         "pending_count": _("%(count)s pending"),
         "data_age": _("data from %(age)s ago"),
         "no_data_yet": _("no local data yet"),

@@ -439,6 +439,12 @@
       })
       .then(function (body) {
         if (!body || local.scope !== scope) return;
+        if (!body.full && local.hashKey && body.hash_key !== local.hashKey) {
+          // The server's key changed: the stored hashes are useless, start over.
+          local.ready = false;
+          local.version = 0;
+          return;
+        }
         if (body.full) {
           local.byHash = new Map();
           local.byId = new Map();
@@ -725,7 +731,7 @@
     var queued = pending.length;
     el.sync.dataset.online = online ? "true" : "false";
     el.sync.dataset.pending = String(queued);
-    el.syncOnline.textContent = online ? messages.online : messages.offline;
+    el.syncOnline.textContent = online ? messages.online : messages.offline_state;
     el.syncPending.textContent = fmt(messages.pending_count, { count: queued });
     el.syncAge.textContent = local.ready ? fmt(messages.data_age, { age: age(Date.now() - local.fetchedAt) }) : messages.no_data_yet;
     el.network.hidden = queued === 0 || online;
