@@ -6,7 +6,13 @@ scanners each redeem their own tickets, every request a real check-in (a write).
 For comparison it measures a trivial endpoint of the same app (``/healthz``) in the
 same run and prints the ratio.
 
+Offline scanners: it also measures the door data download for the whole event
+(``--door-tickets``, default 10 000: bytes and time, full and an empty delta) and the
+sync of ``--offline-scans`` (default 500) queued offline scans sent one after the other
+by one device, as the scanner page does (time, scans per second).
+
     .venv/bin/python bench/checkin.py [--scanners 20] [--requests 2000] [--workers 4]
+        [--door-tickets 10000] [--offline-scans 500]
 """
 
 from __future__ import annotations
@@ -108,13 +114,18 @@ def main() -> None:
     parser.add_argument("--scanners", type=int, default=20)
     parser.add_argument("--requests", type=int, default=2000)
     parser.add_argument("--workers", type=int, default=4)
+    parser.add_argument("--door-tickets", type=int, default=10_000)
+    parser.add_argument("--offline-scans", type=int, default=500)
     args = parser.parse_args()
+    registrations = max(args.door_tickets, args.requests + args.offline_scans)
 
     with tempfile.TemporaryDirectory() as tmp:
         database_url = os.environ.get("DATABASE_URL") or f"sqlite:///{tmp}/bench.db"
         from eventapp.config import database_url as normalize
 
-        token, codes = seed(normalize(database_url, tmp), tmp, args.requests)
+        token, all_codes = seed(normalize(database_url, tmp), tmp, registrations)
+        codes = all_codes[: args.requests]
+        queued = all_codes[args.requests : args.requests + args.offline_scans]
         port = free_port()
         base = f"http://127.0.0.1:{port}"
         server = start_server(database_url, port, args.workers, 4, tmp)
@@ -144,6 +155,8 @@ def main() -> None:
             run([health] * (args.workers * 10), args.scanners)
             trivial_s, trivial_lat, trivial_fail = run([health] * args.requests, args.scanners)
             redeem_s, redeem_lat, redeem_fail = run([redeem(c) for c in codes], args.scanners)
+            door = door_download(base, token)
+            sync = offline_sync(base, token, queued)
         finally:
             server.terminate()
             server.wait(timeout=15)
@@ -161,6 +174,57 @@ def main() -> None:
         f"  ({len(trivial_lat)} requests, {trivial_fail} failed)"
     )
     print(f"ratio redeem/healthz: {redeem_rps / trivial_rps:.2f}")
+    full, delta = door
+    for label, (size, seconds, count) in (("full: ", full), ("delta:", delta)):
+        print(
+            f"door data {label} {count:6d} tickets {size / 1024:8.1f} KiB  {seconds * 1000:7.1f} ms"
+        )
+    seconds, sent, not_ok = sync
+    print(
+        f"offline sync:    {sent} queued scans in {seconds:.2f} s  {sent / seconds:7.1f} scans/s"
+        f"  ({not_ok} not ok)"
+    )
+
+
+def get_json(url: str, token: str) -> tuple[int, float, dict]:
+    """(bytes, seconds, body) of one GET with the token."""
+    request = urllib.request.Request(url, headers={"Authorization": f"Bearer {token}"})
+    began = time.perf_counter()
+    with urllib.request.urlopen(request, timeout=120) as response:
+        raw = response.read()
+    return len(raw), time.perf_counter() - began, json.loads(raw)
+
+
+def door_download(base: str, token: str) -> tuple[tuple, tuple]:
+    """The full download (best of three) and an empty delta: (bytes, seconds, tickets)."""
+    url = base + "/api/v1/events/bench/checkin/data?list=entrance"
+    runs = [get_json(url, token) for _ in range(3)]
+    size, _s, body = runs[0]
+    full = (size, min(r[1] for r in runs), len(body["tickets"]))
+    size, seconds, delta = get_json(f"{url}&since={body['version']}", token)
+    return full, (size, seconds, len(delta["tickets"]))
+
+
+def offline_sync(base: str, token: str, codes: list[str]) -> tuple[float, int, int]:
+    """Send queued offline scans one after the other, with their original times."""
+    scanned_at = (datetime.now(UTC) - timedelta(minutes=10)).isoformat()
+    not_ok = 0
+    began = time.perf_counter()
+    for n, code in enumerate(codes):
+        body = json.dumps(
+            {"code": code, "event": "bench", "list": "entrance", "nonce": f"offline-{n}",
+             "scanned_at": scanned_at}
+        ).encode()  # fmt: skip
+        request = urllib.request.Request(
+            base + "/api/v1/checkin/redeem",
+            data=body,
+            headers={"Authorization": f"Bearer {token}", "X-Device": "offline bench",
+                     "Content-Type": "application/json"},
+            method="POST",
+        )  # fmt: skip
+        with urllib.request.urlopen(request, timeout=60) as response:
+            not_ok += json.loads(response.read())["status"] != "ok"
+    return time.perf_counter() - began, len(codes), not_ok
 
 
 if __name__ == "__main__":

@@ -92,12 +92,15 @@ def register_side_effects() -> None:
     - ``feeds.revisions``: raises ``Session.sequence`` and the calendar entries' stamps.
     - ``mail.listeners``: turns registration changes into outbox rows in the same
       transaction, and starts the inline sender after the commit.
+    - ``checkin.versions``: raises ``door_version`` of registrations whose door data
+      changed (offline scanners download only what changed).
     - ``notices.recording``: records programme edits that matter to participants as
       pending changes for an organizer's review (nobody is mailed until they send).
 
     All listen on Flask-SQLAlchemy's session (``db.session``), not on every SQLAlchemy
     session, and connecting them twice (several apps in one process) adds nothing.
     """
+    from eventapp.checkin import versions
     from eventapp.feeds import revisions
     from eventapp.mail import listeners
     from eventapp.notices import recording
@@ -105,6 +108,7 @@ def register_side_effects() -> None:
     revisions.register(ext.db.session)
     listeners.register(ext.db.session)
     recording.register(ext.db.session)
+    versions.register(ext.db.session)
 
 
 def register_blueprints(app: Flask) -> None:

@@ -22,7 +22,13 @@ from eventapp.registration import services as registration_services
 from eventapp.registration.management import actions
 
 # Pages that are files, not pages (CSV, XLSX, PDF), and forms that only confirm a deletion.
-NOT_PAGES = ("admin.export_", "admin.bulk_send_progress")
+NOT_PAGES = (
+    "admin.export_",
+    "admin.bulk_send_progress",
+    # The scanner's service worker script and web app manifest are files, not pages.
+    "checkin.service_worker",
+    "checkin.manifest",
+)
 SNAKE_CASE = re.compile(r"\b[a-z][a-z0-9]*(?:_[a-z0-9]+)+\b")
 RAW_JSON = re.compile(r"[{\[]\s*\"|\"\s*:\s*[\[{\"\d]")
 ISO_DATE = re.compile(r"\b\d{4}-\d{2}-\d{2}\b")

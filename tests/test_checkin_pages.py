@@ -38,8 +38,8 @@ def test_scanner_page_for_checkin_staff(client, staff, event):
     assert 'data-redeem-url="/api/v1/checkin/redeem"' in page
     assert "checkin/vendor/jsQR.js" in page
     workshop = next(s for s in event.sessions if s.kind == SessionKind.WORKSHOP)
-    assert f'<option value="{workshop.id}">' in page
-    assert '<option value="entrance">' in page
+    assert f'<option value="{workshop.id}" data-workshop="true">' in page
+    assert '<option value="entrance" data-workshop="false">' in page
 
 
 def test_scanner_for_unknown_event_is_404(client, staff):

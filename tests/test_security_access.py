@@ -43,6 +43,9 @@ PUBLIC = {
     "api.create_group_registration",
     # Confirms name, event and date of a certificate, by its unguessable verification code.
     "certificates.verify",
+    # The scanner's service worker and manifest: the same file for everyone, no data.
+    "checkin.service_worker",
+    "checkin.manifest",
 }
 # Which of the registration's secrets opens each token route.
 TOKEN_ROUTES = {
@@ -77,12 +80,15 @@ SETTINGS_TOKEN_ROUTES = {"metrics.prometheus"}
 
 
 def staff_only(endpoint: str) -> bool:
+    if endpoint in PUBLIC:
+        return False
     return endpoint.split(".")[0] in {"admin", "checkin"} or endpoint in {
         "api.checkin_redeem",
         "api.checkin_annul",
         "api.checkin_status",
         "api.checkin_board",
         "api.checkin_search",
+        "api.checkin_data",
         "api.checkin_walk_in",
         "accounts.change_password",
         *ADMIN_ONLY_API,

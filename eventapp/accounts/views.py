@@ -76,7 +76,11 @@ def logout():
         end_staff_session()
         db.session.commit()
         flash(_("You have been logged out."), "info")
-        return redirect(url_for("accounts.login"))
+        response = redirect(url_for("accounts.login"))
+        # The offline scanner's data (IndexedDB, caches, service worker) leaves with the
+        # person: the next one on this device starts empty.
+        response.headers["Clear-Site-Data"] = '"cache", "storage"'
+        return response
     if not current_user.is_authenticated:
         return redirect(url_for("accounts.login"))
     return render_template("accounts/logout.html", form=form)

@@ -404,6 +404,18 @@ class RedeemRequest(BaseModel):
             "after an exit admits them again (ok)."
         ),
     )
+    scanned_at: str | None = Field(
+        default=None,
+        max_length=40,
+        json_schema_extra={"format": "date-time"},
+        description=(
+            "ISO time of a scan decided offline and sent later (default: now). The "
+            "check-in gets this time (the earliest wins) and the log marks the scan "
+            "offline; if another device already admitted the ticket, the answer is "
+            "already_checked_in and the log flags the scan as a duplicate. More than "
+            "5 minutes in the future or older than 7 days: 422."
+        ),
+    )
 
 
 class CheckInPerson(BaseModel):
@@ -565,6 +577,41 @@ class CheckInBoard(BaseModel):
 
 class BoardQuery(BaseModel):
     room: int | None = Field(default=None, ge=1, description="Only this room of the event.")
+
+
+class DoorDataQuery(BaseModel):
+    list: str | None = Field(
+        default=None, description='"entrance" (default) or a session id.', max_length=20
+    )
+    since: str | None = Field(
+        default=None,
+        max_length=20,
+        description="The version of the last download; only newer changes are sent. "
+        "Absent or 0: everything.",
+    )
+
+
+class DoorTicket(Representation):
+    id: int
+    hash: str = Field(
+        description="base64url of the first 16 bytes of HMAC-SHA256(hash_key, ticket code)."
+    )
+    name: str
+    status: RegistrationStatus
+    workshops: list[int] = Field(description="Sessions with a confirmed seat.")
+    attention: str | None = Field(description="What door staff should know; null if nothing.")
+    checked_in: bool = Field(description="Checked in on this list.")
+    inside: bool = Field(description="Checked in on this list and not left.")
+
+
+class DoorData(Representation):
+    event: str
+    list: ListRef
+    version: int = Field(description="Send it back as since for the next delta.")
+    full: bool = Field(description="All registrations (else only those changed since).")
+    hash_key: str = Field(description="base64url key the device hashes scanned codes with.")
+    tickets: list[DoorTicket]
+    generated_at: datetime
 
 
 class SearchQuery(BaseModel):

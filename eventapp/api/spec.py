@@ -57,6 +57,7 @@ FIELD_CODES: dict[str, dict[str, str]] = {
         "event": "invalid_event",
         "list": "invalid_list",
         "nonce": "invalid_nonce",
+        "scanned_at": "invalid_scanned_at",
     },
     "CheckInRequest": {
         "code": "invalid_code",

@@ -33,4 +33,25 @@ def scanner_messages() -> dict[str, str]:
         "status_waitlisted": _("waiting list"),
         "status_cancelled": _("cancelled"),
         "ready": _("Ready to scan"),
+        "checking": _("Checking …"),
+        "ok_exit": _("Exit recorded"),
+        "unknown_offline": _("Not on this device's list for this event"),
+        "offline_decided": _("Decided offline – will be sent when the network is back."),
+        "offline_queued": _("The scan is kept and sent when the network is back."),
+        "no_data": _("No connection and no local data yet"),
+        "attention": _("Note:"),
+        "offline": _("offline"),
+        "synced": _("sent later"),
+        "online": _("Online"),
+        "offline_state": _("Offline"),
+        "pending_count": _("%(count)s pending"),
+        "data_age": _("data from %(age)s ago"),
+        "no_data_yet": _("no local data yet"),
+        "age_seconds": _("%(n)s s"),
+        "age_minutes": _("%(n)s min"),
+        "age_hours": _("%(n)s h"),
+        "logout_pending": _(
+            "%(count)s scans have not been sent yet and will be lost when you log out. "
+            "Log out anyway?"
+        ),
     }

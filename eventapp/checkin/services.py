@@ -13,13 +13,14 @@ Draft events are not open to check-in: for the scanner they do not exist.
 from __future__ import annotations
 
 import enum
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from flask_babel import gettext as _
 from sqlalchemy import update
 from sqlalchemy.exc import IntegrityError
 
+from eventapp.checkin import versions
 from eventapp.checkin.attention import attention_for
 from eventapp.checkin.queries import (  # re-exported: the services are the feature's interface
     SEARCH_MIN_LENGTH,
@@ -56,6 +57,10 @@ from eventapp.registration.search import registration_by_code
 # The scan log keeps at most this much of what a scanner sent (the column's length).
 MAX_CODE_LENGTH = 200
 MAX_NONCE_LENGTH = 80
+# How far a device's clock may run ahead, and how old an offline scan may be when it
+# finally reaches the server.
+CLOCK_SKEW = timedelta(minutes=5)
+MAX_OFFLINE_AGE = timedelta(days=7)
 
 
 __all__ = [
@@ -72,6 +77,7 @@ __all__ = [
     "current_check_ins",
     "event_by_slug",
     "list_sessions",
+    "offline_scan_time",
     "redeem_ticket",
     "registration_of_event",
     "resolve_list",
@@ -222,15 +228,42 @@ def _admitted_to(registration: Registration, session: Session) -> bool:
     )
 
 
+def _keep_earliest(existing: CheckIn, registration: Registration, at: datetime | None) -> None:
+    """An offline scan that happened before the recorded check-in moves it back to its time."""
+    if at is None or existing.checked_in_at <= at:
+        return
+    existing.checked_in_at = at
+    if existing.list_key == ENTRANCE:
+        registration.checked_in_at = at
+
+
+def _note_other_device(existing: CheckIn, user_id: int | None, device: str) -> None:
+    """Remember for the log whether another device (or person) made the check-in found.
+
+    An offline scan finding its own device's check-in is a re-scan the device knew of;
+    finding another's means two devices admitted the ticket: a duplicate.
+    """
+    db.session.info["checkin_other_device"] = (existing.device, existing.user_id) != (
+        device,
+        user_id,
+    )
+
+
 def _check_in(
-    registration: Registration, list_key: str, user_id: int | None, device: str
+    registration: Registration,
+    list_key: str,
+    user_id: int | None,
+    device: str,
+    at: datetime | None = None,
 ) -> tuple[RedeemStatus, datetime]:
     existing = _existing_check_in(registration, list_key)
     if existing is not None:
         if existing.left_at is not None and _reenter(existing):
             return RedeemStatus.OK, existing.checked_in_at
+        _keep_earliest(existing, registration, at)
+        _note_other_device(existing, user_id, device)
         return RedeemStatus.ALREADY_CHECKED_IN, existing.checked_in_at
-    now = utcnow()
+    now = at or utcnow()
     try:
         # A savepoint, so that losing the race rolls back only this insert.
         with db.session.begin_nested():
@@ -247,6 +280,8 @@ def _check_in(
         existing = _existing_check_in(registration, list_key)
         if existing is None:  # pragma: no cover - the winner's row is visible once it failed us
             raise
+        _keep_earliest(existing, registration, at)
+        _note_other_device(existing, user_id, device)
         return RedeemStatus.ALREADY_CHECKED_IN, existing.checked_in_at
     if list_key == ENTRANCE:
         registration.checked_in_at = now
@@ -266,10 +301,14 @@ def _reenter(check_in: CheckIn) -> bool:
         .execution_options(synchronize_session=False)
     )
     db.session.refresh(check_in)
+    if result.rowcount == 1:
+        versions.stamp(db.session(), {check_in.registration})
     return result.rowcount == 1
 
 
-def _leave(registration: Registration, list_key: str) -> tuple[RedeemStatus, CheckIn | None]:
+def _leave(
+    registration: Registration, list_key: str, at: datetime | None = None
+) -> tuple[RedeemStatus, CheckIn | None]:
     """Record that the person left the list's room: ``ok``, or ``not_inside``.
 
     Like re-entry a conditional update: of two exit scans at once, one counts.
@@ -280,17 +319,23 @@ def _leave(registration: Registration, list_key: str) -> tuple[RedeemStatus, Che
     result = db.session.execute(
         update(CheckIn)
         .where(CheckIn.id == existing.id, CheckIn.left_at.is_(None))
-        .values(left_at=utcnow())
+        .values(left_at=at or utcnow())
         .execution_options(synchronize_session=False)
     )
     db.session.refresh(existing)
-    return (RedeemStatus.OK if result.rowcount == 1 else RedeemStatus.NOT_INSIDE), existing
+    if result.rowcount != 1:
+        return RedeemStatus.NOT_INSIDE, existing
+    # A bulk UPDATE: no flush sees it, so the offline scanners' version is raised here.
+    versions.stamp(db.session(), {registration})
+    return RedeemStatus.OK, existing
 
 
-def _decide_exit(event: Event, registration: Registration, list_key: str) -> dict[str, Any]:
+def _decide_exit(
+    event: Event, registration: Registration, list_key: str, at: datetime | None = None
+) -> dict[str, Any]:
     """An exit scan counts whoever is inside, whatever has happened to the registration
     since: a person in the room must be able to leave it on the board too."""
-    status, check_in = _leave(registration, list_key)
+    status, check_in = _leave(registration, list_key, at)
     answer: dict[str, Any] = {"status": status.value, "registration": _person(registration)}
     if check_in is not None:
         answer["checked_in_at"] = event_iso(check_in.checked_in_at, event)
@@ -306,6 +351,7 @@ def _decide(
     user_id: int | None,
     device: str,
     direction: Direction = Direction.ENTRY,
+    scanned_at: datetime | None = None,
 ) -> dict[str, Any]:
     if event.status == EventStatus.CANCELLED:
         # Nobody is admitted to a cancelled event, whatever the ticket says.
@@ -316,7 +362,7 @@ def _decide(
     if registration is None:
         return {"status": RedeemStatus.UNKNOWN.value}
     if direction == Direction.EXIT and registration.event_id == event.id:
-        return _decide_exit(event, registration, list_key)
+        return _decide_exit(event, registration, list_key, scanned_at)
     answer: dict[str, Any] = {"registration": _person(registration)}
     if registration.event_id != event.id:
         status = RedeemStatus.WRONG_EVENT
@@ -328,7 +374,7 @@ def _decide(
     elif session is not None and not _admitted_to(registration, session):
         status = RedeemStatus.NOT_REGISTERED_FOR_SESSION
     else:
-        status, checked_in_at = _check_in(registration, list_key, user_id, device)
+        status, checked_in_at = _check_in(registration, list_key, user_id, device, scanned_at)
         answer["checked_in_at"] = event_iso(checked_in_at, event)
     return {"status": status.value, **answer}
 
@@ -344,8 +390,15 @@ def _log_scan(
     device: str,
     nonce: str | None = None,
     direction: Direction = Direction.ENTRY,
+    scanned_at: datetime | None = None,
 ) -> None:
-    """Add the scan and the answer it got to the log; the caller commits."""
+    """Add the scan and the answer it got to the log; the caller commits.
+
+    A scan with ``scanned_at`` was decided offline and sent later; if it found the ticket
+    already checked in, another device admitted the same person: a duplicate.
+    """
+    offline = scanned_at is not None
+    other_device = db.session.info.pop("checkin_other_device", False)
     db.session.add(
         ScanLog(
             event_id=event.id,
@@ -359,6 +412,11 @@ def _log_scan(
             nonce=nonce,
             response=answer,
             direction=direction.value,
+            scanned_at=scanned_at,
+            offline=offline,
+            duplicate=offline
+            and other_device
+            and answer["status"] == RedeemStatus.ALREADY_CHECKED_IN,
         )
     )
 
@@ -421,6 +479,7 @@ def redeem_ticket(
     device: str = "",
     nonce: str | None = None,
     direction: Any = Direction.ENTRY,
+    scanned_at: datetime | None = None,
 ) -> dict[str, Any]:
     """Check the holder of ``code`` in to a list of the event; the answer of the contract.
 
@@ -430,6 +489,11 @@ def redeem_ticket(
     ``not_inside``); the next entry admits them again. A registration of this event
     carries its ``attention`` flag for the door. Logs the scan whatever its outcome.
     The caller commits.
+
+    ``scanned_at`` (aware, checked by ``offline_scan_time``) is the time of a scan made
+    offline and sent later: the check-in gets that time (the earliest one wins when two
+    devices admitted the same ticket), the log row is marked offline, and a scan that
+    finds the ticket already checked in is flagged as a duplicate.
     """
     direction = parse_direction(direction)
     nonce = (nonce or "")[:MAX_NONCE_LENGTH] or None
@@ -457,7 +521,9 @@ def redeem_ticket(
     while True:
         try:
             with db.session.begin_nested():
-                answer = _decide(event, registration, list_key, session, user_id, device, direction)
+                answer = _decide(
+                    event, registration, list_key, session, user_id, device, direction, scanned_at
+                )
                 answer["list"] = list_value(list_key)
                 answer["direction"] = direction.value
                 answer["attention"] = _attention(event, registration)
@@ -472,6 +538,7 @@ def redeem_ticket(
                     device,
                     nonce,
                     direction,
+                    scanned_at,
                 )
             return answer
         except IntegrityError:
@@ -483,6 +550,41 @@ def redeem_ticket(
             if not taken:
                 raise
             nonce = None
+
+
+def offline_scan_time(value: Any, now: datetime | None = None) -> datetime:
+    """The time of an offline scan from an ISO string; ``InvalidInput`` unless plausible.
+
+    A time without a zone is taken as UTC (what a device's ``toISOString`` sends has
+    one). A device clock a little ahead is forgiven (the time becomes now); far in the
+    future or older than ``MAX_OFFLINE_AGE`` is refused: nothing is recorded.
+    """
+    now = now or utcnow()
+    parsed = None
+    if isinstance(value, str) and 0 < len(value) <= 40:
+        try:
+            parsed = datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
+        except ValueError:
+            parsed = None
+    if parsed is None:
+        raise InvalidInput(
+            _("scanned_at must be an ISO 8601 time, e.g. 2026-05-04T09:30:00+02:00."),
+            code="invalid_scanned_at",
+        )
+    if parsed.tzinfo is None:
+        parsed = parsed.replace(tzinfo=UTC)
+    parsed = parsed.astimezone(UTC)
+    if parsed > now + CLOCK_SKEW:
+        raise InvalidInput(
+            _("scanned_at lies in the future; check the clock of the device."),
+            code="invalid_scanned_at",
+        )
+    if parsed < now - MAX_OFFLINE_AGE:
+        raise InvalidInput(
+            _("scanned_at is too old to be an offline scan of this event."),
+            code="invalid_scanned_at",
+        )
+    return min(parsed, now)
 
 
 # --- annul -----------------------------------------------------------------------

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from flask import abort, flash, redirect, render_template, request, url_for
+from pathlib import Path
+
+from flask import abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
@@ -14,7 +16,7 @@ from eventapp.domain import DomainError, EventNotFound, NotFound
 from eventapp.errors import show_refusal
 from eventapp.extensions import db
 from eventapp.i18n import current_locale, wallclock
-from eventapp.models import ENTRANCE, Event, Role
+from eventapp.models import ENTRANCE, Event, Role, SessionKind
 from eventapp.registration.availability import publicly_visible
 
 
@@ -31,10 +33,16 @@ def _event_or_404(slug: str) -> Event:
 
 def _lists(event: Event) -> list[dict]:
     """The lists to choose from: the entrance, then the sessions in programme order."""
-    lists = [{"value": ENTRANCE, "label": _("Entrance")}]
+    lists = [{"value": ENTRANCE, "label": _("Entrance"), "workshop": False}]
     for session in services.list_sessions(event):
         starts = wallclock(session.starts_at, event, "clock")
-        lists.append({"value": str(session.id), "label": f"{starts} {session.title}"})
+        lists.append(
+            {
+                "value": str(session.id),
+                "label": f"{starts} {session.title}",
+                "workshop": session.kind == SessionKind.WORKSHOP,
+            }
+        )
     return lists
 
 
@@ -47,6 +55,42 @@ def index():
     ).scalars()
     mine = [event for event in events if may_work_at(current_user, event)]
     return render_template("checkin/index.html", events=mine)
+
+
+@bp.get("/checkin/sw.js")
+def service_worker():
+    """The scanner's service worker, served under /checkin/ so that this is its scope."""
+    path = Path(current_app.static_folder, "checkin", "sw.js")
+    response = current_app.response_class(
+        path.read_bytes(), mimetype="text/javascript", content_type="text/javascript; charset=utf-8"
+    )
+    response.headers["Service-Worker-Allowed"] = url_for("checkin.index")
+    return response
+
+
+@bp.get("/checkin/manifest.webmanifest")
+def manifest():
+    """The web app manifest: the scanner can be installed on a phone's home screen."""
+    response = current_app.json.response(
+        {
+            "name": _("Check-in scanner"),
+            "short_name": _("Check-in"),
+            "start_url": url_for("checkin.index"),
+            "scope": url_for("checkin.index"),
+            "display": "standalone",
+            "background_color": "#ffffff",
+            "theme_color": "#1d2a35",
+            "icons": [
+                {
+                    "src": url_for("static", filename="favicon.svg"),
+                    "sizes": "any",
+                    "type": "image/svg+xml",
+                }
+            ],
+        }
+    )
+    response.mimetype = "application/manifest+json"
+    return response
 
 
 @bp.get("/checkin/<slug>")
