@@ -111,7 +111,12 @@ def stamp(orm: OrmSession, touched: set[Registration]) -> None:
                 top = orm.execute(
                     Event.__table__.update()
                     .where(Event.__table__.c.id == key)
-                    .values(door_version=Event.__table__.c.door_version + count)
+                    # Keeps ``updated_at``, which the column's onupdate would otherwise
+                    # move: it is the programme's version (feeds, cached pages).
+                    .values(
+                        door_version=Event.__table__.c.door_version + count,
+                        updated_at=Event.__table__.c.updated_at,
+                    )
                     .returning(Event.__table__.c.door_version)
                 ).scalar_one()
                 loaded = orm.identity_map.get(orm.identity_key(Event, key))
