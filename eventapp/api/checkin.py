@@ -27,7 +27,7 @@ from eventapp.api.models import (
     WalkInResult,
 )
 from eventapp.api.registrations import registration_json
-from eventapp.api.spec import BEARER, response_header, responses, spec
+from eventapp.api.spec import BEARER, idempotent_replay_header, responses, spec
 from eventapp.checkin import occupancy, offline, services, walk_in
 from eventapp.database import MAX_ID
 from eventapp.domain import Forbidden, InvalidInput
@@ -293,16 +293,8 @@ def checkin_search(slug: str):
     return {"query": query, "results": results}
 
 
-response_header(
-    "/events/{slug}/checkin/walk-in",
-    "post",
-    201,
-    "Idempotent-Replayed",
-    {
-        "description": "`true` when this answer repeats an earlier one for the same "
-        "Idempotency-Key (a scanner app sending again after a lost answer).",
-        "schema": {"type": "string", "enum": ["true"]},
-    },
+idempotent_replay_header(
+    "/events/{slug}/checkin/walk-in", " (a scanner app sending again after a lost answer)"
 )
 
 

@@ -15,7 +15,7 @@ from eventapp.api.models import (
     IdempotencyHeaders,
 )
 from eventapp.api.registrations import applicant_of, created_registration_json
-from eventapp.api.spec import response_header, responses, spec
+from eventapp.api.spec import idempotent_replay_header, responses, spec
 from eventapp.extensions import db
 from eventapp.i18n import current_locale
 from eventapp.models import RegistrationSource
@@ -57,17 +57,7 @@ def _api_fields(error: RegistrationError) -> RegistrationError:
     return error
 
 
-response_header(
-    "/events/{slug}/group-registrations",
-    "post",
-    201,
-    "Idempotent-Replayed",
-    {
-        "description": "`true` when this answer repeats an earlier one for the same "
-        "Idempotency-Key.",
-        "schema": {"type": "string", "enum": ["true"]},
-    },
-)
+idempotent_replay_header("/events/{slug}/group-registrations")
 
 
 @bp.post(PATH)

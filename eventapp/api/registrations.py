@@ -11,7 +11,7 @@ from eventapp.api import bp
 from eventapp.api.events import public_event_or_404
 from eventapp.api.models import CreatedRegistration, Error, IdempotencyHeaders, RegistrationRequest
 from eventapp.api.serializers import iso
-from eventapp.api.spec import response_header, responses, spec
+from eventapp.api.spec import idempotent_replay_header, responses, spec
 from eventapp.extensions import db
 from eventapp.i18n import current_locale
 from eventapp.models import Registration, RegistrationSource, RegistrationStatus
@@ -73,17 +73,7 @@ def applicant_of(body: RegistrationRequest) -> RegistrationInput:
     )
 
 
-response_header(
-    "/events/{slug}/registrations",
-    "post",
-    201,
-    "Idempotent-Replayed",
-    {
-        "description": "`true` when this answer repeats an earlier one for the same "
-        "Idempotency-Key.",
-        "schema": {"type": "string", "enum": ["true"]},
-    },
-)
+idempotent_replay_header("/events/{slug}/registrations")
 
 
 @bp.post("/events/<slug>/registrations")

@@ -180,6 +180,21 @@ def response_header(path: str, method: str, status: int, name: str, header: dict
     RESPONSE_HEADERS.setdefault((path, method, str(status)), {})[name] = header
 
 
+def idempotent_replay_header(path: str, repeats: str = "") -> None:
+    """Declare the ``Idempotent-Replayed`` header of a POST that takes an Idempotency-Key."""
+    response_header(
+        path,
+        "post",
+        201,
+        "Idempotent-Replayed",
+        {
+            "description": "`true` when this answer repeats an earlier one for the same "
+            f"Idempotency-Key{repeats}.",
+            "schema": {"type": "string", "enum": ["true"]},
+        },
+    )
+
+
 def build_document() -> dict[str, Any]:
     """The OpenAPI 3.1 document of ``/api/v1``: spectree's, with paths relative to the
     server URL and the generic answers added to every operation."""
