@@ -6,7 +6,7 @@ FLASK := $(BIN)/flask --app wsgi
 STAMP := $(VENV)/.installed
 TEST_STAMP := $(VENV)/.installed-test
 
-.PHONY: run test check install install-test translations translations-update lint format browser clean
+.PHONY: run test check install install-test translations translations-update lint format browser nginx clean
 
 # Mail in development is written to instance/mail/*.eml, unless MAIL_BACKEND=smtp is given.
 run: install translations
@@ -14,13 +14,13 @@ run: install translations
 	$(FLASK) demo load --if-empty
 	MAIL_BACKEND=$${MAIL_BACKEND:-file} $(FLASK) run --host 127.0.0.1 --port 5000
 
-test: install-test translations browser
+test: install-test translations browser nginx
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/pytest
 
 # The fast lane while developing: lint and every test but the browser and live-server ones.
-check: install-test translations
+check: install-test translations nginx
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/pytest -m "not e2e and not slow" -n auto -q
@@ -54,6 +54,13 @@ browser:
 	@command -v chromium >/dev/null 2>&1 || { \
 		echo "Installing chromium for the browser tests"; \
 		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-dejavu-core >/dev/null; }
+
+# The deployment tests run the shipped nginx site (deploy/nginx/) with Debian's nginx and a
+# certificate made by openssl; the system's nginx service is not needed and not started.
+nginx:
+	@{ command -v nginx || test -x /usr/sbin/nginx; } >/dev/null 2>&1 && command -v openssl >/dev/null 2>&1 || { \
+		echo "Installing nginx for the deployment tests"; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nginx openssl >/dev/null; }
 
 lint: install-test
 	$(BIN)/ruff check .
