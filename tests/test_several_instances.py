@@ -305,6 +305,7 @@ def service(database, tmp_path_factory) -> Iterator[Service]:
         "PUBLIC_BASE_URL": f"https://127.0.0.1:{https_port}",
         "REGISTRATION_RATE_LIMIT": f"{RATE_LIMIT} per minute",
         "MAIL_USE_TLS": "0",
+        "EVENTAPP_INSTANCE_PATH": str(folder / "cli"),
     }
     for name in ("GUNICORN_CMD_ARGS", "MAIL_USERNAME", "MAIL_PASSWORD", "TEST_DATABASE_URL"):
         settings.pop(name, None)
