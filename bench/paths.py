@@ -392,11 +392,15 @@ def main() -> None:
     parser.add_argument("--capacity", type=int, default=1000, help="of the rush event")
     parser.add_argument("--workshop-capacity", type=int, default=500)
     parser.add_argument(
-        "--tickets", type=int, default=30_000, help="ticket holders for the redeem runs"
+        "--tickets",
+        type=int,
+        help="ticket holders for the redeem runs (default: 1000 per second of redeem load)",
     )
     parser.add_argument("--python-client", action="store_true", help="even if wrk is there")
     parser.add_argument("--only", help="comma-separated path names to measure (and /healthz)")
     args = parser.parse_args()
+    if args.tickets is None:
+        args.tickets = int(1000 * (args.rounds * args.seconds + args.warm_up))
 
     from registration_rush import verify
 
