@@ -144,7 +144,8 @@ def programme_feed(slug: str, track_id: int | None = None, locale: str | None = 
     if not _plausible_slug(slug):
         return None
     statement = _version_statement(track_id is not None)
-    version = db.session.execute(statement, {"slug": slug, "track_id": track_id}).one_or_none()
+    params = {"slug": slug, "track_id": track_id}
+    version = db.session.connection().execute(statement, params).one_or_none()
     if version is None:
         return None
     if track_id is not None and version.track_name is None:

@@ -62,7 +62,7 @@ def ticket_state(code: str) -> TicketState:
     """The state of the ticket with ``code`` in one small query (the QR images need no more)."""
     if not code or len(code) > MAX_CODE_LENGTH:
         return TicketState.ABSENT
-    row = db.session.execute(_state_statement(), {"code": code}).one_or_none()
+    row = db.session.connection().execute(_state_statement(), {"code": code}).one_or_none()
     if row is None:
         return TicketState.ABSENT
     status, event_status = row
