@@ -178,13 +178,17 @@ def _stored(
 
 
 def _seats_shown(numbers: dict[int, EventAvailability]) -> tuple:
-    """Everything of ``numbers`` a stored page's markers can show."""
+    """Everything of ``numbers`` a stored page's markers can show (seats left and window).
+
+    Seats left follow from capacity and confirmed seats, read here as they are.
+    """
     return tuple(
         (
             event_id,
-            state.left,
-            state.registration_open,
-            tuple((session_id, seats.left) for session_id, seats in state.sessions.items()),
+            state.capacity,
+            state.confirmed,
+            state.window,
+            tuple((sid, seats.capacity, seats.confirmed) for sid, seats in state.sessions.items()),
         )
         for event_id, state in sorted(numbers.items())
     )
