@@ -63,8 +63,9 @@ def test_healthz_is_its_select_and_nothing_else(client, tmp_path):
     client.get("/healthz")  # a pooled connection exists
     with round_trips(tmp_path) as sent:
         assert client.get("/healthz").status_code == 200
-    # Before: ";" (pool_pre_ping), "BEGIN", "SELECT 1", "ROLLBACK".
-    assert sent == ["SELECT 1"]
+    # Before: ";" (pool_pre_ping), "BEGIN", "SELECT 1", "ROLLBACK". psycopg sends a query
+    # it has seen five times on a connection as a prepared statement (extended protocol).
+    assert sent in (["SELECT 1"], ["(extended query)"])
 
 
 def test_a_cached_feed_costs_one_round_trip(client, make_programme, tmp_path):
