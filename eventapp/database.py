@@ -124,7 +124,9 @@ def configure_postgresql(engine: Engine) -> None:
     Transactions begun inside ``read_only()`` (requests with safe methods) run in
     autocommit mode instead: under PostgreSQL's READ COMMITTED each statement reads its
     own snapshot anyway, so a reader loses no consistency, and ``BEGIN``/``ROLLBACK``
-    are not sent. Every other transaction is a real one, as before.
+    are not sent. Should such a transaction write, lock or set a savepoint after all, it
+    becomes a real transaction at that statement. Every other transaction is a real one
+    from its start, as before.
 
     A connection back in the pool within ``PING_IDLE_SECONDS`` is handed out as it is:
     under load none is pinged. One that sat idle longer (the server may have restarted
@@ -137,6 +139,16 @@ def configure_postgresql(engine: Engine) -> None:
     @event.listens_for(engine, "begin")
     def _on_begin(connection):
         connection.connection.driver_connection.autocommit = _reads_only.get()
+
+    @event.listens_for(engine, "before_cursor_execute")
+    def _before_execute(connection, _cursor, statement, _parameters, _context, _many):
+        # Anything but a plain SELECT (a write, a lock, a savepoint) inside a read-only
+        # transaction makes it a real one from here on: psycopg sends BEGIN first.
+        dbapi_connection = connection.connection.driver_connection
+        if dbapi_connection.autocommit and (
+            not statement.startswith("SELECT") or "FOR UPDATE" in statement
+        ):
+            dbapi_connection.autocommit = False
 
     @event.listens_for(engine.pool, "checkin")
     def _on_checkin(_dbapi_connection, record):

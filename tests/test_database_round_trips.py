@@ -104,6 +104,21 @@ def test_reads_do_not_open_a_transaction_and_writes_do(app):
         connection.rollback()
 
 
+def test_a_read_only_transaction_that_writes_becomes_a_real_one(app, make_event):
+    event = make_event(title="Vorher")
+    db.session.commit()
+    model, event_id = type(event), event.id
+    db.session.remove()
+    with database.read_only():
+        db.session.get(model, event_id)  # read in autocommit
+        with db.session.begin_nested():  # a savepoint needs a transaction
+            db.session.execute(
+                text("UPDATE event SET title = 'Nachher' WHERE id = :id"), {"id": event_id}
+            )
+        db.session.rollback()
+    assert db.session.execute(text("SELECT title FROM event")).scalar_one() == "Vorher"
+
+
 def test_an_idle_connection_killed_by_the_server_is_replaced(client, monkeypatch):
     monkeypatch.setattr(database, "PING_IDLE_SECONDS", 0.0)
     assert client.get("/healthz").status_code == 200
