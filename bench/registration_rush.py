@@ -32,50 +32,58 @@ from _server import ROOT, free_port, start_server
 sys.path.insert(0, str(ROOT))
 
 
+def add_rush_event(db, capacity: int, workshop_capacity: int, slug: str = "rush"):
+    """One open event with a waiting list and one workshop; returns (slug, workshop id)."""
+    from eventapp.models import Event, EventKind, EventStatus, Session, SessionKind
+
+    start = datetime.now(UTC) + timedelta(days=30)
+    event = Event(
+        kind=EventKind.CONGRESS,
+        slug=slug,
+        title="Rush",
+        starts_at=start,
+        ends_at=start + timedelta(hours=8),
+        capacity=capacity,
+        status=EventStatus.PUBLISHED,
+        waitlist_enabled=True,
+    )
+    workshop = Session(
+        event=event,
+        title="Workshop",
+        kind=SessionKind.WORKSHOP,
+        starts_at=start + timedelta(hours=2),
+        ends_at=start + timedelta(hours=3),
+        capacity=workshop_capacity,
+    )
+    db.session.add_all([event, workshop])
+    db.session.commit()
+    return event.slug, workshop.id
+
+
 def prepare(database_url: str, capacity: int, workshop_capacity: int) -> tuple[str, int]:
     """A fresh schema with one open event and one workshop; returns (slug, workshop id)."""
     from eventapp import create_app
     from eventapp.config import database_url as normalize
     from eventapp.extensions import db
-    from eventapp.models import Event, EventKind, EventStatus, Session, SessionKind
 
     app = create_app({"SQLALCHEMY_DATABASE_URI": normalize(database_url, ""), "TESTING": True})
     with app.app_context():
         db.drop_all()
         db.create_all()
-        start = datetime.now(UTC) + timedelta(days=30)
-        event = Event(
-            kind=EventKind.CONGRESS,
-            slug="rush",
-            title="Rush",
-            starts_at=start,
-            ends_at=start + timedelta(hours=8),
-            capacity=capacity,
-            status=EventStatus.PUBLISHED,
-            waitlist_enabled=True,
-        )
-        workshop = Session(
-            event=event,
-            title="Workshop",
-            kind=SessionKind.WORKSHOP,
-            starts_at=start + timedelta(hours=2),
-            ends_at=start + timedelta(hours=3),
-            capacity=workshop_capacity,
-        )
-        db.session.add_all([event, workshop])
-        db.session.commit()
-        result = (event.slug, workshop.id)
+        result = add_rush_event(db, capacity, workshop_capacity)
         db.session.remove()
         db.engine.dispose()
     return result
 
 
-def verify(database_url: str, n: int, capacity: int, workshop_capacity: int) -> list[str]:
-    """Problems found in the stored result; empty when no one was overbooked."""
+def verify(
+    database_url: str, n: int, capacity: int, workshop_capacity: int, slug: str = "rush"
+) -> list[str]:
+    """Problems found in the event's stored registrations; empty when no one was overbooked."""
     from eventapp import create_app
     from eventapp.config import database_url as normalize
     from eventapp.extensions import db
-    from eventapp.models import Registration, SessionChoice
+    from eventapp.models import Event, Registration, SessionChoice
     from eventapp.registration import services
 
     problems: list[str] = []
@@ -83,7 +91,10 @@ def verify(database_url: str, n: int, capacity: int, workshop_capacity: int) -> 
     with app.app_context():
         people = (
             db.session.execute(
-                db.select(Registration).order_by(Registration.created_at, Registration.id)
+                db.select(Registration)
+                .join(Event)
+                .where(Event.slug == slug)
+                .order_by(Registration.created_at, Registration.id)
             )
             .scalars()
             .all()
@@ -102,7 +113,8 @@ def verify(database_url: str, n: int, capacity: int, workshop_capacity: int) -> 
             db.session.execute(
                 db.select(SessionChoice)
                 .join(Registration)
-                .where(Registration.status == "confirmed")
+                .join(Event)
+                .where(Event.slug == slug, Registration.status == "confirmed")
                 .order_by(SessionChoice.created_at, SessionChoice.id)
             )
             .scalars()

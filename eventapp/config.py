@@ -215,7 +215,8 @@ def from_environment(instance_path: str) -> dict[str, Any]:
         "EVENTAPP_ENV": env("EVENTAPP_ENV", "development"),
         "SECRET_KEY": secret_key(instance_path),
         "SQLALCHEMY_DATABASE_URI": database_url(env("DATABASE_URL"), instance_path),
-        "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
+        # PostgreSQL pings idle connections only (``database.configure_postgresql``).
+        "SQLALCHEMY_ENGINE_OPTIONS": {},
         "MAX_CONTENT_LENGTH": max_request_bytes(env("MAX_REQUEST_BYTES")),
         "PUBLIC_BASE_URL": env("PUBLIC_BASE_URL", "http://127.0.0.1:5000").rstrip("/"),
         "MAIL_SERVER": env("MAIL_SERVER", "localhost"),

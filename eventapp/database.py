@@ -11,17 +11,20 @@ from __future__ import annotations
 import contextlib
 import os
 import stat
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 
 from flask import Flask, g, request
-from sqlalchemy import event
+from sqlalchemy import event, exc
 from sqlalchemy.engine import Engine
 
 from eventapp.extensions import db
 
 SQLITE_BUSY_TIMEOUT_MS = 15_000
+# A pooled PostgreSQL connection unused for longer is pinged before it is handed out.
+PING_IDLE_SECONDS = 10.0
 # The largest id an INTEGER column holds on every supported database; larger ones
 # make PostgreSQL fail the query instead of finding nothing.
 MAX_ID = 2**31 - 1
@@ -109,8 +112,63 @@ def configure_sqlite(engine: Engine) -> None:
             connection.exec_driver_sql("BEGIN IMMEDIATE")
 
 
+def configure_postgresql(engine: Engine) -> None:
+    """Reads without a transaction, and a ping only for connections that sat idle.
+
+    Each of these costs a round trip to the server per request, on top of the request's
+    own queries: psycopg sends ``BEGIN`` before the first query and SQLAlchemy a
+    ``ROLLBACK`` when the connection goes back to the pool, and ``pool_pre_ping`` sends
+    an empty query at every checkout. A ``/healthz`` made four round trips for its
+    ``SELECT 1``.
+
+    Transactions begun inside ``read_only()`` (requests with safe methods) run in
+    autocommit mode instead: under PostgreSQL's READ COMMITTED each statement reads its
+    own snapshot anyway, so a reader loses no consistency, and ``BEGIN``/``ROLLBACK``
+    are not sent. Should such a transaction write, lock or set a savepoint after all, it
+    becomes a real transaction at that statement. Every other transaction is a real one
+    from its start, as before.
+
+    A connection back in the pool within ``PING_IDLE_SECONDS`` is handed out as it is:
+    under load none is pinged. One that sat idle longer (the server may have restarted
+    or a firewall dropped it) is pinged first and replaced if dead. A server restart
+    during load fails the requests in flight; SQLAlchemy then drops the whole pool.
+    """
+    if engine.dialect.name != "postgresql":
+        return
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(connection):
+        connection.connection.driver_connection.autocommit = _reads_only.get()
+
+    @event.listens_for(engine, "before_cursor_execute")
+    def _before_execute(connection, _cursor, statement, _parameters, _context, _many):
+        # Anything but a plain SELECT (a write, a lock, a savepoint) inside a read-only
+        # transaction makes it a real one from here on: psycopg sends BEGIN first.
+        dbapi_connection = connection.connection.driver_connection
+        if dbapi_connection.autocommit and (
+            not statement.startswith("SELECT") or "FOR UPDATE" in statement
+        ):
+            dbapi_connection.autocommit = False
+
+    @event.listens_for(engine.pool, "checkin")
+    def _on_checkin(_dbapi_connection, record):
+        if record is not None:
+            record.info["eventapp_checked_in"] = time.monotonic()
+
+    @event.listens_for(engine.pool, "checkout")
+    def _on_checkout(dbapi_connection, record, _proxy):
+        idle_since = record.info.get("eventapp_checked_in")
+        if idle_since is None or time.monotonic() - idle_since <= PING_IDLE_SECONDS:
+            return
+        try:
+            engine.dialect.do_ping(dbapi_connection)
+        except engine.dialect.loaded_dbapi.Error as error:
+            # The pool closes this connection and retries the checkout with a new one.
+            raise exc.DisconnectionError() from error
+
+
 def init_app(app: Flask) -> None:
-    """Tune the app's SQLite engine and let requests with safe methods only read.
+    """Tune the app's engine and let requests with safe methods only read.
 
     HTTP promises that GET, HEAD and OPTIONS change nothing, and this app keeps the
     promise, so their transactions begin deferred; every other request writes.
@@ -119,6 +177,7 @@ def init_app(app: Flask) -> None:
     """
     with app.app_context():
         configure_sqlite(db.engine)
+        configure_postgresql(db.engine)
 
     @app.before_request
     def _safe_methods_only_read() -> None:

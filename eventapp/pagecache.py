@@ -14,6 +14,11 @@ organizer's page (their navigation) or one carrying a message is rendered for th
 alone, through the same markers. The store is Redis when ``CACHE_URL`` is set, shared by
 all workers and instances, else a small per-process LRU. A Redis that cannot be reached
 means rendering every time, never an error page.
+
+A stored page with this moment's seats filled in is kept too, per process, under the
+page's key and the seats and windows it shows: as long as nobody registers, a request
+reads the version and the seats (two queries) and sends what it sent before, without
+filling the markers again or hashing the page for its ETag.
 """
 
 from __future__ import annotations
@@ -53,18 +58,18 @@ class LocalStore:
     """Least-recently-used pages of this process (``CACHE_URL`` unset)."""
 
     def __init__(self, maxsize: int = 512) -> None:
-        self._items: OrderedDict[str, str] = OrderedDict()
+        self._items: OrderedDict[Any, Any] = OrderedDict()
         self._lock = threading.Lock()
         self.maxsize = maxsize
 
-    def get(self, key: str) -> str | None:
+    def get(self, key: Any) -> Any:
         with self._lock:
             value = self._items.get(key)
             if value is not None:
                 self._items.move_to_end(key)
             return value
 
-    def set(self, key: str, value: str) -> None:
+    def set(self, key: Any, value: Any) -> None:
         with self._lock:
             self._items[key] = value
             self._items.move_to_end(key)
@@ -151,14 +156,17 @@ def _key(name: str, version: Iterable[Any], query: dict[str, str]) -> str:
 
 def _stored(
     name: str, version: Iterable[Any], render: Callable[[], str], query: dict[str, str]
-) -> str:
-    """The text for ``name`` at ``version`` in this language: stored, or rendered now."""
+) -> tuple[str, str | None]:
+    """The text for ``name`` at ``version`` in this language: stored, or rendered now.
+
+    Also its key in the store; None when this request may not share it.
+    """
     shareable = _shareable(query)
     key = _key(name, version, query)
     if shareable:
         text = store().get(key)
         if text is not None:
-            return text
+            return text, key
     g.pagecache_markers = True
     try:
         text = render()
@@ -166,12 +174,53 @@ def _stored(
         g.pagecache_markers = False
     if shareable:
         store().set(key, text)
-    return text
+    return text, key if shareable else None
 
 
-def _finish(body: str, mimetype: str) -> Response:
-    """ETag from the content (without the token), 304 when the client has it, then the token."""
-    etag = hashlib.sha256(body.encode()).hexdigest()[:32]
+def _seats_shown(numbers: dict[int, EventAvailability]) -> tuple:
+    """Everything of ``numbers`` a stored page's markers can show (seats left and window).
+
+    Seats left follow from capacity and confirmed seats, read here as they are.
+    """
+    return tuple(
+        (
+            event_id,
+            state.capacity,
+            state.confirmed,
+            state.window,
+            tuple((sid, seats.capacity, seats.confirmed) for sid, seats in state.sessions.items()),
+        )
+        for event_id, state in sorted(numbers.items())
+    )
+
+
+def _filled(
+    text: str,
+    key: str | None,
+    numbers: dict[int, EventAvailability],
+    fill: Callable[[str, dict[int, EventAvailability]], str],
+) -> tuple[str, str]:
+    """The text with ``numbers`` filled in and its ETag, reused while the seats stay."""
+    if key is None:
+        body = fill(text, numbers)
+        return body, _etag(body)
+    filled = current_app.extensions.setdefault("pagecache.filled", LocalStore(256))
+    shown = (key, _seats_shown(numbers))
+    entry = filled.get(shown)
+    # The same text (a comparison of equal strings, at once when it is the same object).
+    if entry is None or entry[0] != text:
+        body = fill(text, numbers)
+        entry = (text, body, _etag(body))
+        filled.set(shown, entry)
+    return entry[1], entry[2]
+
+
+def _etag(body: str) -> str:
+    return hashlib.sha256(body.encode()).hexdigest()[:32]
+
+
+def _finish(body: str, etag: str, mimetype: str) -> Response:
+    """304 when the client has the content (ETag without the token), else it with the token."""
     if request.if_none_match.contains(etag):
         response = Response(status=304)
     else:
@@ -199,8 +248,9 @@ def page(
 
     ``query``: the page's own parameters besides ``lang`` (``?track=``), already checked.
     """
-    text = _stored(name, version, render, query or {})
-    return _finish(fill_page(text, numbers), "text/html")
+    text, key = _stored(name, version, render, query or {})
+    body, etag = _filled(text, key, numbers, fill_page)
+    return _finish(body, etag, "text/html")
 
 
 def fill_page(text: str, numbers: dict[int, EventAvailability]) -> str:
@@ -252,7 +302,13 @@ def document(
     numbers: dict[int, EventAvailability],
 ):
     """A JSON document built once per version, seats and window from ``numbers``."""
-    text = _stored(name, version, lambda: json.dumps(build(), ensure_ascii=False), {})
+    text, key = _stored(name, version, lambda: json.dumps(build(), ensure_ascii=False), {})
+    body, etag = _filled(text, key, numbers, fill_document)
+    return _finish(body, etag, "application/json")
+
+
+def fill_document(text: str, numbers: dict[int, EventAvailability]) -> str:
+    """Put this moment's seats and registration window into a document's markers."""
 
     def seats(match: re.Match) -> str:
         return json.dumps(_seats_left(numbers, int(match[1]), int(match[2])))
@@ -261,5 +317,4 @@ def document(
         state = numbers.get(int(match[1]))
         return json.dumps(state is not None and state.registration_open)
 
-    body = JSON_OPEN.sub(is_open, JSON_SEATS.sub(seats, text))
-    return _finish(body, "application/json")
+    return JSON_OPEN.sub(is_open, JSON_SEATS.sub(seats, text))

@@ -113,6 +113,33 @@ def test_full_event_shows_fully_booked_right_after_the_last_seat_goes(
     assert stored_keys(site) == 1  # the same stored page, the seats filled in afresh
 
 
+def test_seats_are_filled_in_once_while_they_stay_the_same(
+    site, client, make_programme, make_registration, monkeypatch
+):
+    fills: list[str] = []
+    for name in ("fill_page", "fill_document"):
+        real = getattr(pagecache, name)
+        monkeypatch.setattr(
+            pagecache,
+            name,
+            lambda text, numbers, real=real: fills.append(text[:1]) or real(text, numbers),
+        )
+    event = make_programme(capacity=3)
+    page, document = f"/events/{event.slug}", f"/api/v1/events/{event.slug}"
+    first = [english(client, page), english(client, document)]
+    again = [english(client, page), english(client, document)]
+    # The same content (the page's CSRF token is signed anew with the time).
+    assert again[1].data == first[1].data
+    assert [r.headers["ETag"] for r in again] == [r.headers["ETag"] for r in first]
+    assert len(fills) == 2  # once each; the second requests sent what was filled before
+
+    make_registration(event)
+
+    assert "2 seats left" in english(client, page).get_data(as_text=True)
+    assert english(client, document).get_json()["seats_left"] == 2
+    assert len(fills) == 4
+
+
 def test_workshop_seats_on_programme_session_page_and_api_are_live(
     app, client, make_programme, make_registration
 ):

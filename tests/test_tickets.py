@@ -10,6 +10,7 @@ import pytest
 import zxingcpp
 from clock import CONGRESS_DATE, CONGRESS_YEAR, weekday
 from PIL import Image
+from sqlalchemy import event as sa_event
 from support import choose, workshop
 
 from eventapp.extensions import db
@@ -92,6 +93,27 @@ def test_images_carry_etag_and_answer_304(client, registration):
     second = client.get(url, headers={"If-None-Match": etag})
     assert second.status_code == 304
     assert second.data == b""
+
+
+def test_a_qr_image_asks_the_database_one_small_question(app, client, registration):
+    url = f"/tickets/{registration.ticket_code}.png"
+    client.get(url)
+    seen: list[str] = []
+
+    def record(_conn, _cursor, statement, *_args):
+        seen.append(" ".join(statement.split()))
+
+    db.session.remove()  # the request loads nothing the test already holds
+    sa_event.listen(db.engine, "before_cursor_execute", record)
+    try:
+        assert client.get(url).status_code == 200
+        assert client.get(url, headers={"If-None-Match": "x"}).status_code == 200
+    finally:
+        sa_event.remove(db.engine, "before_cursor_execute", record)
+    # The registration's status and its event's, not both rows whole (SQLite adds BEGIN).
+    queries = [s for s in seen if s != "BEGIN"]
+    assert len(queries) == 2
+    assert all(s.startswith("SELECT registration.status, event.status ") for s in queries)
 
 
 def test_qr_images_are_cached_in_process(registration):

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import functools
 import re
 
 from flask import current_app
 from flask_babel import force_locale
 from flask_babel import gettext as _
-from sqlalchemy import func
+from sqlalchemy import bindparam, func
 from sqlalchemy.orm import joinedload, selectinload
 
 from eventapp.content import localized
@@ -129,6 +130,12 @@ def programme_version(slug: str, track_id: int | None):
     ).where(Event.slug == slug, publicly_visible())
 
 
+@functools.cache
+def _version_statement(by_track: bool):
+    # Built once: putting the statement together cost as much as running it.
+    return programme_version(bindparam("slug"), bindparam("track_id") if by_track else None)
+
+
 def programme_feed(slug: str, track_id: int | None = None, locale: str | None = None):
     """The event's programme, one entry per session; None for an unknown or draft event."""
     locale = _feed_locale(locale)
@@ -136,7 +143,9 @@ def programme_feed(slug: str, track_id: int | None = None, locale: str | None = 
         raise UnknownTrack(track_id)
     if not _plausible_slug(slug):
         return None
-    version = db.session.execute(programme_version(slug, track_id)).one_or_none()
+    statement = _version_statement(track_id is not None)
+    params = {"slug": slug, "track_id": track_id}
+    version = db.session.connection().execute(statement, params).one_or_none()
     if version is None:
         return None
     if track_id is not None and version.track_name is None:

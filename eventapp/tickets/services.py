@@ -7,13 +7,16 @@ from __future__ import annotations
 
 import hashlib
 import io
-from functools import lru_cache
+from enum import Enum
+from functools import cache, lru_cache
 
 import qrcode
 import qrcode.image.svg
 from babel.dates import format_date
 from qrcode.constants import ERROR_CORRECT_M
+from sqlalchemy import bindparam
 
+from eventapp.extensions import db
 from eventapp.models import (
     ChoiceStatus,
     Event,
@@ -23,6 +26,7 @@ from eventapp.models import (
     Session,
     SessionChoice,
 )
+from eventapp.registration.search import MAX_CODE_LENGTH
 
 # Raised when the look of the images changes, so that cached copies are not reused.
 IMAGE_VERSION = "1"
@@ -34,6 +38,39 @@ def ticket_valid(registration: Registration) -> bool:
         registration.status == RegistrationStatus.CONFIRMED
         and registration.event.status != EventStatus.CANCELLED
     )
+
+
+class TicketState(Enum):
+    """What a ticket code stands for, as far as its images go."""
+
+    VALID = "valid"
+    CANCELLED = "cancelled"
+    # Unknown, waitlisted, or for a cancelled event: no image either.
+    ABSENT = "absent"
+
+
+@cache
+def _state_statement():
+    return (
+        db.select(Registration.status, Event.status)
+        .join(Event, Registration.event_id == Event.id)
+        .where(Registration.ticket_code == bindparam("code"))
+    )
+
+
+def ticket_state(code: str) -> TicketState:
+    """The state of the ticket with ``code`` in one small query (the QR images need no more)."""
+    if not code or len(code) > MAX_CODE_LENGTH:
+        return TicketState.ABSENT
+    row = db.session.connection().execute(_state_statement(), {"code": code}).one_or_none()
+    if row is None:
+        return TicketState.ABSENT
+    status, event_status = row
+    if status == RegistrationStatus.CANCELLED:
+        return TicketState.CANCELLED
+    if status == RegistrationStatus.CONFIRMED and event_status != EventStatus.CANCELLED:
+        return TicketState.VALID
+    return TicketState.ABSENT
 
 
 def ticket_sessions(registration: Registration) -> list[tuple[Session, ChoiceStatus]]:

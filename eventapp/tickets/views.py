@@ -44,11 +44,20 @@ def _private(response: Response, max_age: int = 0) -> Response:
 
 
 def _image(code: str, kind: str, mimetype: str) -> Response:
-    registration = _valid_or_gone(code)
-    data = services.qr_png(code) if kind == "png" else services.qr_svg(code)
-    response = Response(data, mimetype=mimetype)
-    response.set_etag(services.image_etag(registration.ticket_code, kind))
-    return _private(response, IMAGE_MAX_AGE).make_conditional(request)
+    # The image depends on the code only: the ticket's state is all the database is asked.
+    state = services.ticket_state(code)
+    if state == services.TicketState.CANCELLED:
+        abort(410)
+    if state != services.TicketState.VALID:
+        abort(404)
+    etag = services.image_etag(code, kind)
+    if request.if_none_match.contains(etag):
+        response = Response(status=304)
+    else:
+        data = services.qr_png(code) if kind == "png" else services.qr_svg(code)
+        response = Response(data, mimetype=mimetype)
+    response.set_etag(etag)
+    return _private(response, IMAGE_MAX_AGE)
 
 
 @bp.get("/tickets/<code>")

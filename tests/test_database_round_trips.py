@@ -1,0 +1,138 @@
+"""What a request costs in round trips to PostgreSQL besides its own queries.
+
+psycopg's protocol trace shows every message the client sends; each simple ``Query``
+and each ``Sync`` (the end of an extended query) is one round trip to the server.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import psycopg
+import pytest
+from sqlalchemy import event as sa_event
+from sqlalchemy import text
+
+from eventapp import database
+from eventapp.extensions import db
+
+
+@pytest.fixture(autouse=True)
+def _postgresql_only(app):
+    if db.engine.dialect.name != "postgresql":
+        pytest.skip("round trips to a server: PostgreSQL only (TEST_DATABASE_URL)")
+
+
+@contextmanager
+def round_trips(tmp_path: Path) -> Iterator[list[str]]:
+    """The round trips (simple queries and extended-query syncs) sent inside the block."""
+    trace_path = tmp_path / "protocol.trace"
+    traced = []
+    sent: list[str] = []
+    # The test's app context holds a session; requests share it. Start without a
+    # connection, and hand it back at the end, as a request in a server does.
+    db.session.remove()
+    with trace_path.open("w") as trace:
+
+        def start(dbapi_connection, _record, _proxy):
+            dbapi_connection.pgconn.trace(trace.fileno())
+            traced.append(dbapi_connection)
+
+        sa_event.listen(db.engine.pool, "checkout", start)
+        try:
+            yield sent
+            db.session.remove()
+        finally:
+            sa_event.remove(db.engine.pool, "checkout", start)
+            for dbapi_connection in traced:
+                dbapi_connection.pgconn.untrace()
+    for line in trace_path.read_text().splitlines():
+        fields = line.split("\t")
+        # Lines are: [timestamp,] direction, length, message type, contents.
+        if "F" in fields[:2]:
+            kind, rest = fields[fields.index("F") + 2], fields[fields.index("F") + 3 :]
+            if kind == "Query":
+                sent.append(rest[0].strip().strip('"'))
+            elif kind == "Sync":
+                sent.append("(extended query)")
+
+
+def test_healthz_is_its_select_and_nothing_else(client, tmp_path):
+    client.get("/healthz")  # a pooled connection exists
+    with round_trips(tmp_path) as sent:
+        assert client.get("/healthz").status_code == 200
+    # Before: ";" (pool_pre_ping), "BEGIN", "SELECT 1", "ROLLBACK". psycopg sends a query
+    # it has seen five times on a connection as a prepared statement (extended protocol).
+    assert sent in (["SELECT 1"], ["(extended query)"])
+
+
+def test_a_cached_feed_costs_one_round_trip(client, make_programme, tmp_path):
+    event = make_programme()
+    url = f"/events/{event.slug}/calendar.ics"
+    etag = client.get(url).headers["ETag"]
+    with round_trips(tmp_path) as sent:
+        assert client.get(url).status_code == 200
+        assert client.get(url, headers={"If-None-Match": etag}).status_code == 304
+    assert sent == ["(extended query)", "(extended query)"]
+
+
+def test_requests_that_write_still_run_in_a_transaction(app, client, make_event, tmp_path):
+    slug = make_event().slug
+    with round_trips(tmp_path) as sent:
+        response = client.post(
+            f"/api/v1/events/{slug}/registrations",
+            json={
+                "first_name": "Jörg",
+                "last_name": "Müller",
+                "email": "joerg@example.org",
+                "consent_privacy": True,
+            },
+        )
+    assert response.status_code == 201, response.get_json()
+    assert sent[0] == "BEGIN" and "COMMIT" in sent
+
+
+def test_reads_do_not_open_a_transaction_and_writes_do(app):
+    with database.read_only(), db.engine.connect() as connection:
+        connection.execute(text("SELECT 1"))
+        assert connection.connection.driver_connection.autocommit
+    with db.engine.connect() as connection:
+        connection.execute(text("SELECT 1"))
+        assert not connection.connection.driver_connection.autocommit
+        connection.rollback()
+
+
+def test_a_read_only_transaction_that_writes_becomes_a_real_one(app, make_event):
+    event = make_event(title="Vorher")
+    db.session.commit()
+    model, event_id = type(event), event.id
+    db.session.remove()
+    with database.read_only():
+        db.session.get(model, event_id)  # read in autocommit
+        with db.session.begin_nested():  # a savepoint needs a transaction
+            db.session.execute(
+                text("UPDATE event SET title = 'Nachher' WHERE id = :id"), {"id": event_id}
+            )
+        db.session.rollback()
+    assert db.session.execute(text("SELECT title FROM event")).scalar_one() == "Vorher"
+
+
+def test_an_idle_connection_killed_by_the_server_is_replaced(client, monkeypatch):
+    monkeypatch.setattr(database, "PING_IDLE_SECONDS", 0.0)
+    assert client.get("/healthz").status_code == 200
+    db.session.remove()
+    # The connection the request used is back in the pool; the server ends it.
+    pids = [record.driver_connection.info.backend_pid for record in _pooled(db.engine.pool)]
+    assert pids
+    url = db.engine.url.set(drivername="postgresql").render_as_string(hide_password=False)
+    with psycopg.connect(url, autocommit=True) as admin:
+        for pid in pids:
+            admin.execute("SELECT pg_terminate_backend(%s)", (pid,))
+    assert client.get("/healthz").status_code == 200
+
+
+def _pooled(pool) -> list:
+    """The connections waiting in a QueuePool."""
+    return list(pool._pool.queue)
