@@ -491,7 +491,8 @@ def _held(query: Any) -> Any:
 
 def redeem_ticket(
     *,
-    event_slug: str,
+    event_slug: str = "",
+    event: Event | None = None,
     code: str = "",
     registration_id: int | None = None,
     list_ref: Any = ENTRANCE,
@@ -514,10 +515,15 @@ def redeem_ticket(
     offline and sent later: the check-in gets that time (the earliest one wins when two
     devices admitted the same ticket), the log row is marked offline, and a scan that
     finds the ticket already checked in is flagged as a duplicate.
+
+    A caller that has looked the event up already (to check who may scan there) passes
+    ``event`` instead of ``event_slug``: what ``event_by_slug(slug, hold=True)``
+    returned in this transaction, so the row is held before the registration is read.
     """
     direction = parse_direction(direction)
     nonce = (nonce or "")[:MAX_NONCE_LENGTH] or None
-    event = event_by_slug(event_slug, hold=True)
+    if event is None:
+        event = event_by_slug(event_slug, hold=True)
     list_key, session = resolve_list(event, list_ref)
     if registration_id is not None:
         code = ""
