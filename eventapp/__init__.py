@@ -92,7 +92,7 @@ def register_side_effects() -> None:
     - ``feeds.revisions``: raises ``Session.sequence`` and the calendar entries' stamps.
     - ``mail.listeners``: turns registration changes into outbox rows in the same
       transaction, and starts the inline sender after the commit.
-    - ``checkin.versions``: raises ``door_version`` of registrations whose door data
+    - ``checkin.versions``: stamps ``door_version`` of registrations whose door data
       changed (offline scanners download only what changed).
     - ``notices.recording``: records programme edits that matter to participants as
       pending changes for an organizer's review (nobody is mailed until they send).

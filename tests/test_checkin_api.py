@@ -372,3 +372,27 @@ def test_search_shows_check_in_time(client, headers, guest):
         "/api/v1/events/kongress/checkin/search", query_string={"q": "Anna"}, headers=headers
     ).json
     assert body["results"][0]["checked_in_at"] is not None
+
+
+def test_a_scan_costs_a_fixed_handful_of_statements(client, headers, guest, make_registration):
+    """Every statement is a round trip while the door waits: token with its user, event
+    (share-locked), registration, check-in, log, registration's time, and nothing else."""
+    from sqlalchemy import event as sa_event
+
+    code = make_registration(guest.event).ticket_code
+    redeem(client, headers, guest.ticket_code)  # the token's first use is recorded
+    db.session.commit()
+    statements: list[str] = []
+
+    def count(_conn, _cursor, statement, *_args):
+        statements.append(statement.split()[0].upper())
+
+    sa_event.listen(db.engine, "before_cursor_execute", count)
+    try:
+        assert redeem(client, headers, code).json["status"] == "ok"
+    finally:
+        sa_event.remove(db.engine, "before_cursor_execute", count)
+    writes = [s for s in statements if s in {"INSERT", "UPDATE", "DELETE"}]
+    assert sorted(writes) == ["INSERT", "INSERT", "UPDATE"]
+    assert statements.count("SELECT") == 3
+    assert "SAVEPOINT" not in statements

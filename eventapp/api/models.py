@@ -586,8 +586,8 @@ class DoorDataQuery(BaseModel):
     since: str | None = Field(
         default=None,
         max_length=20,
-        description="The version of the last download; only newer changes are sent. "
-        "Absent or 0: everything.",
+        description="The version of the last download; changes after it are sent, and those "
+        "of the two minutes before it again (store tickets by id). Absent or 0: everything.",
     )
 
 
@@ -607,7 +607,9 @@ class DoorTicket(Representation):
 class DoorData(Representation):
     event: str
     list: ListRef
-    version: int = Field(description="Send it back as since for the next delta.")
+    version: int = Field(
+        description="A time stamp in microseconds; send it back as since for the next delta."
+    )
     full: bool = Field(description="All registrations (else only those changed since).")
     hash_key: str = Field(description="base64url key the device hashes scanned codes with.")
     tickets: list[DoorTicket]

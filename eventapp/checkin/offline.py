@@ -3,7 +3,8 @@
 Per event and list: every registration of the event with a keyed hash of its ticket
 code (never the code), the name, the status, confirmed workshop seats, the attention
 flag and whether it is checked in (and inside) on that list. ``since`` gives only the
-registrations whose ``door_version`` (see ``checkin.versions``) is newer.
+registrations changed since then (see ``checkin.versions``: a little before, so that no
+change is missed, and a row may come twice).
 
 The hash key is derived from ``SECRET_KEY`` and the event, so a downloaded list is no
 use at another event and reveals no codes; the device hashes what it scans with the
@@ -20,6 +21,7 @@ from typing import Any
 
 from flask import current_app
 
+from eventapp.checkin import versions
 from eventapp.checkin.attention import attention_for
 from eventapp.checkin.services import list_value
 from eventapp.extensions import db
@@ -56,15 +58,14 @@ def door_data(event: Event, list_key: str, since: int = 0) -> dict[str, Any]:
     """The download for ``list_key``: all registrations, or those changed after ``since``.
 
     Three queries whatever the size (registrations, check-ins, workshop seats). The
-    version is read before the rows, so a change committed meanwhile is sent again
-    next time rather than missed.
+    version is a stamp taken before the rows are read; the next download asks for
+    the rows changed since then, less the overlap that covers changes stamped
+    earlier but committed later.
     """
-    version = db.session.execute(
-        db.select(Event.door_version).where(Event.id == event.id)
-    ).scalar_one()
+    version = versions.next_stamp()
     changed = [Registration.event_id == event.id]
     if since:
-        changed.append(Registration.door_version > since)
+        changed.append(Registration.door_version > versions.changed_after(since))
     rows = db.session.execute(
         db.select(
             Registration.id,

@@ -12,12 +12,15 @@ Draft events are not open to check-in: for the scanner they do not exist.
 
 from __future__ import annotations
 
+import contextlib
 import enum
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from flask_babel import gettext as _
 from sqlalchemy import update
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
 
 from eventapp.checkin import versions
@@ -143,15 +146,17 @@ def parse_direction(value: Any) -> Direction:
 # --- lists -----------------------------------------------------------------------
 
 
-def event_by_slug(slug: str) -> Event:
+def event_by_slug(slug: str, *, hold: bool = False) -> Event:
     """The event with this slug if open to check-in (publicly visible), else ``EventNotFound``.
 
     A draft is the organizers' work in progress: nobody is admitted to it, and door
-    staff learn nothing about it, not even that it exists.
+    staff learn nothing about it, not even that it exists. ``hold`` share-locks the
+    row until commit in the same statement (see ``_held``).
     """
-    event = db.session.execute(
-        db.select(Event).where(Event.slug == slug, publicly_visible())
-    ).scalar_one_or_none()
+    query = db.select(Event).where(Event.slug == slug, publicly_visible())
+    if hold:
+        query = _held(query)
+    event = db.session.execute(query).scalar_one_or_none()
     if event is None:
         raise EventNotFound()
     return event
@@ -256,36 +261,50 @@ def _check_in(
     device: str,
     at: datetime | None = None,
 ) -> tuple[RedeemStatus, datetime]:
-    existing = _existing_check_in(registration, list_key)
-    if existing is not None:
-        if existing.left_at is not None and _reenter(existing):
-            return RedeemStatus.OK, existing.checked_in_at
-        _keep_earliest(existing, registration, at)
-        _note_other_device(existing, user_id, device)
-        return RedeemStatus.ALREADY_CHECKED_IN, existing.checked_in_at
     now = at or utcnow()
-    try:
-        # A savepoint, so that losing the race rolls back only this insert.
-        with db.session.begin_nested():
-            db.session.add(
-                CheckIn(
-                    registration_id=registration.id,
-                    list_key=list_key,
-                    checked_in_at=now,
-                    user_id=user_id,
-                    device=device,
-                )
-            )
-    except IntegrityError:
-        existing = _existing_check_in(registration, list_key)
-        if existing is None:  # pragma: no cover - the winner's row is visible once it failed us
-            raise
-        _keep_earliest(existing, registration, at)
-        _note_other_device(existing, user_id, device)
-        return RedeemStatus.ALREADY_CHECKED_IN, existing.checked_in_at
-    if list_key == ENTRANCE:
-        registration.checked_in_at = now
-    return RedeemStatus.OK, now
+    if _insert_check_in(registration, list_key, user_id, device, now):
+        if list_key == ENTRANCE:
+            registration.checked_in_at = now
+        return RedeemStatus.OK, now
+    # The unique constraint found the check-in: made earlier, or by another device at
+    # this moment (then its insert committed first, and this one waited for it).
+    existing = _existing_check_in(registration, list_key)
+    if existing is None:  # pragma: no cover - a conflicting row is visible once it won
+        raise RuntimeError("check-in conflict without a check-in")
+    if existing.left_at is not None and _reenter(existing):
+        return RedeemStatus.OK, existing.checked_in_at
+    _keep_earliest(existing, registration, at)
+    _note_other_device(existing, user_id, device)
+    return RedeemStatus.ALREADY_CHECKED_IN, existing.checked_in_at
+
+
+def _insert_check_in(
+    registration: Registration, list_key: str, user_id: int | None, device: str, at: datetime
+) -> bool:
+    """Insert the check-in unless the list has one for the registration; True if inserted.
+
+    One statement whatever the outcome (``ON CONFLICT DO NOTHING``), and no savepoint:
+    the unique constraint decides between devices scanning the same ticket at once.
+    """
+    dialect = db.session.get_bind().dialect.name
+    insert = postgresql_insert if dialect == "postgresql" else sqlite_insert
+    inserted = db.session.execute(
+        insert(CheckIn)
+        .values(
+            registration_id=registration.id,
+            list_key=list_key,
+            checked_in_at=at,
+            user_id=user_id,
+            device=device,
+        )
+        .on_conflict_do_nothing(index_elements=["registration_id", "list_key"])
+        .returning(CheckIn.id)
+    ).first()
+    if inserted is None:
+        return False
+    # A Core insert: no flush sees it, so the offline scanners' version is raised here.
+    versions.stamp(db.session(), {registration})
+    return True
 
 
 def _reenter(check_in: CheckIn) -> bool:
@@ -455,23 +474,25 @@ def _stored_answer(
     return True, dict(log.response) if same_scan else None
 
 
-def _hold_event(event: Event) -> None:
-    """Share-lock the event row until commit; the registration is read after this.
+def _held(query: Any) -> Any:
+    """``query`` share-locking the event row until commit; the registration is read after.
 
     Cancelling locks the event row exclusively and then refuses anyone checked in. With
     this lock a scan and a cancellation of the same person happen one after the other,
-    never both (a seat given away and used at the door). Scans do not block each other,
-    and the lock order (event, then registration) is the registration rules' own.
-    A no-op on SQLite, whose write transactions already run one at a time.
+    never both (a seat given away and used at the door). Scans do not block each other:
+    the lock is the one the scan log's foreign key takes anyway, and the lock order
+    (event, then registration) is the registration rules' own. A no-op on SQLite,
+    whose write transactions already run one at a time.
     """
-    db.session.execute(
-        db.select(Event.id).where(Event.id == event.id).with_for_update(read=True, key_share=True)
+    return query.with_for_update(read=True, key_share=True).execution_options(
+        populate_existing=True
     )
 
 
 def redeem_ticket(
     *,
-    event_slug: str,
+    event_slug: str = "",
+    event: Event | None = None,
     code: str = "",
     registration_id: int | None = None,
     list_ref: Any = ENTRANCE,
@@ -494,12 +515,16 @@ def redeem_ticket(
     offline and sent later: the check-in gets that time (the earliest one wins when two
     devices admitted the same ticket), the log row is marked offline, and a scan that
     finds the ticket already checked in is flagged as a duplicate.
+
+    A caller that has looked the event up already (to check who may scan there) passes
+    ``event`` instead of ``event_slug``: what ``event_by_slug(slug, hold=True)``
+    returned in this transaction, so the row is held before the registration is read.
     """
     direction = parse_direction(direction)
     nonce = (nonce or "")[:MAX_NONCE_LENGTH] or None
-    event = event_by_slug(event_slug)
+    if event is None:
+        event = event_by_slug(event_slug, hold=True)
     list_key, session = resolve_list(event, list_ref)
-    _hold_event(event)
     if registration_id is not None:
         code = ""
         registration = registration_of_event(event, registration_id)
@@ -520,7 +545,8 @@ def redeem_ticket(
         nonce = None
     while True:
         try:
-            with db.session.begin_nested():
+            # Only a nonce can collide (the check-in's insert cannot): then a savepoint.
+            with db.session.begin_nested() if nonce else contextlib.nullcontext():
                 answer = _decide(
                     event, registration, list_key, session, user_id, device, direction, scanned_at
                 )

@@ -2,10 +2,16 @@
 
 Whenever something a scanner needs about a registration changes (status, name,
 attention note, accessibility needs, a check-in made, undone or left, a workshop
-seat), the registration gets ``door_version = ++event.door_version`` in the same
-flush. The event row is raised with one ``UPDATE ... RETURNING`` that keeps the row
-locked until commit, so versions are handed out in commit order: a scanner that has
-seen version ``n`` never misses a later commit with a smaller number.
+seat), the registration gets a new ``door_version`` in the same flush: a stamp in
+microseconds since the epoch, strictly increasing within a process (``next_stamp``).
+
+Taking a stamp needs no statement and locks nothing, so registrations and scans of one
+event do not wait for each other. The price: stamps are not handed out in commit
+order. A change stamped at ``t`` may commit after a download that started later and
+did not see it. The download therefore sends every row stamped after its ``since``
+minus ``OVERLAP`` (longer than any transaction's stamp-to-commit time plus the clock
+difference between servers); the scanner applies rows by id, so a row sent twice
+changes nothing.
 
 ``register`` connects the flush listener to Flask-SQLAlchemy's session;
 ``create_app`` calls it, and importing this module connects nothing.
@@ -13,15 +19,16 @@ seen version ``n`` never misses a later commit with a smaller number.
 
 from __future__ import annotations
 
-from collections import defaultdict
+import threading
+import time
+from datetime import timedelta
 from typing import Any
 
 from sqlalchemy import event, inspect
 from sqlalchemy.orm import Session as OrmSession
 from sqlalchemy.orm import scoped_session
-from sqlalchemy.orm.attributes import set_committed_value
 
-from eventapp.models import CheckIn, Event, Registration, SessionChoice
+from eventapp.models import CheckIn, Registration, SessionChoice
 
 # A registration's own fields that a scanner shows or decides on.
 REGISTRATION_FIELDS = (
@@ -35,6 +42,26 @@ REGISTRATION_FIELDS = (
 )
 CHECK_IN_FIELDS = ("left_at", "checked_in_at", "list_key", "registration_id")
 CHOICE_FIELDS = ("status", "session_id", "registration_id")
+
+# How far back a delta download looks before its ``since``: see the module's docstring.
+OVERLAP = timedelta(minutes=2)
+OVERLAP_STAMPS = OVERLAP // timedelta(microseconds=1)
+
+_last_stamp = 0
+_stamp_lock = threading.Lock()
+
+
+def next_stamp() -> int:
+    """Now in microseconds since the epoch, and above any stamp this process gave before."""
+    global _last_stamp
+    with _stamp_lock:
+        _last_stamp = max(time.time_ns() // 1000, _last_stamp + 1)
+        return _last_stamp
+
+
+def changed_after(since: int) -> int:
+    """The lowest version a delta download after ``since`` must send again."""
+    return max(since - OVERLAP_STAMPS, 0)
 
 
 def register(session: scoped_session) -> None:
@@ -80,47 +107,14 @@ def _touched(orm: OrmSession) -> set[Registration]:
 
 
 def stamp_door_versions(orm: OrmSession, _context: Any, _instances: Any) -> None:
-    """Give every registration touched by this flush a new version of its event."""
+    """Give every registration touched by this flush a new version."""
     with orm.no_autoflush:
         stamp(orm, _touched(orm))
 
 
 def stamp(orm: OrmSession, touched: set[Registration]) -> None:
-    """Give ``touched`` new versions now: for changes made by a bulk ``UPDATE`` (an exit
-    or re-entry scan), which no flush sees."""
+    """Give ``touched`` new versions now: also for changes made by a bulk ``UPDATE`` or a
+    Core ``INSERT`` (a check-in, an exit or a re-entry scan), which no flush sees."""
     with orm.no_autoflush:
-        if not touched:
-            return
-        by_event: dict[Any, list[Registration]] = defaultdict(list)
-        for registration in touched:
-            key = registration.event_id
-            if key is None and registration.event is not None:
-                key = registration.event.id or registration.event
-            by_event[key].append(registration)
-        for key, registrations in by_event.items():
-            registrations.sort(key=lambda r: r.id or 0)
-            count = len(registrations)
-            if not isinstance(key, int):
-                # A new event, not in the database yet: count on the object.
-                event_obj = key
-                if event_obj is None:
-                    continue
-                top = (event_obj.door_version or 0) + count
-                event_obj.door_version = top
-            else:
-                top = orm.execute(
-                    Event.__table__.update()
-                    .where(Event.__table__.c.id == key)
-                    # Keeps ``updated_at``, which the column's onupdate would otherwise
-                    # move: it is the programme's version (feeds, cached pages).
-                    .values(
-                        door_version=Event.__table__.c.door_version + count,
-                        updated_at=Event.__table__.c.updated_at,
-                    )
-                    .returning(Event.__table__.c.door_version)
-                ).scalar_one()
-                loaded = orm.identity_map.get(orm.identity_key(Event, key))
-                if loaded is not None:
-                    set_committed_value(loaded, "door_version", top)
-            for offset, registration in enumerate(registrations):
-                registration.door_version = top - count + 1 + offset
+        for registration in sorted(touched, key=lambda r: r.id or 0):
+            registration.door_version = next_stamp()

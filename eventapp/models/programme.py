@@ -120,7 +120,8 @@ class Event(Base):
     max_group_size: Mapped[int] = mapped_column(Integer, default=10, server_default="10")
     # How many people may be inside at once (fire safety); the board warns near it.
     max_occupancy: Mapped[int | None] = mapped_column(Integer)
-    # The last version handed to a registration's ``door_version`` (offline scanners' delta).
+    # Unused since registrations' door versions are stamps (``checkin.versions``), which
+    # need no counter: kept so that the schema needs no migration.
     door_version: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)

@@ -191,8 +191,8 @@ class Registration(Base):
     announcements_stopped_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     # The organizer's short note for door staff (e.g. "reserved wheelchair place").
     attention_note: Mapped[str] = mapped_column(String(300), default="", server_default="")
-    # Raised (from ``Event.door_version``) whenever what an offline scanner needs to know
-    # about this registration changes: the ``since`` of the check-in data's delta.
+    # Stamped (microseconds, see ``checkin.versions``) whenever what an offline scanner
+    # needs to know about this registration changes: the ``since`` of the door data's delta.
     door_version: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
     # The verification code printed on the attendance certificate (made at first download).
     certificate_code: Mapped[str | None] = mapped_column(String(64))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 
 import pytest
@@ -12,6 +13,20 @@ from eventapp.extensions import db
 from eventapp.models import CheckIn, Role, ScanLog, utcnow
 
 SYNC_TIMEOUT_MS = 30_000
+A_STAMP = re.compile(r"^[0-9]{16}$")
+
+
+def stored_tickets(page: Page) -> int:
+    """How many tickets the page keeps in IndexedDB (all lists)."""
+    return page.evaluate(
+        """() => new Promise((resolve) => {
+            const open = indexedDB.open("eventapp-checkin");
+            open.onsuccess = () => {
+                const count = open.result.transaction("tickets").objectStore("tickets").count();
+                count.onsuccess = () => resolve(count.result);
+            };
+        })"""
+    )
 
 
 def open_scanner(context: BrowserContext, base: str, email: str, url: str) -> Page:
@@ -20,12 +35,21 @@ def open_scanner(context: BrowserContext, base: str, email: str, url: str) -> Pa
     log_in_browser(page, base, email, "/checkin/**")
     page.goto(url)
     expect(page.locator("#scanner")).to_have_attribute("data-ready", "true")
+    expect(page.locator("#scanner")).to_have_attribute("data-data-version", A_STAMP)
+    first_version = page.locator("#scanner").get_attribute("data-data-version")
     page.evaluate("navigator.serviceWorker.ready.then(() => true)")
     # Loaded once more, now through the service worker, which keeps a copy of the page.
-    page.reload()
+    with page.expect_response(lambda r: "/checkin/data" in r.url and "since=" in r.url) as delta:
+        page.reload()
     expect(page.locator("#scanner")).to_have_attribute("data-ready", "true")
     assert page.evaluate("!!navigator.serviceWorker.controller")
-    expect(page.locator("#scanner")).to_have_attribute("data-data-version", "3")
+    # The delta repeats the three rows stamped moments ago (the server's overlap):
+    # they replace the stored ones instead of being added.
+    body = delta.value.json()
+    assert body["full"] is False and len(body["tickets"]) == 3
+    expect(page.locator("#scanner")).not_to_have_attribute("data-data-version", first_version)
+    expect(page.locator("#scanner")).to_have_attribute("data-data-tickets", "3")
+    assert stored_tickets(page) == 3
     return page
 
 
@@ -62,7 +86,8 @@ def test_scanner_works_offline_and_syncs_with_original_times(
     page.reload()
     expect(page.locator("#scanner")).to_have_attribute("data-ready", "true")
     expect(page.locator("#sync-status")).to_have_attribute("data-online", "false")
-    expect(page.locator("#scanner")).to_have_attribute("data-data-version", "3")
+    expect(page.locator("#scanner")).to_have_attribute("data-data-version", A_STAMP)
+    expect(page.locator("#scanner")).to_have_attribute("data-data-tickets", "3")
     before = utcnow().replace(microsecond=0)
     for n, code in enumerate(codes):
         scan(page, code)

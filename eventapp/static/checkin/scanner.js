@@ -728,6 +728,8 @@
   function updateSyncStatus() {
     if (!el.sync) return;
     root.dataset.dataVersion = local.ready ? String(local.version) : "";
+    // Rows are kept by id: a delta repeating a row (the server's overlap) replaces it.
+    root.dataset.dataTickets = String(local.byId.size);
     var queued = pending.length;
     el.sync.dataset.online = online ? "true" : "false";
     el.sync.dataset.pending = String(queued);
