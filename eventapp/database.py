@@ -9,6 +9,7 @@ a request: the choice is made by whoever knows what the work will do.
 from __future__ import annotations
 
 import contextlib
+import fcntl
 import os
 import stat
 import time
@@ -25,6 +26,9 @@ from eventapp.extensions import db
 SQLITE_BUSY_TIMEOUT_MS = 15_000
 # A pooled PostgreSQL connection unused for longer is pinged before it is handed out.
 PING_IDLE_SECONDS = 10.0
+# How often a SQLite writer looks again whether the writers' queue is free.
+WRITER_POLL_SECONDS = 0.0005
+_WRITER_LOCK = "eventapp_writer_lock"
 # The largest id an INTEGER column holds on every supported database; larger ones
 # make PostgreSQL fail the query instead of finding nothing.
 MAX_ID = 2**31 - 1
@@ -91,7 +95,7 @@ def configure_sqlite(engine: Engine) -> None:
         return
 
     @event.listens_for(engine, "connect")
-    def _on_connect(dbapi_connection, _record):
+    def _on_connect(dbapi_connection, record):
         # Let SQLAlchemy, not the driver, emit BEGIN.
         dbapi_connection.isolation_level = None
         cursor = dbapi_connection.cursor()
@@ -104,12 +108,62 @@ def configure_sqlite(engine: Engine) -> None:
             cursor.execute("PRAGMA synchronous = NORMAL")
         cursor.close()
 
+        if engine.url.database not in (None, "", ":memory:"):
+            record.info[_WRITER_LOCK] = os.open(
+                f"{engine.url.database}-writers", os.O_RDWR | os.O_CREAT, 0o600
+            )
+
     @event.listens_for(engine, "begin")
     def _on_begin(connection):
         if _reads_only.get():
             connection.exec_driver_sql("BEGIN")
         else:
+            _queue_for_writing(connection.connection.info)
             connection.exec_driver_sql("BEGIN IMMEDIATE")
+
+    @event.listens_for(engine.pool, "checkin")
+    def _on_checkin(_dbapi_connection, record):
+        if record is not None:
+            _leave_writers_queue(record.info)
+
+    @event.listens_for(engine.pool, "close")
+    def _on_close(_dbapi_connection, record):
+        _leave_writers_queue(record.info)
+        descriptor = record.info.pop(_WRITER_LOCK, None)
+        if descriptor is not None:
+            os.close(descriptor)
+
+
+def _queue_for_writing(info: dict) -> None:
+    """Wait for this connection's turn to write, on a lock file beside the database.
+
+    SQLite lets one connection write at a time; the others retry in its busy handler,
+    which sleeps up to 100 ms between tries, so under a rush of writes a request may
+    wait several rounds after the lock came free: the tail of the latencies. Writers
+    queue on ``flock`` here first (each connection has its own file description, so
+    threads of one process queue too) and look again every half millisecond, and the
+    lock is theirs until the connection goes back to the pool, after its commit. After
+    the busy timeout the writer goes ahead and SQLite's own waiting decides.
+    """
+    descriptor = info.get(_WRITER_LOCK)
+    if descriptor is None or info.get("eventapp_writing"):
+        return
+    deadline = time.monotonic() + SQLITE_BUSY_TIMEOUT_MS / 1000
+    while True:
+        try:
+            fcntl.flock(descriptor, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            if time.monotonic() > deadline:
+                return
+            time.sleep(WRITER_POLL_SECONDS)
+        else:
+            info["eventapp_writing"] = True
+            return
+
+
+def _leave_writers_queue(info: dict) -> None:
+    if info.pop("eventapp_writing", False):
+        fcntl.flock(info[_WRITER_LOCK], fcntl.LOCK_UN)
 
 
 def configure_postgresql(engine: Engine) -> None:
