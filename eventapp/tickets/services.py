@@ -52,6 +52,11 @@ def _qr(code: str) -> qrcode.QRCode:
     return qr
 
 
+def qr_matrix(code: str) -> list[list[bool]]:
+    """The QR code's modules holding exactly ``code``, quiet zone included (True is dark)."""
+    return _qr(code).get_matrix()
+
+
 @lru_cache(maxsize=1024)
 def qr_png(code: str) -> bytes:
     """A PNG of the QR code holding exactly ``code`` (cached: drawing a QR is the slow part)."""
