@@ -327,3 +327,26 @@ def test_erasing_personal_data_deletes_the_events_files(admin_client, app, crowd
 def crowd_jobs(event) -> list[Job]:
     db.session.expire_all()
     return list(db.session.execute(db.select(Job).where(Job.event_id == event.id)).scalars())
+
+
+def test_badge_and_certificate_qr_codes_still_scan(admin_client, make_event, make_registration):
+    """They are drawn with one fixed mask pattern and one pixel per module, to be fast."""
+    import zxingcpp
+    from PIL import Image
+
+    from eventapp.certificates.services import verification_url
+    from eventapp.tickets.pdf import qr_reader
+
+    event = make_event()
+    person = make_registration(event)
+    db.session.commit()
+    reader = PdfReader(io.BytesIO(prepared_file(admin_client, event.id, "badges").data))
+    image = reader.pages[0].images[0].image.convert("L")
+    big = image.resize((image.width * 8, image.height * 8), Image.Resampling.NEAREST)
+    [found] = zxingcpp.read_barcodes(big)
+    assert found.text == person.ticket_code
+
+    url = verification_url("A" * 32)
+    matrix_image = qr_reader(url)._image.convert("L")
+    big = matrix_image.resize((matrix_image.width * 8,) * 2, Image.Resampling.NEAREST)
+    assert [found.text for found in zxingcpp.read_barcodes(big)] == [url]

@@ -22,8 +22,8 @@ from eventapp.certificates.signature import Signer, signer
 from eventapp.content import localized
 from eventapp.legal.settings import Operator, operator_settings
 from eventapp.models import Event, Registration
-from eventapp.tickets.pdf import ACCENT, LineWriter
-from eventapp.tickets.services import qr_png, session_times
+from eventapp.tickets.pdf import ACCENT, LineWriter, qr_reader
+from eventapp.tickets.services import session_times
 
 SIGNATURE_BOX = (60 * mm, 22 * mm)
 QR_SIZE = 32 * mm
@@ -153,9 +153,7 @@ def _signature(canvas: Canvas, x: float, baseline: float, who: Signer) -> None:
 
 def _verification(canvas: Canvas, margin: float, width: float, code: str, url: str) -> None:
     """The QR of the verification URL at the bottom right, the code and URL beside it."""
-    canvas.drawImage(
-        ImageReader(io.BytesIO(qr_png(url))), width - margin - QR_SIZE, 14 * mm, QR_SIZE, QR_SIZE
-    )
+    canvas.drawImage(qr_reader(url), width - margin - QR_SIZE, 14 * mm, QR_SIZE, QR_SIZE)
     footer = LineWriter(canvas, margin, 28 * mm, width - 2 * margin - QR_SIZE - 6 * mm)
     footer.text(_("Verification code: %(code)s", code=code), size=9)
     footer.text(_("Anyone can check this certificate at this address or with the QR code:"), 8)

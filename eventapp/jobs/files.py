@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import secrets
+from collections.abc import Iterator
 from pathlib import Path
 
 from flask import current_app
@@ -39,6 +40,13 @@ def publish(name: str) -> int:
     final = path_of(name)
     os.replace(path_of(name + ".part"), final)
     return final.stat().st_size
+
+
+def chunks(path: Path, size: int = 256 * 1024) -> Iterator[bytes]:
+    """The file's bytes for a streamed response; opened when sending starts, closed at the end."""
+    with path.open("rb") as stream:
+        while data := stream.read(size):
+            yield data
 
 
 def remove(name: str | None) -> None:

@@ -4,14 +4,13 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, BinaryIO
+from typing import TYPE_CHECKING, Any, BinaryIO, Protocol
 
 from flask_babel import lazy_gettext as _l
 
 from eventapp.domain import InvalidInput
 
 if TYPE_CHECKING:
-    from eventapp.jobs.services import Progress
     from eventapp.models import Job
 
 MIMETYPES = {
@@ -19,6 +18,14 @@ MIMETYPES = {
     "csv": "text/csv; charset=utf-8",
     "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
 }
+
+
+class Progress(Protocol):
+    """How a job tells its progress (``services.Progress``)."""
+
+    def start(self, total: int) -> None: ...
+
+    def advance(self, count: int = 1) -> None: ...
 
 
 @dataclass(frozen=True)

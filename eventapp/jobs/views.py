@@ -7,7 +7,7 @@ through ``job_download``, never as static files.
 
 from __future__ import annotations
 
-from flask import abort, jsonify, redirect, render_template, request, send_file, url_for
+from flask import Response, abort, jsonify, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 
 from eventapp.admin import bp
@@ -94,13 +94,8 @@ def job_download(event_id: int, job_id: int):
     path = files.path_of(job.result_file)
     if not path.exists():
         abort(404, _("This file is not available (any more)."))
-    response = send_file(
-        path,
-        mimetype=job.result_type,
-        as_attachment=True,
-        download_name=job.result_name,
-        max_age=0,
-        conditional=False,
-    )
+    response = Response(files.chunks(path), mimetype=job.result_type)
+    response.content_length = path.stat().st_size
+    response.headers.set("Content-Disposition", "attachment", filename=job.result_name)
     response.headers["Cache-Control"] = "no-store"  # personal data: keep it out of caches
     return response

@@ -14,18 +14,16 @@ from collections.abc import Callable
 from typing import BinaryIO
 
 from flask_babel import gettext as _
-from PIL import Image
 from reportlab.lib.pagesizes import A4, A6
 from reportlab.lib.units import mm
-from reportlab.lib.utils import ImageReader, simpleSplit
+from reportlab.lib.utils import simpleSplit
 from reportlab.pdfgen.canvas import Canvas
 
 from eventapp.content import localized
 from eventapp.models import Event, Registration, RegistrationStatus
 from eventapp.registration.management import roster
 from eventapp.salutation import badge_name
-from eventapp.tickets.pdf import pdf_fonts
-from eventapp.tickets.services import qr_matrix
+from eventapp.tickets.pdf import pdf_fonts, qr_reader
 
 MARGIN = 8 * mm
 QR_SIZE = 42 * mm
@@ -40,15 +38,6 @@ def _fit(text: str, font: str, size: float, min_size: float, width: float):
     while size > min_size and len(simpleSplit(text, font, size, width)) > 2:
         size -= 1
     return size, simpleSplit(text, font, size, width)[:3]
-
-
-def qr_image(code: str) -> ImageReader:
-    """The QR code as a black-and-white image with one pixel per module (quiet zone included)."""
-    matrix = qr_matrix(code)
-    side = len(matrix)
-    image = Image.new("1", (side, side), 1)
-    image.putdata([0 if dark else 1 for row in matrix for dark in row])
-    return ImageReader(image)
 
 
 class BadgeDrawer:
@@ -96,7 +85,7 @@ class BadgeDrawer:
                 top -= size * 1.25
 
         canvas.drawImage(
-            qr_image(person.ticket_code), (width - QR_SIZE) / 2, MARGIN, QR_SIZE, QR_SIZE
+            qr_reader(person.ticket_code), (width - QR_SIZE) / 2, MARGIN, QR_SIZE, QR_SIZE
         )
         canvas.restoreState()
 
