@@ -172,7 +172,7 @@ def test_two_workers_never_run_the_same_job(app, admin, crowd):
         assert all(owners[job_id] == f"w{n}" for job_id in batch)
 
 
-def test_a_job_whose_worker_died_is_taken_again_then_failed(app, admin, crowd):
+def test_a_job_whose_worker_died_is_taken_again_then_failed(app, admin, admin_client, crowd):
     job = jobs.enqueue("badges", crowd, admin)
     db.session.commit()
     assert jobs.claim("dead-worker") == job.id
@@ -195,6 +195,9 @@ def test_a_job_whose_worker_died_is_taken_again_then_failed(app, admin, crowd):
     dead = db.session.get(Job, again.id)
     assert dead.status == JobStatus.FAILED
     assert "worker stopped" in dead.error and "10 minutes" in dead.error
+    answer = admin_client.get(f"/admin/events/{crowd.id}/jobs/progress?lang=en").get_json()
+    [shown] = [job for job in answer["jobs"] if job["id"] == again.id]
+    assert shown["error"] == "The worker stopped while making this file. Please start it again."
 
 
 def test_a_taken_over_job_stops_writing(app, admin, crowd):

@@ -34,7 +34,9 @@ log = logging.getLogger(__name__)
 MAX_ATTEMPTS = 2
 # How often a running job writes its progress (seconds): often enough for a progress bar.
 PROGRESS_EVERY = 0.5
+# Stored in English for operators; ``views.error_text`` says it in the reader's language.
 STALE_MESSAGE = "The worker stopped while running this job (no heartbeat for {minutes} minutes)."
+ERASED_MESSAGE = "The personal data of this event was erased."
 
 
 class JobLost(RuntimeError):
@@ -279,7 +281,7 @@ def delete_event_files(event_ids: set[int]) -> None:
         if job.status in (JobStatus.QUEUED, JobStatus.RUNNING):
             job.status = JobStatus.FAILED
             job.claimed_by = None
-            job.error = "The personal data of this event was erased."
+            job.error = ERASED_MESSAGE
             job.finished_at = utcnow()
 
 

@@ -28,6 +28,17 @@ def _job_or_404(event: Event, job_id: int) -> Job:
     return job
 
 
+def error_text(job: Job) -> str:
+    """Why the job failed, for organizers in their language (the stored text is English)."""
+    if job.status != JobStatus.FAILED:
+        return ""
+    if job.error.startswith(services.STALE_MESSAGE.split("(")[0].strip()):
+        return _("The worker stopped while making this file. Please start it again.")
+    if job.error == services.ERASED_MESSAGE:
+        return _("The personal data of this event was erased; the file was not made.")
+    return _("The file could not be made: %(error)s", error=job.error)
+
+
 def job_state(job: Job) -> dict:
     """What the page's script needs to redraw one job."""
     downloadable = job.status == JobStatus.DONE and job.result_file is not None
@@ -37,7 +48,7 @@ def job_state(job: Job) -> dict:
         "done": job.progress_done,
         "total": job.progress_total,
         "percent": job.percent,
-        "error": job.error if job.status == JobStatus.FAILED else "",
+        "error": error_text(job),
         "download_url": url_for("admin.job_download", event_id=job.event_id, job_id=job.id)
         if downloadable
         else None,
@@ -56,6 +67,7 @@ def jobs_page(event_id: int):
         jobs=jobs,
         kinds=KINDS,
         active=active,
+        error_text=error_text,
         form=StartJobForm(),
         suggested=request.args.get("start", ""),
     )
