@@ -153,8 +153,9 @@ def register_blueprints(app: Flask) -> None:
 def register_commands(app: Flask) -> None:
     from eventapp.accounts.cli import tokens_cli, users_cli
     from eventapp.demo.cli import demo_cli
+    from eventapp.jobs.cli import jobs_cli
     from eventapp.mail.cli import mail_cli
     from eventapp.registration.cli import registrations_cli
 
-    for group in (demo_cli, users_cli, tokens_cli, mail_cli, registrations_cli):
+    for group in (demo_cli, users_cli, tokens_cli, mail_cli, jobs_cli, registrations_cli):
         app.cli.add_command(group)

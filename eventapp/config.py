@@ -252,6 +252,10 @@ def from_environment(instance_path: str) -> dict[str, Any]:
         "MAIL_TIMEOUT": int(env("MAIL_TIMEOUT", "30")),
         # A bulk mail to more people than this asks for a second confirmation naming the count.
         "BULK_MAIL_CONFIRM_ABOVE": bulk_mail_confirm_above(env("BULK_MAIL_CONFIRM_ABOVE")),
+        # Background jobs: days a finished file is kept; minutes without a heartbeat after
+        # which a running job counts as abandoned by its worker.
+        "JOB_RETENTION_DAYS": int(env("JOB_RETENTION_DAYS", "7")),
+        "JOB_STALE_MINUTES": int(env("JOB_STALE_MINUTES", "10")),
         "RATELIMIT_STORAGE_URI": env("RATELIMIT_STORAGE_URI", "memory://"),
         "RATELIMIT_ENABLED": _flag("RATELIMIT_ENABLED", True),
         "RATELIMIT_HEADERS_ENABLED": True,

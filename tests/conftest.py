@@ -13,7 +13,15 @@ from typing import Any
 
 import pytest
 from clock import CONGRESS_DAY
-from support import PASSWORD, SmtpSink, free_port, login, stop, wait_until_serving
+from support import (
+    PASSWORD,
+    SmtpSink,
+    free_port,
+    login,
+    prepared_job,
+    stop,
+    wait_until_serving,
+)
 
 from eventapp import create_app
 from eventapp.extensions import db, limiter
@@ -491,7 +499,10 @@ def populated(make_programme, make_registration, make_user):
     question = Question(event_id=event.id, kind=QuestionKind.SHORT_TEXT, label="Dienststelle")
     db.session.add(question)
     db.session.commit()
+    # A background job done, so that its download has a file to give.
+    job = prepared_job(event, admin)
     return SimpleNamespace(
+        job=job,
         question=question,
         event=event,
         workshop=workshop,
@@ -535,6 +546,7 @@ def route_path(app, populated) -> Callable[..., str]:
             "token_id": 1,
             "question_id": world.question.id,
             "member_id": world.waitlisted.id,
+            "job_id": world.job.id,
         }
         arguments = {name: values.get(name, defaults[name]) for name in rule.arguments}
         if rule.endpoint == "api.checkin_search":

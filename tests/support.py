@@ -202,6 +202,37 @@ def all_at_once(calls: list[Callable[[], Any]]) -> list[Any]:
 # --- servers on loopback ---------------------------------------------------------------
 
 
+# Addresses that lead elsewhere since the work moved to background jobs (a redirect, not a page).
+MOVED_TO_JOBS = frozenset({"admin.export_badges", "admin.export_certificates"})
+
+
+def prepared_job(event, user, kind: str = "registrations", **params: str):
+    """A job of ``event`` run to its end by the worker, with its file."""
+    from eventapp.jobs import services as jobs
+
+    job = jobs.enqueue(kind, event, user, params)
+    db.session.commit()
+    jobs.work(limit=5)
+    db.session.refresh(job)
+    return job
+
+
+def prepared_file(client, event_id: int, kind: str, **params: str):
+    """Start a background job from the back office as an organizer would, run it as the
+    worker does, and download its file (the response)."""
+    from eventapp.jobs import services as jobs
+
+    started = client.post(f"/admin/events/{event_id}/jobs", data={"kind": kind, **params})
+    assert started.status_code == 303, started.status_code
+    jobs.work(limit=5)
+    newest = client.get(f"/admin/events/{event_id}/jobs/progress").get_json()["jobs"][0]
+    assert newest["status"] == "done", newest
+    response = client.get(newest["download_url"])
+    response.get_data()  # read the file, then let it go
+    response.close()
+    return response
+
+
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))

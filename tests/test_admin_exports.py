@@ -10,7 +10,7 @@ import pytest
 from clock import CONGRESS_YEAR
 from openpyxl import load_workbook
 from pypdf import PdfReader
-from support import workshop
+from support import prepared_file, workshop
 
 from eventapp.extensions import db
 from eventapp.models import (
@@ -163,7 +163,7 @@ def test_checkin_list_has_every_confirmed_person_and_who_let_them_in(admin_clien
 def test_badges_are_one_a6_page_per_confirmed_person(admin_client, congress, make_registration):
     event, *_ = congress
     make_registration(event, first_name="Dritte", last_name="Person")
-    response = admin_client.get(f"/admin/events/{event.id}/badges.pdf")
+    response = prepared_file(admin_client, event.id, "badges")
     assert response.status_code == 200 and response.mimetype == "application/pdf"
     reader = PdfReader(io.BytesIO(response.get_data()))
     assert len(reader.pages) == 3
@@ -178,7 +178,7 @@ def test_badges_are_one_a6_page_per_confirmed_person(admin_client, congress, mak
 
 def test_badges_for_an_event_without_participants_still_open(admin_client, make_event):
     event = make_event()
-    reader = PdfReader(io.BytesIO(admin_client.get(f"/admin/events/{event.id}/badges.pdf").data))
+    reader = PdfReader(io.BytesIO(prepared_file(admin_client, event.id, "badges").data))
     assert len(reader.pages) == 1
 
 
@@ -190,7 +190,7 @@ def test_exports_page_links_every_list(admin_client, congress):
         f"/admin/events/{event.id}/registrations.csv?sep=semicolon",
         f"/admin/events/{event.id}/checkin-list.csv",
         f"/admin/sessions/{workshop.id}/attendance.xlsx",
-        f"/admin/events/{event.id}/badges.pdf",
+        f"/admin/events/{event.id}/jobs?start=badges",
     ):
         assert href in page
 

@@ -25,6 +25,9 @@ from eventapp.registration.management import actions
 NOT_PAGES = (
     "admin.export_",
     "admin.bulk_send_progress",
+    # A background job's file and the jobs' progress as JSON.
+    "admin.job_download",
+    "admin.jobs_progress",
     # The scanner's service worker script and web app manifest are files, not pages.
     "checkin.service_worker",
     "checkin.manifest",

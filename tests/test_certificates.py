@@ -12,7 +12,14 @@ from babel.dates import format_date
 from clock import BERLIN
 from PIL import Image
 from pypdf import PdfReader
-from support import audit_actions, csrf_token_in, login, login_with_csrf, smtp_settings
+from support import (
+    audit_actions,
+    csrf_token_in,
+    login,
+    login_with_csrf,
+    prepared_file,
+    smtp_settings,
+)
 from werkzeug.test import EnvironBuilder
 
 from eventapp.certificates import services, signature
@@ -436,7 +443,7 @@ def test_organizers_get_all_certificates_in_one_pdf_a_page_each_by_name(
     )
     attend(cancelled)
 
-    response = admin_client.get(f"/admin/events/{past_event.id}/certificates.pdf")
+    response = prepared_file(admin_client, past_event.id, "certificates")
 
     assert response.status_code == 200
     assert response.headers["Cache-Control"] == "no-store"
@@ -448,7 +455,7 @@ def test_organizers_get_all_certificates_in_one_pdf_a_page_each_by_name(
     codes = [re.search(r"/certificates/([A-Za-z0-9_-]+)", page).group(1) for page in pages]
     assert all(admin_client.get(f"/certificates/{code}").status_code == 200 for code in codes)
     exports = admin_client.get(f"/admin/events/{past_event.id}/exports").get_data(as_text=True)
-    assert f"/admin/events/{past_event.id}/certificates.pdf" in exports
+    assert f"/admin/events/{past_event.id}/jobs?start=certificates" in exports
 
 
 def test_certificate_link_is_absent_once_the_registration_is_anonymous(client, attendee):

@@ -15,7 +15,7 @@ import pypdf
 import pytest
 from flask import current_app
 from flask_babel import force_locale
-from support import record, smtp_settings, with_workshop, workshop
+from support import prepared_file, record, smtp_settings, with_workshop, workshop
 
 from eventapp import urls
 from eventapp.content import localized
@@ -242,7 +242,7 @@ def test_each_badge_names_the_event_in_its_wearers_language(
 ):
     make_registration(bilingual, locale="en", first_name="Ada", last_name="Lovelace")
     make_registration(bilingual, locale="de", first_name="Berta", last_name="Benz")
-    pages = pdf_text(admin_client.get(f"/admin/events/{bilingual.id}/badges.pdf").data)
+    pages = pdf_text(prepared_file(admin_client, bilingual.id, "badges").data)
     by_person = {("Ada" if "Ada" in text else "Berta"): text for text in pages}
     assert EVENT_EN in by_person["Ada"].replace("\n", " ")
     assert bilingual.title in by_person["Berta"].replace("\n", " ")

@@ -11,7 +11,7 @@ import pytest
 from babel.messages.pofile import read_po
 from flask_babel import force_locale
 from pypdf import PdfReader
-from support import outbox
+from support import outbox, prepared_file
 
 from eventapp.extensions import db
 from eventapp.mail import services as mail_services
@@ -176,5 +176,5 @@ def test_the_api_takes_an_optional_salutation_and_refuses_an_unknown_one(client,
 def test_the_badge_pdf_prints_the_title(admin_client, make_event, make_registration):
     event = make_event()
     make_registration(event, academic_title="Dr.", first_name="Anna", last_name="Müller")
-    pdf = PdfReader(io.BytesIO(admin_client.get(f"/admin/events/{event.id}/badges.pdf").data))
+    pdf = PdfReader(io.BytesIO(prepared_file(admin_client, event.id, "badges").data))
     assert "Dr. Anna Müller" in pdf.pages[0].extract_text()

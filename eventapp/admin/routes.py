@@ -7,6 +7,7 @@ than in ``eventapp/admin/__init__.py`` keeps the imports running one way.
 from eventapp.accounts import views_staff  # noqa: F401
 from eventapp.admin import bp, views_audit, views_dashboard  # noqa: F401
 from eventapp.certificates import management as certificates_management  # noqa: F401
+from eventapp.jobs import views as jobs_views  # noqa: F401
 from eventapp.legal import management as legal_management  # noqa: F401
 from eventapp.mail import views as mail_views  # noqa: F401
 from eventapp.mail import views_settings as mail_settings_views  # noqa: F401

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from flask import Response, abort, flash, redirect, url_for
+from flask import abort, flash, redirect, url_for
 from flask_babel import gettext as _
 
 from eventapp.admin import bp
 from eventapp.admin.common import acting_user
 from eventapp.admin.forms import ConfirmForm
-from eventapp.certificates import pdf, signature
+from eventapp.certificates import signature
 from eventapp.certificates.forms import CertificateSignerForm
 from eventapp.domain import InvalidInput
 from eventapp.extensions import db
@@ -64,11 +64,7 @@ def remove_certificate_signature():
 
 @bp.get("/events/<int:event_id>/certificates.pdf")
 def export_certificates(event_id: int):
-    """Every certificate of the event in one PDF: a page per person checked in, by name."""
+    """Every certificate of the event in one PDF, a page per person checked in, by name: made
+    by a background job, which the jobs page starts and offers for download."""
     event = db.get_or_404(Event, event_id)
-    data = pdf.event_certificates_pdf(event)
-    db.session.commit()  # verification codes made for certificates not yet downloaded
-    response = Response(data, mimetype="application/pdf")
-    response.headers["Content-Disposition"] = f'inline; filename="{event.slug}-certificates.pdf"'
-    response.headers["Cache-Control"] = "no-store"
-    return response
+    return redirect(url_for("admin.jobs_page", event_id=event.id, start="certificates"))

@@ -7,6 +7,8 @@ Fonts, the line writer and the QR image come from the ticket (``tickets.pdf``,
 from __future__ import annotations
 
 import io
+from collections.abc import Callable
+from typing import BinaryIO
 
 from flask_babel import force_locale
 from flask_babel import gettext as _
@@ -20,8 +22,8 @@ from eventapp.certificates.signature import Signer, signer
 from eventapp.content import localized
 from eventapp.legal.settings import Operator, operator_settings
 from eventapp.models import Event, Registration
-from eventapp.tickets.pdf import ACCENT, LineWriter
-from eventapp.tickets.services import qr_png, session_times
+from eventapp.tickets.pdf import ACCENT, LineWriter, qr_reader
+from eventapp.tickets.services import session_times
 
 SIGNATURE_BOX = (60 * mm, 22 * mm)
 QR_SIZE = 32 * mm
@@ -39,21 +41,36 @@ def event_certificates_pdf(event: Event) -> bytes:
     return _document(services.event_certificates(event), _("Certificates of attendance"))
 
 
-def _document(registrations: list[Registration], title: str) -> bytes:
-    buffer = io.BytesIO()
+def write_certificates(
+    registrations: list[Registration], out: BinaryIO, advance: Callable[[int], None]
+) -> None:
+    """Write the certificates of ``registrations`` (``services.event_certificates``) to
+    ``out``, as the background job does; ``advance(1)`` is told after each page."""
+    _document(registrations, _("Certificates of attendance"), out, advance)
+
+
+def _document(
+    registrations: list[Registration],
+    title: str,
+    out: BinaryIO | None = None,
+    advance: Callable[[int], None] | None = None,
+) -> bytes:
+    buffer = out if out is not None else io.BytesIO()
     canvas = Canvas(buffer, pagesize=A4, invariant=True, pageCompression=1)
     canvas.setTitle(title)
     operator, who_signs = operator_settings(), signer()
     for registration in registrations:
         _page(canvas, registration, operator, who_signs)
         canvas.showPage()
+        if advance:
+            advance(1)
     if not registrations:  # a PDF needs a page; say why it is empty
         LineWriter(canvas, 20 * mm, A4[1] - 30 * mm, A4[0] - 40 * mm).text(
             _("Nobody was checked in at this event."), size=12
         )
         canvas.showPage()
     canvas.save()
-    return buffer.getvalue()
+    return buffer.getvalue() if out is None else b""
 
 
 def _page(canvas: Canvas, registration: Registration, operator: Operator, who: Signer) -> None:
@@ -136,9 +153,7 @@ def _signature(canvas: Canvas, x: float, baseline: float, who: Signer) -> None:
 
 def _verification(canvas: Canvas, margin: float, width: float, code: str, url: str) -> None:
     """The QR of the verification URL at the bottom right, the code and URL beside it."""
-    canvas.drawImage(
-        ImageReader(io.BytesIO(qr_png(url))), width - margin - QR_SIZE, 14 * mm, QR_SIZE, QR_SIZE
-    )
+    canvas.drawImage(qr_reader(url), width - margin - QR_SIZE, 14 * mm, QR_SIZE, QR_SIZE)
     footer = LineWriter(canvas, margin, 28 * mm, width - 2 * margin - QR_SIZE - 6 * mm)
     footer.text(_("Verification code: %(code)s", code=code), size=9)
     footer.text(_("Anyone can check this certificate at this address or with the QR code:"), 8)

@@ -3,7 +3,8 @@
 ``mail deliver`` first queues the scheduled mail that is due (reminders, thank-you
 mails; see ``eventapp.mail.schedule``), then sends: no cron job needed. Each run (each
 round of ``--loop``) also erases the personal data of events past their retention period
-(``eventapp.registration.retention``).
+(``eventapp.registration.retention``) and runs one background job (``eventapp.jobs``:
+badges, certificates, large exports), so one worker service does all the background work.
 """
 
 from __future__ import annotations
@@ -15,6 +16,8 @@ import click
 from flask import current_app
 
 from eventapp.extensions import db
+from eventapp.jobs import cli as jobs_cli
+from eventapp.jobs import services as jobs
 from eventapp.mail import schedule, services
 from eventapp.models import Event
 from eventapp.models.base import utcnow
@@ -39,6 +42,7 @@ def deliver_command(loop: bool, batch: int, interval: float) -> None:
         scheduled = _queue_scheduled()
         report = services.deliver_due(batch=batch)
         _echo_report(report, scheduled)
+        jobs_cli.echo_report(jobs.work(limit=1))
         return
     stop = threading.Event()
 
@@ -55,7 +59,10 @@ def deliver_command(loop: bool, batch: int, interval: float) -> None:
         report = services.deliver_due(batch=batch)
         if report.handled or scheduled.queued:
             _echo_report(report, scheduled)
-        if report.handled < batch:
+        # One job per round: mail waits at most one job's time (badges for 10 000: seconds).
+        job_report = jobs.work(limit=1)
+        jobs_cli.echo_report(job_report)
+        if report.handled < batch and not job_report.done + job_report.failed:
             stop.wait(interval)
 
 

@@ -4,6 +4,7 @@ from eventapp.models.accounts import ApiToken, PasswordReset, Role, User, staff_
 from eventapp.models.audit import AuditEntry
 from eventapp.models.base import Base, UTCDateTime, utcnow
 from eventapp.models.checkin import ENTRANCE, CheckIn, ScanLog
+from eventapp.models.jobs import Job, JobStatus
 from eventapp.models.legal import BarrierReport, ConformanceStatus, OperatorSettings
 from eventapp.models.mailing import MailBatch, MailText
 from eventapp.models.notices import NoticeState, ProgrammeChange
@@ -51,6 +52,8 @@ __all__ = [
     "EventKind",
     "EventStatus",
     "GroupMembership",
+    "Job",
+    "JobStatus",
     "MailBatch",
     "MailText",
     "NoticeState",

@@ -12,6 +12,7 @@ from flask_babel import gettext as _
 from sqlalchemy import delete, select, update
 
 from eventapp.extensions import db
+from eventapp.jobs import services as jobs
 from eventapp.models import (
     AuditEntry,
     ChangeKind,
@@ -173,6 +174,8 @@ def anonymize_registrations(registrations: Sequence[Registration], now: datetime
         _anonymize(registration, now)
     if not ids:
         return 0
+    # Badges, certificates and exports made before carry these people's data.
+    jobs.delete_event_files({r.event_id for r in pending})
     db.session.execute(
         update(OutboxMessage)
         .where(OutboxMessage.registration_id.in_(ids))

@@ -8,6 +8,7 @@ from functools import lru_cache
 
 from flask_babel import force_locale
 from flask_babel import gettext as _
+from PIL import Image
 from reportlab.lib.pagesizes import A4
 from reportlab.lib.units import mm
 from reportlab.lib.utils import ImageReader, simpleSplit
@@ -17,7 +18,13 @@ from reportlab.pdfgen.canvas import Canvas
 
 from eventapp.content import localized
 from eventapp.models import ChoiceStatus, Registration
-from eventapp.tickets.services import event_dates, qr_png, session_times, ticket_sessions
+from eventapp.tickets.services import (
+    event_dates,
+    qr_matrix,
+    qr_png,
+    session_times,
+    ticket_sessions,
+)
 
 # DejaVu covers names beyond Latin-1 (ł, ş, ő …); Helvetica is the fallback without it.
 FONT_DIRS = ("/usr/share/fonts/truetype/dejavu", "/usr/share/fonts/dejavu")
@@ -34,6 +41,15 @@ def pdf_fonts() -> tuple[str, str]:
             pdfmetrics.registerFont(TTFont("TicketSans-Bold", bold))
             return "TicketSans", "TicketSans-Bold"
     return "Helvetica", "Helvetica-Bold"
+
+
+def qr_reader(code: str) -> ImageReader:
+    """The QR code as an image with one pixel per module, for PDFs of many pages (badges,
+    certificates): a few hundred bytes, no PNG to encode; the PDF scales it up unsmoothed."""
+    matrix = qr_matrix(code)
+    image = Image.new("1", (len(matrix), len(matrix)), 1)
+    image.putdata([0 if dark else 1 for row in matrix for dark in row])
+    return ImageReader(image)
 
 
 class LineWriter:

@@ -89,6 +89,20 @@ def _qr(code: str) -> qrcode.QRCode:
     return qr
 
 
+# Choosing the best of the eight mask patterns is most of a QR code's cost; every pattern
+# gives a valid code that scanners read, so badges (thousands at once) use one.
+BADGE_MASK_PATTERN = 2
+
+
+def qr_matrix(code: str) -> list[list[bool]]:
+    """The QR code's modules holding exactly ``code``, quiet zone included (True is dark),
+    made with a fixed mask pattern: about eight times faster than ``_qr``."""
+    qr = qrcode.QRCode(error_correction=ERROR_CORRECT_M, border=4, mask_pattern=BADGE_MASK_PATTERN)
+    qr.add_data(code, optimize=0)
+    qr.make(fit=True)
+    return qr.get_matrix()
+
+
 @lru_cache(maxsize=1024)
 def qr_png(code: str) -> bytes:
     """A PNG of the QR code holding exactly ``code`` (cached: drawing a QR is the slow part)."""
