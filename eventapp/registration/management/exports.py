@@ -17,7 +17,7 @@ from openpyxl.utils import get_column_letter
 
 from eventapp.i18n import wallclock
 from eventapp.labels import sector_label, status_label
-from eventapp.models import Event, RegistrationStatus, Session
+from eventapp.models import ChoiceStatus, Event, Registration, RegistrationStatus, Session
 from eventapp.questions import services as questions
 from eventapp.registration.management import roster
 
@@ -58,7 +58,8 @@ def _local(event: Event, moment: datetime | None) -> datetime | None:
 
 def registrations_table(event: Event) -> Table:
     """Every registration of the event, with its workshops and entrance check-in."""
-    check_ins = roster.entrance_check_ins(event)
+    checked_in = roster.entrance_times(event)
+    workshops = roster.workshop_titles(event)
     # One column per question of the event, also those taken off the form (answers stay).
     question_header, answers = questions.export_columns(event)
     no_answers = [""] * len(question_header)
@@ -83,28 +84,47 @@ def registrations_table(event: Event) -> Table:
             *question_header,
         ],
     )
-    for reg in roster.participants(event):
-        seats = [c.session.title for c in reg.choices if c.status == "confirmed"]
-        waiting = [c.session.title for c in reg.choices if c.status == "waitlisted"]
-        check_in = check_ins.get(reg.id)
+    # Labels looked up once per value, not once per row.
+    statuses = {status: status_label(status) for status in RegistrationStatus}
+    sectors: dict[Any, str] = {}
+    consent = {True: _("yes"), False: _("no")}
+    rows = roster.participant_rows(
+        event,
+        Registration.id,
+        Registration.status,
+        Registration.last_name,
+        Registration.first_name,
+        Registration.email,
+        Registration.organisation,
+        Registration.sector,
+        Registration.municipality,
+        Registration.dietary_preference,
+        Registration.accessibility_needs,
+        Registration.photo_consent,
+        Registration.created_at,
+    )
+    for row in rows:
+        choices = workshops.get(row.id, {})
+        if row.sector not in sectors:
+            sectors[row.sector] = sector_label(row.sector)
         table.rows.append(
             [
-                reg.id,
-                status_label(reg.status),
-                reg.last_name,
-                reg.first_name,
-                reg.email,
-                reg.organisation,
-                sector_label(reg.sector),
-                reg.municipality,
-                "; ".join(seats),
-                "; ".join(waiting),
-                reg.dietary_preference,
-                reg.accessibility_needs,
-                _("yes") if reg.photo_consent else _("no"),
-                _local(event, reg.created_at),
-                _local(event, check_in.checked_in_at if check_in else None),
-                *answers.get(reg.id, no_answers),
+                row.id,
+                statuses[RegistrationStatus(row.status)],
+                row.last_name,
+                row.first_name,
+                row.email,
+                row.organisation,
+                sectors[row.sector],
+                row.municipality,
+                "; ".join(choices.get(ChoiceStatus.CONFIRMED, ())),
+                "; ".join(choices.get(ChoiceStatus.WAITLISTED, ())),
+                row.dietary_preference,
+                row.accessibility_needs,
+                consent[bool(row.photo_consent)],
+                _local(event, row.created_at),
+                _local(event, checked_in.get(row.id)),
+                *answers.get(row.id, no_answers),
             ]
         )
     return table
@@ -209,7 +229,10 @@ def _xlsx_cells(sheet, row: list[Any]) -> list[Any]:
     """Values as they go into a write-only sheet: times formatted, text never a formula."""
     cells = []
     for value in row:
-        if isinstance(value, datetime):
+        if value == "":
+            # An empty cell is left out of the file rather than written as empty text.
+            value = None
+        elif isinstance(value, datetime):
             cell = WriteOnlyCell(sheet, value)
             cell.number_format = XLSX_TIME_FORMAT
             value = cell
