@@ -68,8 +68,8 @@ def choice_summary(registration: Registration) -> list[dict[str, Any]]:
     ]
 
 
-def chosen_sessions(event: Event, session_ids: Iterable[int], *, keep: set[int]) -> list[Session]:
-    """The workshops behind ``session_ids``, checked and locked; ``keep`` may be cancelled."""
+def chosen_ids(session_ids: Iterable[int]) -> list[int]:
+    """``session_ids`` as ids, each once and each one a column can hold; else refused."""
     try:
         ids = [int(i) for i in session_ids]
     except (TypeError, ValueError):
@@ -78,14 +78,20 @@ def chosen_sessions(event: Event, session_ids: Iterable[int], *, keep: set[int])
         ) from None
     if len(set(ids)) != len(ids):
         raise InvalidRegistration(_("Each workshop can be chosen only once."), field="session_ids")
-    if not ids:
-        return []
     # An id no column can hold would make the query fail instead of finding nothing.
     if not all(0 < i <= MAX_ID for i in ids):
         raise InvalidRegistration(
             _("Please choose only workshops of this event that take place."),
             field="session_ids",
         )
+    return ids
+
+
+def chosen_sessions(event: Event, session_ids: Iterable[int], *, keep: set[int]) -> list[Session]:
+    """The workshops behind ``session_ids``, checked and locked; ``keep`` may be cancelled."""
+    ids = chosen_ids(session_ids)
+    if not ids:
+        return []
     sessions = (
         db.session.execute(
             select(Session).where(Session.id.in_(ids)).order_by(Session.id).with_for_update()
@@ -93,6 +99,14 @@ def chosen_sessions(event: Event, session_ids: Iterable[int], *, keep: set[int])
         .scalars()
         .all()
     )
+    return checked_sessions(event, ids, sessions, keep=keep)
+
+
+def checked_sessions(
+    event: Event, ids: list[int], sessions: Iterable[Session], *, keep: set[int]
+) -> list[Session]:
+    """``sessions`` (read for ``ids``) in time order, if all are workshops of ``event`` that
+    take place (``keep`` may be cancelled) and none overlap; else refused."""
     valid = [
         s
         for s in sessions
