@@ -12,7 +12,8 @@ from itertools import pairwise
 from typing import Any
 
 from flask_babel import gettext as _
-from sqlalchemy import select
+from sqlalchemy import inspect, select
+from sqlalchemy.orm.util import identity_key
 
 from eventapp.content import localized
 from eventapp.database import MAX_ID
@@ -33,13 +34,32 @@ from eventapp.registration.errors import InvalidRegistration, OverlappingSession
 
 
 def lock_event(event_id: int) -> Event:
-    """The event row, locked for this transaction and freshly read."""
+    """The event row, locked for this transaction and freshly read.
+
+    SQLite locks no rows: its transactions are serializable (one writer at a time, from
+    ``BEGIN IMMEDIATE`` on, see ``database``), so an event already read in this
+    transaction is current and is not read again.
+    """
+    if db.session.get_bind().dialect.name == "sqlite":
+        event = _read_in_this_transaction(event_id)
+        if event is not None:
+            return event
     return db.session.execute(
         select(Event)
         .where(Event.id == event_id)
         .with_for_update()
         .execution_options(populate_existing=True)
     ).scalar_one()
+
+
+def _read_in_this_transaction(event_id: int) -> Event | None:
+    """The session's copy of the event if this transaction read it (a commit or rollback
+    expires every copy)."""
+    event = db.session.identity_map.get(identity_key(Event, event_id))
+    if event is None or not db.session().in_transaction():
+        return None
+    state = inspect(event)
+    return event if state.persistent and not state.expired_attributes else None
 
 
 def lock_registration(registration: Registration) -> Event:
