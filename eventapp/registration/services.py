@@ -135,7 +135,6 @@ def register(
     errors = validate_applicant(applicant, email_required=email_required)
     if errors:
         raise InvalidRegistration(_("Please correct the marked fields."), fields=errors)
-    ids = chosen_ids(session_ids)
     email_normalized = normalize_email(applicant.email)
     event = lock_event(event.id)
     # The time is taken under the lock so that arrival order and id order agree.
@@ -143,6 +142,7 @@ def register(
     problem = registration_problem(event, now)
     if problem is not None and not (ignore_window and isinstance(problem, RegistrationClosed)):
         raise problem
+    ids = chosen_ids(session_ids)
     counts = newcomer_counts(event.id, ids, email_normalized)
     sessions = checked_sessions(event, ids, [w.session for w in counts.workshops], keep=set())
     if counts.existing_id is not None:
