@@ -253,6 +253,19 @@ def test_raised_capacity_goes_to_those_waiting_before_newcomers(make_event):
     assert newcomer.status == RegistrationStatus.WAITLISTED
 
 
+def test_a_raised_workshop_capacity_goes_to_those_waiting_before_newcomers(make_workshop_day):
+    # Raised without the programme's editing (which fills at once): the newcomer's own
+    # request lets those waiting for the workshop go first.
+    event, morning, *_ = make_workshop_day(capacity=5)
+    sign_up(event, 1, [morning.id])
+    waiting = sign_up(event, 2, [morning.id])
+    morning.capacity = 2
+    db.session.commit()
+    newcomer = sign_up(event, 3, [morning.id])
+    assert choice_status(waiting, morning) == ChoiceStatus.CONFIRMED
+    assert choice_status(newcomer, morning) == ChoiceStatus.WAITLISTED
+
+
 def test_fill_from_waitlist_admits_in_arrival_order(make_event):
     event = make_event(capacity=1)
     people = [sign_up(event, n) for n in range(1, 5)]

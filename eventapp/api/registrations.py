@@ -8,15 +8,16 @@ from flask import request
 from flask_babel import gettext as _
 
 from eventapp.api import bp
-from eventapp.api.events import public_event_or_404
 from eventapp.api.models import CreatedRegistration, Error, IdempotencyHeaders, RegistrationRequest
 from eventapp.api.serializers import iso
 from eventapp.api.spec import idempotent_replay_header, responses, spec
+from eventapp.domain import EventNotFound
 from eventapp.extensions import db
 from eventapp.i18n import current_locale
-from eventapp.models import Registration, RegistrationSource, RegistrationStatus
+from eventapp.models import Event, Registration, RegistrationSource, RegistrationStatus
 from eventapp.questions import services as questions
 from eventapp.registration import idempotency, services
+from eventapp.registration.availability import publicly_visible
 from eventapp.registration.errors import InvalidRegistration
 from eventapp.registration.limits import registration_limit
 from eventapp.registration.services import RegistrationInput
@@ -111,7 +112,7 @@ def create_registration(slug: str, json: RegistrationRequest):
     answer with the registration the first request created (header
     `Idempotent-Replayed: true`); another body with that key is refused (422).
     """
-    event = public_event_or_404(slug)
+    event = _event_or_404(slug)
     # spectree reads the annotation as the model, and passes None for no body or a form
     # (it validates JSON bodies only).
     if json is None:
@@ -132,9 +133,24 @@ def create_registration(slug: str, json: RegistrationRequest):
             json.locale or current_locale(),
             source=RegistrationSource.API,
         )
-        questions.store_answers(registration, json.answers, "participant")
+        if json.answers:
+            questions.store_answers(registration, json.answers, "participant")
         if claim is not None:
             claim.registration = registration
+    # Written before the commit, from what this request holds: after it, every attribute
+    # would be read again.
+    answer = created_registration_json(registration)
     db.session.commit()
     headers = {"Idempotent-Replayed": "true"} if replayed else {}
-    return created_registration_json(registration), 201, headers
+    return answer, 201, headers
+
+
+def _event_or_404(slug: str) -> Event:
+    """The event as ``public_event_or_404`` finds it, without its programme: registering
+    reads the chosen workshops itself, under the event lock."""
+    event = db.session.execute(
+        db.select(Event).where(Event.slug == slug, publicly_visible())
+    ).scalar_one_or_none()
+    if event is None:
+        raise EventNotFound()
+    return event

@@ -22,7 +22,7 @@ from typing import Any
 
 from flask_babel import format_datetime
 from flask_babel import gettext as _
-from sqlalchemy import ColumnElement, and_, bindparam, func, or_, select
+from sqlalchemy import ColumnElement, Integer, and_, bindparam, func, or_, select
 
 from eventapp.extensions import db
 from eventapp.models import (
@@ -361,6 +361,102 @@ def session_seats_left(session: Session) -> int | None:
     if session.capacity is None:
         return None
     return seats_left_of(session.capacity, session_seat_counts([session.id])[session.id])
+
+
+@dataclass(frozen=True)
+class ChosenWorkshop:
+    """A chosen workshop as read under the event lock: its seats and its waiting people.
+
+    ``waiting`` counts those who hold an event seat and wait for this workshop: only they
+    move up, so a free seat with someone ``waiting`` is a seat the newcomer must not take.
+    """
+
+    session: Session
+    confirmed: int
+    waiting: int
+
+    @property
+    def left(self) -> int | None:
+        return seats_left_of(self.session.capacity, self.confirmed)
+
+
+@dataclass(frozen=True)
+class NewcomerCounts:
+    """What a registration decides on, read in one statement under the event lock."""
+
+    confirmed: int
+    waitlisted: int
+    existing_id: int | None
+    workshops: list[ChosenWorkshop]
+
+
+def newcomer_counts(event_id: int, session_ids: list[int], email_normalized: str) -> NewcomerCounts:
+    """The event's seats, the active registration of this address (if any) and the chosen
+    workshops with their seats, in one statement.
+
+    Call it after the event row is locked: a statement's snapshot is taken when it starts,
+    so counts read in the locking statement itself could miss a change committed while it
+    waited for the lock. The workshops' rows are locked too (a workshop being cancelled
+    or changed meanwhile is seen as it is after that change).
+    """
+
+    def registrations(status: RegistrationStatus):
+        return (
+            select(func.count(Registration.id))
+            .where(Registration.event_id == event_id, Registration.status == status)
+            .scalar_subquery()
+        )
+
+    existing = (
+        select(Registration.id)
+        .where(
+            Registration.event_id == event_id,
+            Registration.email_normalized == email_normalized,
+            Registration.status != RegistrationStatus.CANCELLED,
+        )
+        .limit(1)
+        .scalar_subquery()
+        if email_normalized
+        else None
+    )
+    columns = [
+        registrations(RegistrationStatus.CONFIRMED),
+        registrations(RegistrationStatus.WAITLISTED),
+        existing if existing is not None else bindparam("none", None, type_=Integer),
+    ]
+    if not session_ids:
+        confirmed, waitlisted, existing_id = db.session.execute(select(*columns)).one()
+        return NewcomerCounts(confirmed, waitlisted, existing_id, [])
+
+    def choices(status: ChoiceStatus, registration_status: ColumnElement[bool]):
+        return (
+            select(func.count(SessionChoice.id))
+            .join(Registration, Registration.id == SessionChoice.registration_id)
+            .where(
+                SessionChoice.session_id == Session.id,
+                SessionChoice.status == status,
+                registration_status,
+            )
+            .scalar_subquery()
+        )
+
+    rows = db.session.execute(
+        select(
+            Session,
+            choices(ChoiceStatus.CONFIRMED, Registration.status != RegistrationStatus.CANCELLED),
+            choices(ChoiceStatus.WAITLISTED, Registration.status == RegistrationStatus.CONFIRMED),
+            *columns,
+        )
+        .where(Session.id.in_(session_ids))
+        .order_by(Session.id)
+        .with_for_update(of=Session)
+    ).all()
+    if rows:
+        confirmed, waitlisted, existing_id = rows[0][3:]
+    else:
+        confirmed, waitlisted, existing_id = db.session.execute(select(*columns)).one()
+    workshops = [ChosenWorkshop(row[0], row[1], row[2]) for row in rows]
+    return NewcomerCounts(confirmed, waitlisted, existing_id, workshops)
 
 
 # --- waiting positions and workshop slots ----------------------------------------------

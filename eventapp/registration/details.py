@@ -32,7 +32,7 @@ from eventapp.registration.errors import (
     RegistrationError,
     RegistrationInactive,
 )
-from eventapp.registration.waitlist import record_change
+from eventapp.registration.waitlist import lock_event, record_change
 
 # What a person (or the office for them) may correct; the address has its own way.
 EDITABLE = (
@@ -184,6 +184,9 @@ def change_email(
     """Make ``new_email`` the registration's address at once (the office, or a confirmed
     change). Refused with a field message when invalid or held by another registration."""
     _editable(registration)
+    # Under the event lock, like a registration: the address check and the new address
+    # cannot interleave with a newcomer's check of the same address.
+    lock_event(registration.event_id)
     refusal = address_refusal(registration, new_email)
     if refusal is not None:
         raise refusal

@@ -15,7 +15,6 @@ from typing import Any
 from flask import current_app
 from flask_babel import gettext as _
 from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
 
 from eventapp.content import localized
 from eventapp.extensions import db
@@ -38,11 +37,14 @@ from eventapp.registration.applicant import (
     validate_applicant,
 )
 from eventapp.registration.availability import (
+    NewcomerCounts,
     choosable_workshops,
     confirmed_count,
+    newcomer_counts,
     registration_open,
     registration_problem,
     seats_left,
+    seats_left_of,
     session_seat_counts,
     session_seats_left,
     waitlist_position,
@@ -62,7 +64,9 @@ from eventapp.registration.errors import (
 )
 from eventapp.registration.waitlist import (
     admit,
+    checked_sessions,
     choice_summary,
+    chosen_ids,
     chosen_sessions,
     event_over,
     fill_event,
@@ -131,22 +135,22 @@ def register(
     errors = validate_applicant(applicant, email_required=email_required)
     if errors:
         raise InvalidRegistration(_("Please correct the marked fields."), fields=errors)
+    email_normalized = normalize_email(applicant.email)
     event = lock_event(event.id)
     # The time is taken under the lock so that arrival order and id order agree.
     now = now or utcnow()
     problem = registration_problem(event, now)
     if problem is not None and not (ignore_window and isinstance(problem, RegistrationClosed)):
         raise problem
-    sessions = chosen_sessions(event, session_ids, keep=set())
-    email_normalized = normalize_email(applicant.email)
-    existing = _active_registration(event.id, email_normalized) if email_normalized else None
-    if existing is not None:
-        return _replay_or_refuse(existing, submission_key)
+    ids = chosen_ids(session_ids)
+    counts = newcomer_counts(event.id, ids, email_normalized)
+    sessions = checked_sessions(event, ids, [w.session for w in counts.workshops], keep=set())
+    if counts.existing_id is not None:
+        existing = _active_registration(event.id, email_normalized)
+        if existing is not None:
+            return _replay_or_refuse(existing, submission_key)
 
-    # Seats freed without anyone moving up (e.g. a raised capacity) go to those waiting first.
-    fill_event(event, now, actor)
-    fill_sessions(sessions, now, actor)
-    left = seats_left(event)
+    left, free = _seats_for_newcomer(event, counts, now, actor)
     beyond_capacity = over_capacity and left is not None and left <= 0
     if left is None or left > 0 or beyond_capacity:
         status = RegistrationStatus.CONFIRMED
@@ -179,24 +183,21 @@ def register(
         confirmed_at=now if status == RegistrationStatus.CONFIRMED else None,
     )
     for session in sessions:
-        free = session_seats_left(session)
-        seat = status == RegistrationStatus.CONFIRMED and (free is None or free > 0)
+        seat = status == RegistrationStatus.CONFIRMED and (
+            free[session.id] is None or free[session.id] > 0
+        )
         registration.choices.append(
             SessionChoice(
                 session=session,
+                session_id=session.id,
                 status=ChoiceStatus.CONFIRMED if seat else ChoiceStatus.WAITLISTED,
                 created_at=now,
             )
         )
-    try:
-        with db.session.begin_nested():
-            db.session.add(registration)
-    except IntegrityError:
-        # The partial unique index is the truth; the check above only gives the message.
-        existing = _active_registration(event.id, email_normalized) if email_normalized else None
-        if existing is None:
-            raise
-        return _replay_or_refuse(existing, submission_key)
+    # No savepoint: every change of an active registration's address takes the event lock
+    # (see ``details.change_email``), so the check above cannot be overtaken; the partial
+    # unique index stays the last guard and fails the transaction should it ever differ.
+    db.session.add(registration)
     record_change(
         registration,
         ChangeKind.REGISTERED,
@@ -210,6 +211,26 @@ def register(
     )
     db.session.flush()
     return registration
+
+
+def _seats_for_newcomer(
+    event: Event, counts: NewcomerCounts, now: datetime, actor: str
+) -> tuple[int | None, dict[int, int | None]]:
+    """Free event seats and free seats per chosen workshop, as the newcomer may take them.
+
+    Seats are handed to waiting people where they free up (a cancellation, a raised
+    capacity), so a newcomer's request moves nobody up. Only if seats are free while
+    people wait (a change that did not fill them) do those waiting go first, here.
+    """
+    left = seats_left_of(event.capacity, counts.confirmed)
+    backlog = [w.session for w in counts.workshops if w.waiting and w.left != 0]
+    if counts.waitlisted and left != 0:
+        fill_event(event, now, actor)
+    elif not backlog:
+        return left, {w.session.id: w.left for w in counts.workshops}
+    fill_sessions(backlog, now, actor)
+    sessions = [w.session for w in counts.workshops]
+    return seats_left(event), {s.id: session_seats_left(s) for s in sessions}
 
 
 def _active_registration(event_id: int, email_normalized: str) -> Registration | None:

@@ -12,7 +12,8 @@ from itertools import pairwise
 from typing import Any
 
 from flask_babel import gettext as _
-from sqlalchemy import select
+from sqlalchemy import inspect, select
+from sqlalchemy.orm.util import identity_key
 
 from eventapp.content import localized
 from eventapp.database import MAX_ID
@@ -33,13 +34,32 @@ from eventapp.registration.errors import InvalidRegistration, OverlappingSession
 
 
 def lock_event(event_id: int) -> Event:
-    """The event row, locked for this transaction and freshly read."""
+    """The event row, locked for this transaction and freshly read.
+
+    SQLite locks no rows: its transactions are serializable (one writer at a time, from
+    ``BEGIN IMMEDIATE`` on, see ``database``), so an event already read in this
+    transaction is current and is not read again.
+    """
+    if db.session.get_bind().dialect.name == "sqlite":
+        event = _read_in_this_transaction(event_id)
+        if event is not None:
+            return event
     return db.session.execute(
         select(Event)
         .where(Event.id == event_id)
         .with_for_update()
         .execution_options(populate_existing=True)
     ).scalar_one()
+
+
+def _read_in_this_transaction(event_id: int) -> Event | None:
+    """The session's copy of the event if this transaction read it (a commit or rollback
+    expires every copy)."""
+    event = db.session.identity_map.get(identity_key(Event, event_id))
+    if event is None or not db.session().in_transaction():
+        return None
+    state = inspect(event)
+    return event if state.persistent and not state.expired_attributes else None
 
 
 def lock_registration(registration: Registration) -> Event:
@@ -68,8 +88,8 @@ def choice_summary(registration: Registration) -> list[dict[str, Any]]:
     ]
 
 
-def chosen_sessions(event: Event, session_ids: Iterable[int], *, keep: set[int]) -> list[Session]:
-    """The workshops behind ``session_ids``, checked and locked; ``keep`` may be cancelled."""
+def chosen_ids(session_ids: Iterable[int]) -> list[int]:
+    """``session_ids`` as ids, each once and each one a column can hold; else refused."""
     try:
         ids = [int(i) for i in session_ids]
     except (TypeError, ValueError):
@@ -78,14 +98,20 @@ def chosen_sessions(event: Event, session_ids: Iterable[int], *, keep: set[int])
         ) from None
     if len(set(ids)) != len(ids):
         raise InvalidRegistration(_("Each workshop can be chosen only once."), field="session_ids")
-    if not ids:
-        return []
     # An id no column can hold would make the query fail instead of finding nothing.
     if not all(0 < i <= MAX_ID for i in ids):
         raise InvalidRegistration(
             _("Please choose only workshops of this event that take place."),
             field="session_ids",
         )
+    return ids
+
+
+def chosen_sessions(event: Event, session_ids: Iterable[int], *, keep: set[int]) -> list[Session]:
+    """The workshops behind ``session_ids``, checked and locked; ``keep`` may be cancelled."""
+    ids = chosen_ids(session_ids)
+    if not ids:
+        return []
     sessions = (
         db.session.execute(
             select(Session).where(Session.id.in_(ids)).order_by(Session.id).with_for_update()
@@ -93,6 +119,14 @@ def chosen_sessions(event: Event, session_ids: Iterable[int], *, keep: set[int])
         .scalars()
         .all()
     )
+    return checked_sessions(event, ids, sessions, keep=keep)
+
+
+def checked_sessions(
+    event: Event, ids: list[int], sessions: Iterable[Session], *, keep: set[int]
+) -> list[Session]:
+    """``sessions`` (read for ``ids``) in time order, if all are workshops of ``event`` that
+    take place (``keep`` may be cancelled) and none overlap; else refused."""
     valid = [
         s
         for s in sessions

@@ -1,0 +1,95 @@
+"""A registration with two workshops costs a fixed, small number of SQL statements.
+
+Counted from the request's first statement to its last. BEGIN and COMMIT are not counted
+(PostgreSQL's driver sends neither through the cursor; SQLite's ``BEGIN IMMEDIATE`` is
+left out here so both count alike); SAVEPOINTs would count. The door version's
+``UPDATE event``, which the check-in package adds to each flush that touches
+registrations, is not the registration's own and is counted apart.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import timedelta
+
+from flask_babel import force_locale
+from sqlalchemy import event as sa_event
+
+from eventapp.extensions import db
+from eventapp.registration import services
+from eventapp.registration.applicant import RegistrationInput
+
+LIMIT = 8
+
+
+@contextmanager
+def statements() -> Iterator[list[str]]:
+    seen: list[str] = []
+
+    def note(conn, cursor, statement, parameters, context, executemany) -> None:
+        if statement.startswith(("BEGIN", "UPDATE event SET door_version")):
+            return
+        seen.append(statement)
+
+    sa_event.listen(db.engine, "before_cursor_execute", note)
+    try:
+        yield seen
+    finally:
+        sa_event.remove(db.engine, "before_cursor_execute", note)
+
+
+def two_workshops(make_event, make_session):
+    event = make_event(capacity=50)
+    morning = make_session(event, title="Werkstatt am Morgen", capacity=10)
+    afternoon = make_session(
+        event,
+        title="Werkstatt am Nachmittag",
+        starts_at=event.starts_at + timedelta(hours=5),
+        ends_at=event.starts_at + timedelta(hours=6),
+        capacity=10,
+    )
+    return event, morning, afternoon
+
+
+def applicant(n: int) -> RegistrationInput:
+    return RegistrationInput(
+        salutation="",
+        academic_title="",
+        first_name="Jörg",
+        last_name=f"Müller-{n}",
+        email=f"person{n}@example.org",
+        consent_privacy=True,
+        organisation="Stadt Bürstadt",
+    )
+
+
+def test_register_with_two_workshops_as_a_service_call(app, make_event, make_session):
+    event, morning, afternoon = two_workshops(make_event, make_session)
+    chosen = [morning.id, afternoon.id]
+    db.session.expire_all()
+    event = db.session.get(type(event), event.id)
+    with force_locale("de"), statements() as seen:
+        registration = services.register(event, applicant(1), chosen, "de")
+        db.session.commit()
+    assert registration.id
+    assert [c.status.value for c in registration.choices] == ["confirmed", "confirmed"]
+    assert len(seen) <= LIMIT, seen
+
+
+def test_register_with_two_workshops_through_the_api(app, client, make_event, make_session):
+    event, morning, afternoon = two_workshops(make_event, make_session)
+    body = {
+        "first_name": "Jörg",
+        "last_name": "Müller",
+        "email": "joerg@example.org",
+        "consent_privacy": True,
+        "session_ids": [morning.id, afternoon.id],
+    }
+    url = f"/api/v1/events/{event.slug}/registrations"
+    db.session.remove()
+    with statements() as seen:
+        response = client.post(url, json=body)
+    assert response.status_code == 201, response.json
+    assert [s["status"] for s in response.json["sessions"]] == ["confirmed", "confirmed"]
+    assert len(seen) <= LIMIT, seen
