@@ -279,7 +279,9 @@ def test_template_and_format_syntax_stay_literal_text(
     assert "{{ config }} {{ 7 * 7 }} {% if true %}yes{% endif %} {0.__init__} Eve" in text
     assert "{{ config }} {{ 7 * 7 }} {% if true %}yes{% endif %} {0.__init__} Eve" in html
     assert mail["Subject"] == "Hinweis {{ 7*7 }}"
-    assert "49" not in text and "test-secret-key" not in text + html
+    # 7 * 7 was not worked out (the mail's links are random and may hold "49" inside).
+    assert not re.search(r"(?<![\w-])49(?![\w-])", text)
+    assert "test-secret-key" not in text + html
     assert "SECRET_KEY" not in text + html
 
 
