@@ -16,7 +16,14 @@ from flask import (
     session,
     url_for,
 )
-from flask_babel import format_date, format_datetime, format_time, get_locale, refresh
+from flask_babel import (
+    format_date,
+    format_datetime,
+    format_decimal,
+    format_time,
+    get_locale,
+    refresh,
+)
 
 if TYPE_CHECKING:
     from eventapp.models import Event
@@ -175,6 +182,15 @@ def month_year(version: str) -> str:
         return version
 
 
+def filesize(size: int | None) -> str:
+    """A file's size with the reader's decimal sign: "5,2 kB" in German, "5.2 kB" in English."""
+    size = size or 0
+    for unit, factor in (("GB", 10**9), ("MB", 10**6), ("kB", 10**3)):
+        if size >= factor:
+            return f"{format_decimal(size / factor, format='#,##0.0')} {unit}"
+    return f"{size} B"
+
+
 def switch_return_path() -> str:
     """This page's path and query without ``lang``, where the language switch returns to."""
     args = [(key, value) for key, value in request.args.items(multi=True) if key != "lang"]
@@ -193,4 +209,5 @@ def init_app(app: Flask) -> None:
         isoformat=isoformat,
         wallclock=wallclock,
         month_year=month_year,
+        filesize=filesize,
     )

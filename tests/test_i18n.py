@@ -10,7 +10,7 @@ from clock import CONGRESS_YEAR
 from flask_babel import force_locale
 from support import readable_text
 
-from eventapp.i18n import localdate, localdatetime, localtime, localtimerange
+from eventapp.i18n import filesize, localdate, localdatetime, localtime, localtimerange
 
 
 def html_lang(response) -> str:
@@ -161,3 +161,13 @@ def test_outside_a_request_the_default_language_applies(app):
     # The CLI and the mail worker have no request to read a language from.
     with app.app_context():
         assert str(get_locale()) == "de"
+
+
+def test_file_sizes_use_the_readers_decimal_sign(app):
+    with app.test_request_context():
+        with force_locale("de"):
+            assert filesize(5_230) == "5,2 kB"
+            assert filesize(2_500_000) == "2,5 MB"
+        with force_locale("en"):
+            assert filesize(5_230) == "5.2 kB"
+        assert filesize(512) == "512 B"
