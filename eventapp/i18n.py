@@ -197,9 +197,16 @@ def switch_return_path() -> str:
     return request.path + ("?" + urlencode(args) if args else "")
 
 
+def language_url(code: str) -> str:
+    """This page in language ``code``: the language switch's link (``?lang=`` is sticky)."""
+    path = switch_return_path()
+    return f"{path}{'&' if '?' in path else '?'}{urlencode({'lang': code})}"
+
+
 def init_app(app: Flask) -> None:
     """Register the date and time filters and the switch helper for every template."""
     app.jinja_env.globals["switch_return_path"] = switch_return_path
+    app.jinja_env.globals["language_url"] = language_url
     app.jinja_env.filters.update(
         localdatetime=localdatetime,
         localdate=localdate,

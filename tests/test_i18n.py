@@ -29,10 +29,30 @@ def test_pages_render_in_german_by_default_and_in_english_on_request(client, mak
     assert german.status_code == english.status_code == 200
     assert html_lang(german) == "de"
     assert html_lang(english) == "en"
-    assert (
-        '<button type="submit" name="lang" value="en" lang="en" aria-current="true"'
-        in readable_text(english)
-    )
+    # The switch: the English link marked current, the German one back to this page.
+    assert 'lang="en" hreflang="en" aria-current="true"' in readable_text(english)
+    german_link = rf'<a href="{re.escape(url)}\?lang=de" lang="de" hreflang="de"\s+title="Deutsch">'
+    assert re.search(german_link, readable_text(english))
+
+
+def test_the_language_switch_links_keep_the_page_and_its_query(client, make_programme):
+    make_programme(slug="kongress")
+    page = readable_text(client.get("/events/kongress?track=3&lang=en"))
+    assert '<a href="/events/kongress?track=3&amp;lang=de" lang="de"' in page
+    assert '<a href="/events/kongress?track=3&amp;lang=en" lang="en"' in page
+
+    # Following the link switches, and the choice stays for later pages.
+    assert html_lang(client.get("/events/kongress?track=3&lang=de")) == "de"
+    assert html_lang(client.get("/")) == "de"
+
+
+@pytest.mark.parametrize("url", ["/", "/events/kongress", "/events/kongress/speakers"])
+def test_public_pages_set_no_cookie_for_an_anonymous_visitor(app, make_programme, url):
+    """No form on a public page needs a session: a visitor gets no cookie just by reading."""
+    make_programme(slug="kongress")
+    answer = app.test_client().get(url)
+    assert answer.status_code == 200
+    assert "Set-Cookie" not in answer.headers
 
 
 def test_dates_follow_the_language(client, make_event):
@@ -86,14 +106,6 @@ def test_switch_persists_the_choice_and_returns_to_the_page(client, make_event):
     assert html_lang(client.get("/events/kongress")) == "de"
 
 
-def test_switch_form_returns_to_this_page_without_the_lang_parameter(client, make_event):
-    make_event(slug="kongress")
-
-    html = readable_text(client.get("/events/kongress?lang=en&track=7"))
-
-    assert 'name="next" value="/events/kongress?track=7"' in html
-
-
 @pytest.mark.parametrize(
     "target",
     [
@@ -127,7 +139,10 @@ def test_switch_requires_a_csrf_token(make_app):
 
     assert refused.status_code == 400
     assert html_lang(client.get("/")) == "de"
-    token = re.search(r'name="csrf_token" value="([^"]+)"', readable_text(client.get("/"))).group(1)
+    # The switch's own form is gone from the pages (links now); the endpoint stays for
+    # anyone who posts to it, and still wants this visitor's token.
+    login_page = readable_text(client.get("/login"))
+    token = re.search(r'name="csrf_token" [^>]*value="([^"]+)"', login_page).group(1)
     accepted = client.post("/language", data={"lang": "en", "next": "/", "csrf_token": token})
     assert accepted.status_code == 302
     assert html_lang(client.get("/")) == "en"
