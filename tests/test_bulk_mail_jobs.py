@@ -19,7 +19,7 @@ from eventapp.models import (
     RegistrationStatus,
     utcnow,
 )
-from eventapp.registration.management import bulk_mail
+from eventapp.registration.management import bulk_queue
 
 INLINE_MAX = 3
 PEOPLE = 7
@@ -44,7 +44,7 @@ def event(make_event, make_registration):
 
 @pytest.fixture(autouse=True)
 def small_chunks(monkeypatch):
-    monkeypatch.setattr(bulk_mail, "CHUNK", 3)  # seven people: three chunks
+    monkeypatch.setattr(bulk_queue, "CHUNK", 3)  # seven people: three chunks
 
 
 def the_batch() -> MailBatch:

@@ -101,9 +101,9 @@ def _registrations(job: Job, out: BinaryIO, progress: Progress) -> str:
 
 
 def _bulk_send(job: Job, _out: BinaryIO | None, progress: Progress) -> str:
-    from eventapp.registration.management import bulk_mail
+    from eventapp.registration.management import bulk_queue
 
-    bulk_mail.queue_in_chunks(job.params["batch_id"], progress)
+    bulk_queue.queue_in_chunks(job.params["batch_id"], progress.start, progress.advance)
     return ""
 
 

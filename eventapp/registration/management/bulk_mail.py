@@ -17,13 +17,11 @@ from typing import Any
 from flask import current_app
 from flask_babel import force_locale, ngettext
 from flask_babel import gettext as _
-from sqlalchemy import Select, select
 from sqlalchemy.exc import IntegrityError
 
 from eventapp.admin import audit
 from eventapp.extensions import db
 from eventapp.jobs import services as jobs
-from eventapp.jobs.kinds import Progress
 from eventapp.mail import announcements, optout
 from eventapp.mail import services as mail_services
 from eventapp.mail.placeholders import fill, unknown_placeholders
@@ -39,12 +37,11 @@ from eventapp.models import (
 from eventapp.programme.editing import AdminError
 from eventapp.registration.applicant import text_problem
 from eventapp.registration.management import roster
+from eventapp.registration.management.bulk_queue import recipient_ids
 from eventapp.registration.management.bulk_sends import QUEUE_JOB
 
 PREVIEW_NAMES = 10
 ANNOUNCEMENT = "announcement"
-# Messages the job queues per transaction; it commits and tells its progress after each.
-CHUNK = 500
 
 
 @dataclass(frozen=True)
@@ -233,7 +230,7 @@ def send(
     if earlier is not None:
         raise AlreadySent(earlier)
     # Ids only: a large send's people are loaded by the worker, not in this request.
-    ids = list(db.session.execute(_recipient_ids(event, filters)).scalars())
+    ids = list(db.session.execute(recipient_ids(event, filters)).scalars())
     if previewed != _fingerprint(ids, text):
         raise AdminError(
             _("The recipients or the text changed since the preview. Please check it again.")
@@ -256,7 +253,7 @@ def send(
     if len(ids) <= current_app.config.get("BULK_MAIL_INLINE_MAX", 200):
         batch.recipient_count = mail_services.enqueue_bulk(recipients(event, filters), batch)
     else:
-        # The worker queues the messages (``queue_in_chunks``) and then sets the count.
+        # The worker queues the messages (``bulk_queue.queue_in_chunks``), then sets the count.
         jobs.enqueue(QUEUE_JOB, event, user, {"batch_id": batch.id})
     audit.record(
         user,
@@ -270,62 +267,6 @@ def send(
         },
     )
     return batch
-
-
-def queue_in_chunks(batch_id: int, progress: Progress) -> None:
-    """Queue a large send's messages in the worker, ``CHUNK`` per transaction.
-
-    The recipients are found again with the send's filters. Whoever already has a
-    message of this send is skipped, so running the job again after a crash queues
-    the rest and nobody twice. The send's recipient count is set at the end.
-    """
-    batch = db.session.get(MailBatch, batch_id)
-    ids = list(db.session.execute(_recipient_ids(batch.event, batch.filters)).scalars())
-    # Progress writes on a connection of its own: SQLite's write lock must be free then.
-    db.session.commit()
-    progress.start(len(ids))
-    for start in range(0, len(ids), CHUNK):
-        chunk = ids[start : start + CHUNK]
-        _queue_chunk(batch_id, chunk)
-        db.session.commit()
-        progress.advance(len(chunk))
-    batch = db.session.get(MailBatch, batch_id)
-    batch.recipient_count = db.session.execute(
-        select(db.func.count(OutboxMessage.id)).where(OutboxMessage.batch_id == batch_id)
-    ).scalar_one()
-    db.session.commit()
-
-
-def _recipient_ids(event: Event, filters: dict[str, Any]) -> Select[tuple[int]]:
-    """The ids of ``recipients``, in their order, without loading the people."""
-    return (
-        roster.participants_query(event, **filters)
-        .with_only_columns(Registration.id)
-        .where(
-            Registration.status != RegistrationStatus.CANCELLED,
-            Registration.anonymized_at.is_(None),
-            optout.ANNOUNCEMENTS_ALLOWED,
-        )
-    )
-
-
-def _queue_chunk(batch_id: int, ids: list[int]) -> None:
-    batch = db.session.get(MailBatch, batch_id)
-    queued = set(
-        db.session.execute(
-            select(OutboxMessage.registration_id).where(
-                OutboxMessage.batch_id == batch_id, OutboxMessage.registration_id.in_(ids)
-            )
-        ).scalars()
-    )
-    wanted = [i for i in ids if i not in queued]
-    found = {
-        reg.id: reg
-        for reg in db.session.execute(
-            select(Registration).where(Registration.id.in_(wanted))
-        ).scalars()
-    }
-    mail_services.enqueue_bulk([found[i] for i in wanted if i in found], batch)
 
 
 def send_test(user: User, event: Event, filters: dict[str, Any], text: BulkText) -> MailBatch:
