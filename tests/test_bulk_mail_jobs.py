@@ -223,3 +223,9 @@ def test_the_inline_limit_is_read_from_the_environment(monkeypatch, tmp_path):
         monkeypatch.setenv("BULK_MAIL_INLINE_MAX", wrong)
         with pytest.raises(ConfigurationError, match="BULK_MAIL_INLINE_MAX"):
             from_environment(str(tmp_path))
+
+
+def test_the_jobs_page_does_not_start_a_bulk_mail_job_on_its_own(admin_client, event):
+    response = admin_client.post(f"/admin/events/{event.id}/jobs", data={"kind": "bulk_send"})
+    assert response.status_code == 400
+    assert db.session.execute(db.select(db.func.count(Job.id))).scalar_one() == 0
