@@ -10,7 +10,9 @@ through the app's own request handling (no network, no server):
 - the door's name search (check-in API, staff token);
 - the registrations export as CSV and as XLSX (made in the request);
 - the badge job (A6 per person, and A4 sheets of four) and the certificate job, run as the
-  worker runs them, with the size of the file they make.
+  worker runs them, with the size of the file they make;
+- a bulk mail to everyone: the preview, the send request (it stores the send and queues a
+  job), the job that queues the messages, and for comparison a send queued in the request.
 
 Reads are the best of ``--repeat`` runs after one warm-up; jobs run once. The last columns
 give the ratio per doubling (2.0 is linear growth).
@@ -182,6 +184,62 @@ def run_job(app, event_id: int, kind: str, params: dict) -> tuple[tuple[float, f
         return seconds, job.result_size
 
 
+def timed(call) -> tuple[float, float]:
+    began, cpu = time.perf_counter(), time.process_time()
+    call()
+    return time.perf_counter() - began, time.process_time() - cpu
+
+
+def bulk_mail(app, client, base: str, event_id: int, size: int) -> dict[str, tuple]:
+    """A bulk mail to all ``size`` people: preview, send (a job), the job; then inline."""
+    import re
+
+    from eventapp.extensions import db
+    from eventapp.jobs import services as jobs
+    from eventapp.models import MailBatch, OutboxMessage
+
+    def compose() -> dict[str, str]:
+        page = client.get(f"{base}/mail").get_data(as_text=True)
+        key = re.search(r'name="send_key" type="hidden" value="([^"]+)"', page).group(1)
+        return {
+            "status": "active",
+            "subject": "Anreise",
+            "body": "{greeting}\n\nBis bald.",
+            "send_key": key,
+        }
+
+    def preview(data: dict[str, str]) -> None:
+        page = client.post(f"{base}/mail", data={**data, "action": "preview"})
+        found = re.search(r'name="previewed" type="hidden" value="([0-9a-f]{64})"', page.text)
+        data["previewed"] = found.group(1)
+
+    def send(data: dict[str, str]) -> None:
+        answer = client.post(
+            f"{base}/mail", data={**data, "action": "send", "confirmed_count": str(size)}
+        )
+        if answer.status_code != 302:
+            raise SystemExit(f"the bulk mail was not sent: {answer.status_code}")
+
+    figures: dict[str, tuple] = {}
+    data = compose()
+    figures["bulk mail: preview"] = timed(lambda: preview(data))
+    figures["bulk mail: send request"] = timed(lambda: send(data))
+    with app.app_context():
+        figures["bulk mail: queueing job"] = timed(lambda: jobs.work(limit=1))
+        batch = db.session.execute(db.select(MailBatch).order_by(MailBatch.id.desc())).scalar()
+        if batch.recipient_count != size:
+            raise SystemExit(f"the job queued {batch.recipient_count} of {size} messages")
+    limit, app.config["BULK_MAIL_INLINE_MAX"] = app.config["BULK_MAIL_INLINE_MAX"], size
+    data = compose()
+    preview(data)
+    figures["bulk mail: send queued in the request"] = timed(lambda: send(data))
+    app.config["BULK_MAIL_INLINE_MAX"] = limit
+    with app.app_context():
+        db.session.execute(db.delete(OutboxMessage))
+        db.session.commit()
+    return figures
+
+
 def measure(app, size: int, repeat: int, skip_pdf: bool) -> dict[str, float | tuple]:
     began = time.perf_counter()
     seeded = build(app, size)
@@ -214,6 +272,7 @@ def measure(app, size: int, repeat: int, skip_pdf: bool) -> dict[str, float | tu
             seconds, size_bytes = run_job(app, seeded["event_id"], kind, params)
             figures[name] = seconds
             figures[f"{name}: KB per person"] = size_bytes / 1024 / size
+    figures.update(bulk_mail(app, client, base, seeded["event_id"], size))
     return figures
 
 

@@ -154,15 +154,24 @@ def operator_defaults() -> dict[str, str]:
     }
 
 
-def bulk_mail_confirm_above(raw: str | None) -> int:
-    """``BULK_MAIL_CONFIRM_ABOVE``: sends to more people than this need a second confirmation."""
+def _whole_number(name: str, raw: str | None, default: int) -> int:
     try:
-        count = int(raw or "50")
+        count = int(raw or str(default))
     except ValueError:
         count = -1
     if count < 0:
-        raise ConfigurationError("BULK_MAIL_CONFIRM_ABOVE must be a whole number, 0 or more.")
+        raise ConfigurationError(f"{name} must be a whole number, 0 or more.")
     return count
+
+
+def bulk_mail_confirm_above(raw: str | None) -> int:
+    """``BULK_MAIL_CONFIRM_ABOVE``: sends to more people than this need a second confirmation."""
+    return _whole_number("BULK_MAIL_CONFIRM_ABOVE", raw, 50)
+
+
+def bulk_mail_inline_max(raw: str | None) -> int:
+    """``BULK_MAIL_INLINE_MAX``: sends to more people than this are queued by the worker."""
+    return _whole_number("BULK_MAIL_INLINE_MAX", raw, 200)
 
 
 # No rate limit guards /metrics: the token must be too long to guess by trying.
@@ -252,6 +261,7 @@ def from_environment(instance_path: str) -> dict[str, Any]:
         "MAIL_TIMEOUT": int(env("MAIL_TIMEOUT", "30")),
         # A bulk mail to more people than this asks for a second confirmation naming the count.
         "BULK_MAIL_CONFIRM_ABOVE": bulk_mail_confirm_above(env("BULK_MAIL_CONFIRM_ABOVE")),
+        "BULK_MAIL_INLINE_MAX": bulk_mail_inline_max(env("BULK_MAIL_INLINE_MAX")),
         # Background jobs: days a finished file is kept; minutes without a heartbeat after
         # which a running job counts as abandoned by its worker.
         "JOB_RETENTION_DAYS": int(env("JOB_RETENTION_DAYS", "7")),

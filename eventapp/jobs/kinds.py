@@ -30,12 +30,16 @@ class Progress(Protocol):
 
 @dataclass(frozen=True)
 class JobKind:
-    """One kind of job: ``run`` writes the result to a file and returns its download name."""
+    """One kind of job: ``run`` writes the result to a file and returns its download name.
+
+    A kind without ``extension`` makes no file: its ``run`` works in the database
+    (``out`` is None), commits as it goes and returns "".
+    """
 
     name: str
     label: Any
     extension: str
-    run: Callable[[Job, BinaryIO, Progress], str]
+    run: Callable[[Job, BinaryIO | None, Progress], str]
     # Allowed values per parameter; the first is the default.
     choices: dict[str, tuple[str, ...]] = field(default_factory=dict)
     prepare: Callable[[Job], None] = lambda job: None
@@ -46,6 +50,10 @@ class JobKind:
             params.setdefault(key, allowed[0])
             if params[key] not in allowed:
                 raise InvalidInput(f"{key} must be one of {', '.join(allowed)}")
+
+    @property
+    def makes_file(self) -> bool:
+        return bool(self.extension)
 
     def extension_for(self, params: dict[str, Any]) -> str:
         """The result's file type: the kind's, or the ``format`` asked for."""
@@ -92,6 +100,13 @@ def _registrations(job: Job, out: BinaryIO, progress: Progress) -> str:
     return f"{event.slug}-registrations.{fmt}"
 
 
+def _bulk_send(job: Job, _out: BinaryIO | None, progress: Progress) -> str:
+    from eventapp.registration.management import bulk_queue
+
+    bulk_queue.queue_in_chunks(job.params["batch_id"], progress.start, progress.advance)
+    return ""
+
+
 KINDS: dict[str, JobKind] = {
     kind.name: kind
     for kind in (
@@ -116,5 +131,6 @@ KINDS: dict[str, JobKind] = {
             _registrations,
             choices={"format": ("xlsx", "csv"), "sep": ("comma", "semicolon")},
         ),
+        JobKind("bulk_send", _l("Email to participants"), "", _bulk_send),
     )
 }

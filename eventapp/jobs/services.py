@@ -177,18 +177,23 @@ def run(job_id: int, worker: str) -> JobStatus:
     job = db.session.get(Job, job_id)
     kind = kind_of(job)
     extension = kind.extension_for(job.params)
-    name = files.new_name(job.id, extension)
+    name = files.new_name(job.id, extension) if kind.makes_file else None
     progress = Progress(job.id, worker)
     try:
         with force_locale(job.params.get("locale") or "de"):
             # What the work must store first (certificate codes) commits before it starts.
             kind.prepare(job)
             db.session.commit()
-            # Then it only reads: on SQLite the progress connection may write meanwhile.
-            with read_only(), files.open_for_writing(name) as out:
-                result_name = kind.run(job, out, progress)
+            if name is None:
+                # Work in the database: it commits in steps and writes its progress between.
+                result_name = kind.run(job, None, progress)
                 db.session.commit()
-        size = files.publish(name)
+            else:
+                # Then it only reads: on SQLite the progress connection may write meanwhile.
+                with read_only(), files.open_for_writing(name) as out:
+                    result_name = kind.run(job, out, progress)
+                    db.session.commit()
+        size = files.publish(name) if name else 0
     except JobLost:
         db.session.rollback()
         files.remove(name)
@@ -214,9 +219,9 @@ def run(job_id: int, worker: str) -> JobStatus:
         progress_total=progress.total,
         result_file=name,
         result_name=result_name,
-        result_type=MIMETYPES[extension],
+        result_type=MIMETYPES.get(extension, ""),
         result_size=size,
-        expires_at=utcnow() + timedelta(days=days),
+        expires_at=utcnow() + timedelta(days=days) if name else None,
     ):
         files.remove(name)  # taken over meanwhile: the other worker's file counts
     return JobStatus.DONE

@@ -78,7 +78,9 @@ def start_job(event_id: int):
     """Queue a job (one click twice queues it once) and show it on the jobs page."""
     event = db.get_or_404(Event, event_id)
     form = StartJobForm()
-    if not form.validate_on_submit() or form.kind.data not in KINDS:
+    kind = KINDS.get(form.kind.data)
+    # Only files are started here; a large bulk mail's job is queued by its send.
+    if not form.validate_on_submit() or kind is None or not kind.makes_file:
         abort(400)
     params = form.params() | {"locale": current_locale()}
     try:

@@ -11,7 +11,7 @@ from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Select, func, select
+from sqlalchemy import Select, func, insert, select
 from sqlalchemy.exc import IntegrityError
 
 from eventapp.extensions import db
@@ -92,27 +92,41 @@ def enqueue_bulk(registrations: Iterable[Registration], batch: MailBatch) -> int
     """Queue the organizer's message of ``batch`` to each registration, in its language.
 
     Cancelled and anonymized registrations and people who stopped announcements are
-    left out. Returns how many were queued.
+    left out. Returns how many were queued. The rows go in as one multi-row insert,
+    without building an object per message.
     """
     if batch.id is None:
         db.session.flush()  # the messages point to the send
-    count = 0
+    now = utcnow()
+    rows = []
     for registration in registrations:
         if not registration.is_active or registration.anonymized_at is not None:
             continue
         if not optout.announcements_allowed(registration):
             continue
-        if not mail_contact(registration).email:
+        email = mail_contact(registration).email
+        if not email:
             continue
         locale, subject, body = announcements.text_for(registration, batch)
-        message = new_message(
-            MessageKind.ANNOUNCEMENT, registration, {"subject": subject, "body": body}
+        rows.append(
+            {
+                "kind": MessageKind.ANNOUNCEMENT.value,
+                "recipient": email,
+                "locale": locale,
+                "registration_id": registration.id,
+                "batch_id": batch.id,
+                "payload": {"subject": subject, "body": body},
+                "status": OutboxStatus.PENDING,
+                "attempts": 0,
+                "last_error": "",
+                "next_attempt_at": now,
+                "created_at": now,
+            }
         )
-        message.locale = locale
-        message.batch_id = batch.id
-        db.session.add(message)
-        count += 1
-    return count
+    if rows:
+        db.session.execute(insert(OutboxMessage), rows)
+        note_ready(db.session())
+    return len(rows)
 
 
 def enqueue_test(

@@ -21,6 +21,7 @@ from sqlalchemy.exc import IntegrityError
 
 from eventapp.admin import audit
 from eventapp.extensions import db
+from eventapp.jobs import services as jobs
 from eventapp.mail import announcements, optout
 from eventapp.mail import services as mail_services
 from eventapp.mail.placeholders import fill, unknown_placeholders
@@ -36,6 +37,8 @@ from eventapp.models import (
 from eventapp.programme.editing import AdminError
 from eventapp.registration.applicant import text_problem
 from eventapp.registration.management import roster
+from eventapp.registration.management.bulk_queue import recipient_ids
+from eventapp.registration.management.bulk_sends import QUEUE_JOB
 
 PREVIEW_NAMES = 10
 ANNOUNCEMENT = "announcement"
@@ -101,9 +104,13 @@ class BulkPreview:
 
 def fingerprint(people: list[Registration], text: BulkText) -> str:
     """Names exactly these recipients and this text: sending needs the preview's fingerprint."""
+    return _fingerprint([p.id for p in people], text)
+
+
+def _fingerprint(ids: list[int], text: BulkText) -> str:
     material = json.dumps(
         [
-            sorted(p.id for p in people),
+            sorted(ids),
             text.subject_de,
             text.body_de,
             text.subject_en,
@@ -222,15 +229,14 @@ def send(
     earlier = find_send(send_key)
     if earlier is not None:
         raise AlreadySent(earlier)
-    people = recipients(event, filters)
-    if previewed != fingerprint(people, text):
+    # Ids only: a large send's people are loaded by the worker, not in this request.
+    ids = list(db.session.execute(recipient_ids(event, filters)).scalars())
+    if previewed != _fingerprint(ids, text):
         raise AdminError(
             _("The recipients or the text changed since the preview. Please check it again.")
         )
-    if len(people) > current_app.config["BULK_MAIL_CONFIRM_ABOVE"] and confirmed_count != len(
-        people
-    ):
-        raise ConfirmationNeeded(len(people))
+    if len(ids) > current_app.config["BULK_MAIL_CONFIRM_ABOVE"] and confirmed_count != len(ids):
+        raise ConfirmationNeeded(len(ids))
     batch = _unsaved_batch(event, text, filters)
     batch.send_key = send_key
     batch.created_by_id = user.id
@@ -244,13 +250,21 @@ def send(
         if earlier is None:
             raise
         raise AlreadySent(earlier) from None
-    batch.recipient_count = mail_services.enqueue_bulk(people, batch)
+    if len(ids) <= current_app.config.get("BULK_MAIL_INLINE_MAX", 200):
+        batch.recipient_count = mail_services.enqueue_bulk(recipients(event, filters), batch)
+    else:
+        # The worker queues the messages (``bulk_queue.queue_in_chunks``), then sets the count.
+        jobs.enqueue(QUEUE_JOB, event, user, {"batch_id": batch.id})
     audit.record(
         user,
         "mail.bulk",
         event,
         None,
-        {"subject": text.subject_de, "filters": filters, "recipients": batch.recipient_count},
+        {
+            "subject": text.subject_de,
+            "filters": filters,
+            "recipients": batch.recipient_count or len(ids),
+        },
     )
     return batch
 

@@ -15,6 +15,7 @@ from eventapp.mail.placeholders import known_placeholders
 from eventapp.models import Event, Registration, new_token
 from eventapp.programme.editing import AdminError
 from eventapp.registration.management import bulk_mail as mailing
+from eventapp.registration.management import bulk_sends
 from eventapp.registration.management.forms import ACTIVE, BulkMailForm
 
 
@@ -73,14 +74,18 @@ def bulk_mail(event_id: int):
             refuse(None, exc)
         else:
             db.session.commit()
-            flash(
-                ngettext(
+            if batch.id not in bulk_sends.queue_jobs([batch]):
+                message = ngettext(
                     "The message was queued for %(num)d participant.",
                     "The message was queued for %(num)d participants.",
                     batch.recipient_count,
-                ),
-                "success",
-            )
+                )
+            else:
+                message = _(
+                    "The messages are being queued in the background. This page shows how far"
+                    " it has got."
+                )
+            flash(message, "success")
             return redirect(url_for("admin.bulk_send", event_id=event.id, batch_id=batch.id))
     elif action == "test":
         try:

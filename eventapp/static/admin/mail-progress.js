@@ -10,6 +10,30 @@
   var url = box.getAttribute("data-progress-url");
   var every = 3000;
 
+  var queueing = document.getElementById("send-queueing");
+  var bar = document.getElementById("send-queueing-bar");
+
+  // A large send: the worker queues its messages first, "n of m".
+  function showQueueing(job) {
+    if (!queueing || !job) {
+      return;
+    }
+    if (queueing.getAttribute("data-status") !== "done" && job.status === "done") {
+      window.location.reload(); // the count of recipients is known now
+      return;
+    }
+    queueing.setAttribute("data-status", job.status);
+    queueing.textContent = queueing
+      .getAttribute("data-text-" + job.status)
+      .replace("{done}", String(job.done))
+      .replace("{total}", String(job.total));
+    if (bar) {
+      bar.max = job.total || 1;
+      bar.value = job.done;
+      bar.hidden = job.status === "failed";
+    }
+  }
+
   function show(counts) {
     ["queued", "sent", "failed", "discarded"].forEach(function (name) {
       var cell = box.querySelector('[data-count="' + name + '"]');
@@ -17,6 +41,7 @@
         cell.textContent = String(counts[name]);
       }
     });
+    showQueueing(counts.queueing);
   }
 
   function poll() {
