@@ -153,6 +153,24 @@ def test_an_answer_that_drifts_from_its_model_is_refused(client, make_event, mon
         client.get(f"{API_PREFIX}/events")
 
 
+def test_production_sends_answers_unchecked(app, client, make_event, monkeypatch):
+    # Outside tests and debug mode the answer is not parsed again: the tests above prove
+    # the models, and the check cost a fifth of a cached event document's time.
+    from eventapp.api import events
+
+    make_event(slug="kongress")
+    original = events.event_json
+    monkeypatch.setattr(
+        events, "event_json", lambda event, *rest: {**original(event, *rest), "extra": 1}
+    )
+    app.config["TESTING"] = False
+
+    response = client.get(f"{API_PREFIX}/events")
+
+    assert response.status_code == 200
+    assert response.get_json()[0]["extra"] == 1
+
+
 def test_validation_catches_an_undocumented_field(client, openapi, make_event):
     # The document itself, read by an independent validator, is closed as well.
     make_event(slug="kongress")
