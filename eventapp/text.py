@@ -9,6 +9,7 @@ was stored before these rules existed.
 
 from __future__ import annotations
 
+import functools
 import re
 import unicodedata
 from dataclasses import dataclass
@@ -103,6 +104,8 @@ def _fold(local_part: str) -> str:
     return unicodedata.normalize("NFKC", unicodedata.normalize("NFKC", local_part).casefold())
 
 
+# A registration reads its address three times (check, key, address to mail to).
+@functools.lru_cache(maxsize=256)
 def parse_email(raw: str) -> EmailAddress:
     """The address in ``raw`` (surrounding spaces ignored); raises ``InvalidEmail``."""
     try:

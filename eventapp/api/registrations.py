@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 
 from flask import request
 from flask_babel import gettext as _
+from sqlalchemy import bindparam
 
 from eventapp.api import bp
 from eventapp.api.models import CreatedRegistration, Error, IdempotencyHeaders, RegistrationRequest
@@ -148,9 +150,13 @@ def create_registration(slug: str, json: RegistrationRequest):
 def _event_or_404(slug: str) -> Event:
     """The event as ``public_event_or_404`` finds it, without its programme: registering
     reads the chosen workshops itself, under the event lock."""
-    event = db.session.execute(
-        db.select(Event).where(Event.slug == slug, publicly_visible())
-    ).scalar_one_or_none()
+    event = db.session.execute(_event_statement(), {"slug": slug}).scalar_one_or_none()
     if event is None:
         raise EventNotFound()
     return event
+
+
+@functools.cache
+def _event_statement():
+    # Built once: under SQLite's write lock every statement put together costs the queue.
+    return db.select(Event).where(Event.slug == bindparam("slug"), publicly_visible())

@@ -14,11 +14,12 @@ from __future__ import annotations
 
 import contextlib
 import enum
+import functools
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from flask_babel import gettext as _
-from sqlalchemy import update
+from sqlalchemy import bindparam, update
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
@@ -153,13 +154,17 @@ def event_by_slug(slug: str, *, hold: bool = False) -> Event:
     staff learn nothing about it, not even that it exists. ``hold`` share-locks the
     row until commit in the same statement (see ``_held``).
     """
-    query = db.select(Event).where(Event.slug == slug, publicly_visible())
-    if hold:
-        query = _held(query)
-    event = db.session.execute(query).scalar_one_or_none()
+    event = db.session.execute(_event_statement(hold), {"slug": slug}).scalar_one_or_none()
     if event is None:
         raise EventNotFound()
     return event
+
+
+@functools.cache
+def _event_statement(hold: bool) -> Any:
+    # Built once: every scan at the door runs it.
+    query = db.select(Event).where(Event.slug == bindparam("slug"), publicly_visible())
+    return _held(query) if hold else query
 
 
 def resolve_list(event: Event, list_ref: Any) -> tuple[str, Session | None]:

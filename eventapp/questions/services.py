@@ -6,13 +6,14 @@ rules; the back office defines questions here, each change in the audit log.
 
 from __future__ import annotations
 
+import functools
 import secrets
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 from flask_babel import gettext as _
-from sqlalchemy import delete, func, select
+from sqlalchemy import bindparam, delete, func, select
 
 from eventapp.admin.audit import record, snapshot
 from eventapp.content import ENGLISH, reading_language
@@ -72,12 +73,16 @@ class QuestionInput:
 
 def event_questions(event: Event) -> list[Question]:
     """All questions of an event, active or not, in form order."""
-    return list(
-        db.session.execute(
-            select(Question)
-            .where(Question.event_id == event.id)
-            .order_by(Question.position, Question.id)
-        ).scalars()
+    return list(db.session.execute(_questions_statement(), {"event_id": event.id}).scalars())
+
+
+@functools.cache
+def _questions_statement():
+    # Built once: every registration reads the questions, under the event's write lock.
+    return (
+        select(Question)
+        .where(Question.event_id == bindparam("event_id"))
+        .order_by(Question.position, Question.id)
     )
 
 

@@ -400,6 +400,30 @@ def newcomer_counts(event_id: int, session_ids: list[int], email_normalized: str
     waited for the lock. The workshops' rows are locked too (a workshop being cancelled
     or changed meanwhile is seen as it is after that change).
     """
+    # An empty address matches nobody: ``= NULL`` is never true.
+    params = {"event_id": event_id, "email": email_normalized or None}
+    if not session_ids:
+        confirmed, waitlisted, existing_id = db.session.execute(
+            _newcomer_statement(False), params
+        ).one()
+        return NewcomerCounts(confirmed, waitlisted, existing_id, [])
+    rows = db.session.execute(
+        _newcomer_statement(True), {**params, "session_ids": session_ids}
+    ).all()
+    if rows:
+        confirmed, waitlisted, existing_id = rows[0][3:]
+    else:
+        confirmed, waitlisted, existing_id = db.session.execute(
+            _newcomer_statement(False), params
+        ).one()
+    workshops = [ChosenWorkshop(row[0], row[1], row[2]) for row in rows]
+    return NewcomerCounts(confirmed, waitlisted, existing_id, workshops)
+
+
+@functools.cache
+def _newcomer_statement(with_workshops: bool):
+    # Built once: putting it together each time cost more than running it.
+    event_id = bindparam("event_id", type_=Integer)
 
     def registrations(status: RegistrationStatus):
         return (
@@ -412,22 +436,19 @@ def newcomer_counts(event_id: int, session_ids: list[int], email_normalized: str
         select(Registration.id)
         .where(
             Registration.event_id == event_id,
-            Registration.email_normalized == email_normalized,
+            Registration.email_normalized == bindparam("email"),
             Registration.status != RegistrationStatus.CANCELLED,
         )
         .limit(1)
         .scalar_subquery()
-        if email_normalized
-        else None
     )
     columns = [
         registrations(RegistrationStatus.CONFIRMED),
         registrations(RegistrationStatus.WAITLISTED),
-        existing if existing is not None else bindparam("none", None, type_=Integer),
+        existing,
     ]
-    if not session_ids:
-        confirmed, waitlisted, existing_id = db.session.execute(select(*columns)).one()
-        return NewcomerCounts(confirmed, waitlisted, existing_id, [])
+    if not with_workshops:
+        return select(*columns)
 
     def choices(status: ChoiceStatus, registration_status: ColumnElement[bool]):
         return (
@@ -441,23 +462,17 @@ def newcomer_counts(event_id: int, session_ids: list[int], email_normalized: str
             .scalar_subquery()
         )
 
-    rows = db.session.execute(
+    return (
         select(
             Session,
             choices(ChoiceStatus.CONFIRMED, Registration.status != RegistrationStatus.CANCELLED),
             choices(ChoiceStatus.WAITLISTED, Registration.status == RegistrationStatus.CONFIRMED),
             *columns,
         )
-        .where(Session.id.in_(session_ids))
+        .where(Session.id.in_(bindparam("session_ids", expanding=True)))
         .order_by(Session.id)
         .with_for_update(of=Session)
-    ).all()
-    if rows:
-        confirmed, waitlisted, existing_id = rows[0][3:]
-    else:
-        confirmed, waitlisted, existing_id = db.session.execute(select(*columns)).one()
-    workshops = [ChosenWorkshop(row[0], row[1], row[2]) for row in rows]
-    return NewcomerCounts(confirmed, waitlisted, existing_id, workshops)
+    )
 
 
 # --- waiting positions and workshop slots ----------------------------------------------

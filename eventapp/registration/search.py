@@ -6,7 +6,9 @@ own limits around it (the door wants a word of two letters and hides contact det
 
 from __future__ import annotations
 
-from sqlalchemy import and_, or_, true
+import functools
+
+from sqlalchemy import and_, bindparam, or_, true
 from sqlalchemy.sql.elements import ColumnElement
 
 from eventapp.extensions import db
@@ -55,6 +57,10 @@ def registration_by_code(code: str) -> Registration | None:
     """The registration whose ticket carries ``code``, whatever its status or event."""
     if not code or len(code) > MAX_CODE_LENGTH:
         return None
-    return db.session.execute(
-        db.select(Registration).where(Registration.ticket_code == code)
-    ).scalar_one_or_none()
+    return db.session.execute(_code_statement(), {"code": code}).scalar_one_or_none()
+
+
+@functools.cache
+def _code_statement():
+    # Built once: every scan and ticket image looks a code up.
+    return db.select(Registration).where(Registration.ticket_code == bindparam("code"))
