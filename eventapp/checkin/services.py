@@ -19,10 +19,11 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from flask_babel import gettext as _
-from sqlalchemy import bindparam, update
+from sqlalchemy import bindparam, insert, update
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm.attributes import set_committed_value
 
 from eventapp.checkin import versions
 from eventapp.checkin.attention import attention_for
@@ -268,8 +269,6 @@ def _check_in(
 ) -> tuple[RedeemStatus, datetime]:
     now = at or utcnow()
     if _insert_check_in(registration, list_key, user_id, device, now):
-        if list_key == ENTRANCE:
-            registration.checked_in_at = now
         return RedeemStatus.OK, now
     # The unique constraint found the check-in: made earlier, or by another device at
     # this moment (then its insert committed first, and this one waited for it).
@@ -291,25 +290,52 @@ def _insert_check_in(
     One statement whatever the outcome (``ON CONFLICT DO NOTHING``), and no savepoint:
     the unique constraint decides between devices scanning the same ticket at once.
     """
-    dialect = db.session.get_bind().dialect.name
-    insert = postgresql_insert if dialect == "postgresql" else sqlite_insert
     inserted = db.session.execute(
-        insert(CheckIn)
-        .values(
-            registration_id=registration.id,
-            list_key=list_key,
-            checked_in_at=at,
-            user_id=user_id,
-            device=device,
-        )
-        .on_conflict_do_nothing(index_elements=["registration_id", "list_key"])
-        .returning(CheckIn.id)
+        _check_in_statement(db.session.get_bind().dialect.name),
+        {
+            "registration_id": registration.id,
+            "list_key": list_key,
+            "checked_in_at": at,
+            "user_id": user_id,
+            "device": device,
+        },
     ).first()
     if inserted is None:
         return False
-    # A Core insert: no flush sees it, so the offline scanners' version is raised here.
-    versions.stamp(db.session(), {registration})
+    # A Core insert: no flush sees it, so the offline scanners' version is raised here,
+    # and the entrance time set, in one statement too (the ORM's flush cost as much as
+    # the rest of the scan).
+    values = {"registration": registration.id, "door_version": versions.next_stamp()}
+    entrance = list_key == ENTRANCE
+    if entrance:
+        values["checked_in_at"] = at
+    db.session.execute(_checked_in_statement(entrance), values)
+    for name in ("door_version", "checked_in_at") if entrance else ("door_version",):
+        set_committed_value(registration, name, values[name])
     return True
+
+
+@functools.cache
+def _check_in_statement(dialect: str) -> Any:
+    insert_of = postgresql_insert if dialect == "postgresql" else sqlite_insert
+    return (
+        insert_of(CheckIn.__table__)
+        .on_conflict_do_nothing(index_elements=["registration_id", "list_key"])
+        .returning(CheckIn.id)
+    )
+
+
+@functools.cache
+def _checked_in_statement(entrance: bool) -> Any:
+    values = {"door_version": bindparam("door_version")}
+    if entrance:
+        values["checked_in_at"] = bindparam("checked_in_at")
+    return (
+        update(Registration)
+        .where(Registration.id == bindparam("registration"))
+        .values(values)
+        .execution_options(synchronize_session=False)
+    )
 
 
 def _reenter(check_in: CheckIn) -> bool:
@@ -419,30 +445,36 @@ def _log_scan(
     """Add the scan and the answer it got to the log; the caller commits.
 
     A scan with ``scanned_at`` was decided offline and sent later; if it found the ticket
-    already checked in, another device admitted the same person: a duplicate.
+    already checked in, another device admitted the same person: a duplicate. Written at
+    once, not at the flush: a nonce taken meanwhile fails here, inside the savepoint.
     """
     offline = scanned_at is not None
     other_device = db.session.info.pop("checkin_other_device", False)
-    db.session.add(
-        ScanLog(
-            event_id=event.id,
-            registration_id=registration.id if registration else None,
-            user_id=user_id,
-            action=action,
-            code=code[:MAX_CODE_LENGTH],
-            list_key=list_key,
-            result=answer["status"],
-            device=device,
-            nonce=nonce,
-            response=answer,
-            direction=direction.value,
-            scanned_at=scanned_at,
-            offline=offline,
-            duplicate=offline
+    db.session.execute(
+        _SCAN_LOG_INSERT,
+        {
+            "event_id": event.id,
+            "registration_id": registration.id if registration else None,
+            "user_id": user_id,
+            "action": action,
+            "code": code[:MAX_CODE_LENGTH],
+            "list_key": list_key,
+            "result": answer["status"],
+            "device": device,
+            "nonce": nonce,
+            "response": answer,
+            "direction": direction.value,
+            "scanned_at": scanned_at,
+            "offline": offline,
+            "duplicate": offline
             and other_device
             and answer["status"] == RedeemStatus.ALREADY_CHECKED_IN,
-        )
+        },
     )
+
+
+# The table's, not the mapped class's: a plain insert, without the ORM's bulk machinery.
+_SCAN_LOG_INSERT = insert(ScanLog.__table__)
 
 
 def _stored_answer(
