@@ -20,9 +20,18 @@ def free_port() -> int:
 
 
 def start_server(
-    database_url: str, port: int, workers: int, threads: int, instance: str
+    database_url: str,
+    port: int,
+    workers: int,
+    threads: int,
+    instance: str,
+    worker_connections: int | None = None,
 ) -> subprocess.Popen:
-    """Start gunicorn on 127.0.0.1:``port`` and return once ``/healthz`` answers."""
+    """Start gunicorn on 127.0.0.1:``port`` and return once ``/healthz`` answers.
+
+    ``worker_connections`` caps the connections a worker holds at once: a worker then
+    leaves the rest of a burst of keep-alive connections to the others.
+    """
     env = {
         **os.environ,
         "DATABASE_URL": database_url,
@@ -47,6 +56,8 @@ def start_server(
         "warning",
         "wsgi:app",
     ]
+    if worker_connections:
+        command[-1:-1] = ["--worker-connections", str(worker_connections)]
     process = subprocess.Popen(command, cwd=ROOT, env=env)
     deadline = time.monotonic() + 30
     while True:

@@ -22,6 +22,13 @@ req/s (for registration and redeem: successful ones per second), p50, p99, the r
 was overbooked (confirmed <= capacity, workshop seats <= workshop capacity, waiting list
 in arrival order).
 
+gunicorn keeps each keep-alive connection on the worker that accepted it, and a worker
+takes up to 1000 at once: wrk's 20 connections landed all on one worker in about half
+of the runs, which then gave half the throughput (``/healthz`` 900 against 2,700 req/s
+in back-to-back runs). The server here caps each worker at its share of the connections
+(``--worker-connections``, 10 for 20 connections on 2 workers), so every path is measured
+on both workers; ``--unbalanced`` measures without the cap.
+
     python bench/paths.py                                   # SQLite in a temporary folder
     python bench/paths.py --database-url postgresql://USER@HOST/DB
     python bench/paths.py --rounds 1 --seconds 3            # a quick look
@@ -397,6 +404,9 @@ def main() -> None:
     )
     parser.add_argument("--python-client", action="store_true", help="even if wrk is there")
     parser.add_argument("--only", help="comma-separated path names to measure (and /healthz)")
+    parser.add_argument(
+        "--unbalanced", action="store_true", help="no cap on a worker's connections"
+    )
     args = parser.parse_args()
     if args.tickets is None:
         args.tickets = int(1000 * (args.rounds * args.seconds + args.warm_up))
@@ -415,7 +425,8 @@ def main() -> None:
         wanted = {name.strip() for name in args.only.split(",")} | {HEALTHZ}
         targets = [t for t in targets if t.name in wanted]
     port = free_port()
-    server = start_server(raw_url, port, WORKERS, THREADS, instance)
+    share = None if args.unbalanced else -(-args.connections // WORKERS)
+    server = start_server(raw_url, port, WORKERS, THREADS, instance, share)
     base = f"http://127.0.0.1:{port}"
     use_wrk = shutil.which("wrk") and not args.python_client
     load = (Wrk if use_wrk else PythonLoad)(base, setup, instance, args.connections)
@@ -436,10 +447,11 @@ def main() -> None:
     kind = "PostgreSQL" if args.database_url else "SQLite"
     programme = f"{args.sessions} sessions" if args.sessions else "demo programme"
     cache = "Redis (CACHE_URL)" if os.environ.get("CACHE_URL") else "per-process"
+    balance = f"at most {share} connections each" if share else "connections unbalanced"
     report(
-        f"{kind}, {programme}, gunicorn {WORKERS} workers x {THREADS} threads, page cache: "
-        f"{cache}\n{load.label}, {args.connections} connections, {args.rounds} interleaved "
-        f"rounds of {args.seconds:g} s",
+        f"{kind}, {programme}, gunicorn {WORKERS} workers x {THREADS} threads ({balance}), "
+        f"page cache: {cache}\n{load.label}, {args.connections} connections, "
+        f"{args.rounds} interleaved rounds of {args.seconds:g} s",
         targets,
         results,
     )
