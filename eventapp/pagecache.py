@@ -17,7 +17,7 @@ means rendering every time, never an error page.
 
 A stored page with this moment's seats filled in is kept too, per process, under the
 page's key and the seats and windows it shows: as long as nobody registers, a request
-reads the version and the seats (two queries) and sends what it sent before, without
+reads the version and the seats (one query) and sends what it sent before, without
 filling the markers again or hashing the page for its ETag.
 """
 

@@ -360,3 +360,62 @@ def test_only_the_pages_own_parameters_are_stored(site, client, make_programme):
     assert stored_keys(site) == 2
     assert "Werkstatt B: Lebensqualität" in whole
     assert "Werkstatt B: Lebensqualität" not in filtered
+
+
+def test_a_stored_page_costs_one_statement_with_every_workshops_seats(
+    app, client, make_programme, make_registration
+):
+    """The version, the event's seats and each workshop's seats come in one statement;
+    cancelled registrations hold no workshop seat, waitlisted choices hold none either."""
+    from sqlalchemy import event as sa_event
+    from sqlalchemy.engine import Engine
+
+    from eventapp.models import ChoiceStatus, SessionChoice
+    from eventapp.public.services import get_public_programme
+
+    event = make_programme()
+    keynote, workshop_a, workshop_b = sorted(event.sessions, key=lambda s: s.id)
+    for status in (RegistrationStatus.CONFIRMED, RegistrationStatus.CONFIRMED):
+        make_registration(
+            event,
+            status=status,
+            choices=[SessionChoice(session=workshop_a, status=ChoiceStatus.CONFIRMED)],
+        )
+    make_registration(
+        event,
+        status=RegistrationStatus.CANCELLED,
+        choices=[SessionChoice(session=workshop_a, status=ChoiceStatus.CONFIRMED)],
+    )
+    make_registration(
+        event, choices=[SessionChoice(session=workshop_b, status=ChoiceStatus.WAITLISTED)]
+    )
+    url = f"/events/{event.slug}"
+    english(client, url)
+    english(client, f"/api/v1/events/{event.slug}")
+
+    seen: list[str] = []
+
+    def note(conn, cursor, statement, *_args) -> None:
+        if not statement.startswith(("BEGIN", "COMMIT", "ROLLBACK")):
+            seen.append(statement)
+
+    sa_event.listen(Engine, "before_cursor_execute", note)
+    try:
+        assert english(client, url).status_code == 200
+        page_statements = len(seen)
+        document = english(client, f"/api/v1/events/{event.slug}").get_json()
+    finally:
+        sa_event.remove(Engine, "before_cursor_execute", note)
+    assert page_statements == 1
+    assert len(seen) == 2
+
+    seats = get_public_programme(event.slug).seats
+    assert (seats.confirmed, seats.waitlisted, seats.cancelled) == (3, 0, 1)
+    assert seats.sessions[keynote.id].capacity is None
+    assert (seats.sessions[workshop_a.id].confirmed, seats.sessions[workshop_a.id].left) == (2, 28)
+    assert (seats.sessions[workshop_b.id].confirmed, seats.sessions[workshop_b.id].waitlisted) == (
+        0,
+        1,
+    )
+    left = {item["id"]: item["seats_left"] for item in document["sessions"]}
+    assert left == {keynote.id: None, workshop_a.id: 28, workshop_b.id: 25}

@@ -22,11 +22,11 @@ from eventapp.feeds.services import programme_version
 from eventapp.models import Event, EventStatus, Room, Session, Speaker, Track, utcnow
 from eventapp.numbers import whole_number
 from eventapp.registration.availability import (
-    COUNTED_STATUSES,
+    SEAT_COLUMNS,
     EventAvailability,
     availability_with_counts,
+    event_seat_columns,
     publicly_visible,
-    registration_count_columns,
 )
 
 
@@ -93,24 +93,23 @@ FACTS = (
 def _programme_statement():
     # Built once, and columns rather than an Event: on a cached page these two were
     # most of the request's time.
-    return programme_version(bindparam("slug"), None).add_columns(
-        *FACTS, *registration_count_columns()
-    )
+    return programme_version(bindparam("slug"), None).add_columns(*FACTS, *event_seat_columns())
 
 
 def get_public_programme(slug: str) -> PublicProgramme | None:
-    """The visible event with ``slug``: its programme version and its seats, two queries.
+    """The visible event with ``slug``: its programme version and its seats, one query.
 
-    The first reads the version, the event's facts and its registrations by status, the
-    second its workshops' seats; None for drafts and unknown slugs.
+    It reads the version, the event's facts, its registrations by status and its
+    workshops' seats; None for drafts and unknown slugs.
     """
     # On the session's connection: the ORM adds nothing to a query of columns but time.
     row = db.session.connection().execute(_programme_statement(), {"slug": slug}).one_or_none()
     if row is None:
         return None
-    counts = len(COUNTED_STATUSES)
-    version, facts = row[: -len(FACTS) - counts], EventFacts(*row[-len(FACTS) - counts : -counts])
-    seats = availability_with_counts(facts, row[-counts:])
+    seats_at = len(row) - SEAT_COLUMNS
+    facts_at = seats_at - len(FACTS)
+    version, facts = row[:facts_at], EventFacts(*row[facts_at:seats_at])
+    seats = availability_with_counts(facts, row[seats_at:])
     return PublicProgramme(facts.id, tuple(version), seats)
 
 

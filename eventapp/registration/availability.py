@@ -22,7 +22,7 @@ from typing import Any
 
 from flask_babel import format_datetime
 from flask_babel import gettext as _
-from sqlalchemy import ColumnElement, Integer, and_, bindparam, func, or_, select
+from sqlalchemy import ColumnElement, Integer, String, and_, bindparam, cast, func, or_, select
 
 from eventapp.extensions import db
 from eventapp.models import (
@@ -247,70 +247,83 @@ def _choice_counts(condition: ColumnElement[bool]) -> Counter[tuple[int, str]]:
 
 # --- one event, per request ---------------------------------------------------------------
 # The public pages ask for one event's seats on every request, next to the query that reads
-# the event itself. The same counts as ``availability_of``, in fewer round trips: the
-# registrations by status are columns the caller adds to its own query
-# (``registration_count_columns``), the workshops' seats one statement built once.
+# the event itself. The same counts as ``availability_of``, in the caller's own statement:
+# the registrations by status and the workshops' seats are columns it adds
+# (``event_seat_columns``), so a cached page costs one round trip.
 
 COUNTED_STATUSES = (
     RegistrationStatus.CONFIRMED,
     RegistrationStatus.WAITLISTED,
     RegistrationStatus.CANCELLED,
 )
+# How many columns ``event_seat_columns`` adds: the counts, then the workshops' text.
+SEAT_COLUMNS = len(COUNTED_STATUSES) + 1
 
 
-def registration_count_columns() -> list[Any]:
-    """Scalar subqueries counting ``Event``'s registrations by ``COUNTED_STATUSES``."""
+def event_seat_columns() -> list[Any]:
+    """Scalar subqueries of ``Event``'s seats: its registrations by ``COUNTED_STATUSES``,
+    then its workshops' seats as one text (``availability_with_counts`` reads both)."""
     return [
-        select(func.count(Registration.id))
-        .where(Registration.event_id == Event.id, Registration.status == status)
-        .scalar_subquery()
-        for status in COUNTED_STATUSES
+        *(
+            select(func.count(Registration.id))
+            .where(Registration.event_id == Event.id, Registration.status == status)
+            .scalar_subquery()
+            for status in COUNTED_STATUSES
+        ),
+        _workshop_seats_text(),
     ]
 
 
-@functools.cache
-def _workshop_seats_statement():
-    chosen = (
-        select(
-            SessionChoice.session_id,
-            SessionChoice.status,
-            func.count(SessionChoice.id).label("taken"),
+def _workshop_seats_text() -> Any:
+    """``id:capacity:confirmed:waitlisted`` of each of ``Event``'s sessions, comma-separated
+    (an empty capacity is none); NULL without sessions."""
+
+    def taken(status: ChoiceStatus) -> Any:
+        return cast(
+            select(func.count(SessionChoice.id))
+            .join(Registration, Registration.id == SessionChoice.registration_id)
+            .where(
+                SessionChoice.session_id == Session.id,
+                SessionChoice.status == status,
+                Registration.status != RegistrationStatus.CANCELLED,
+            )
+            .scalar_subquery(),
+            String,
         )
-        .join(Registration, Registration.id == SessionChoice.registration_id)
-        .where(
-            Registration.event_id == bindparam("event_id"),
-            Registration.status != RegistrationStatus.CANCELLED,
-        )
-        .group_by(SessionChoice.session_id, SessionChoice.status)
-        .subquery()
+
+    entry = (
+        cast(Session.id, String)
+        + ":"
+        + func.coalesce(cast(Session.capacity, String), "")
+        + ":"
+        + taken(ChoiceStatus.CONFIRMED)
+        + ":"
+        + taken(ChoiceStatus.WAITLISTED)
     )
     return (
-        select(Session.id, Session.capacity, chosen.c.status, chosen.c.taken)
-        .outerjoin(chosen, chosen.c.session_id == Session.id)
-        .where(Session.event_id == bindparam("event_id"))
-        .order_by(Session.starts_at, Session.id)
+        select(func.aggregate_strings(entry, ","))
+        .where(Session.event_id == Event.id)
+        .scalar_subquery()
     )
 
 
 def availability_with_counts(
-    event: Any, counts: Iterable[int], now: datetime | None = None
+    event: Any, counts: Iterable[Any], now: datetime | None = None
 ) -> EventAvailability:
-    """``event``'s availability from its ``registration_count_columns`` and one query.
+    """``event``'s availability from the values of its ``event_seat_columns``.
 
     ``event`` is an ``Event`` or anything with its ``id``, ``capacity``, ``status`` and
     registration window fields (the public pages read those as columns).
     """
-    confirmed, waitlisted, cancelled = counts
-    taken: dict[int, Counter[ChoiceStatus]] = {}
-    capacities: dict[int, int | None] = {}
-    # On the session's connection: the ORM adds nothing to a query of columns but time.
-    for session_id, capacity, status, n in db.session.connection().execute(
-        _workshop_seats_statement(), {"event_id": event.id}
+    confirmed, waitlisted, cancelled, workshops = counts
+    sessions: dict[int, SessionSeats] = {}
+    for entry in sorted(
+        tuple(int(part) if part else None for part in item.split(":"))
+        for item in (workshops or "").split(",")
+        if item
     ):
-        capacities[session_id] = capacity
-        counter = taken.setdefault(session_id, Counter())
-        if status is not None:
-            counter[ChoiceStatus(status)] += n
+        session_id, capacity, taken, waiting = entry
+        sessions[session_id] = SessionSeats(capacity=capacity, confirmed=taken, waitlisted=waiting)
     return EventAvailability(
         event_id=event.id,
         capacity=event.capacity,
@@ -319,14 +332,7 @@ def availability_with_counts(
         confirmed=confirmed,
         waitlisted=waitlisted,
         cancelled=cancelled,
-        sessions={
-            session_id: SessionSeats(
-                capacity=capacity,
-                confirmed=taken[session_id][ChoiceStatus.CONFIRMED],
-                waitlisted=taken[session_id][ChoiceStatus.WAITLISTED],
-            )
-            for session_id, capacity in capacities.items()
-        },
+        sessions=sessions,
     )
 
 
