@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import signal
 import threading
+from collections.abc import Callable
 
 import click
 
@@ -21,6 +22,23 @@ def echo_report(report: services.WorkReport) -> None:
         )
 
 
+def run_until_stopped(banner: str, one_round: Callable[[], bool], interval: float) -> None:
+    """Run ``one_round`` until SIGTERM (a process manager) or Ctrl+C; the round in hand
+    is finished first. A round that returns False found nothing more to do: then wait
+    ``interval`` seconds before the next."""
+    stop = threading.Event()
+
+    def _stop(_signum, _frame) -> None:
+        stop.set()
+
+    signal.signal(signal.SIGTERM, _stop)
+    signal.signal(signal.SIGINT, _stop)
+    click.echo(banner)
+    while not stop.is_set():
+        if not one_round():
+            stop.wait(interval)
+
+
 @jobs_cli.command("work")
 @click.option("--loop", is_flag=True, help="Keep running and take jobs as they come.")
 @click.option("--batch", default=5, show_default=True, help="Jobs per run (per round).")
@@ -29,20 +47,13 @@ def echo_report(report: services.WorkReport) -> None:
 )
 def work_command(loop: bool, batch: int, interval: float) -> None:
     """Run queued jobs (and recover stalled ones, delete expired files)."""
-    if not loop:
-        echo_report(services.work(limit=batch))
-        return
-    stop = threading.Event()
 
-    def _stop(_signum, _frame) -> None:
-        stop.set()
-
-    # Finish the job in hand, then leave: SIGTERM from a process manager.
-    signal.signal(signal.SIGTERM, _stop)
-    signal.signal(signal.SIGINT, _stop)
-    click.echo("Running background jobs; stop with Ctrl+C.")
-    while not stop.is_set():
+    def one_round() -> bool:
         report = services.work(limit=batch)
         echo_report(report)
-        if report.done + report.failed < batch:
-            stop.wait(interval)
+        return report.done + report.failed >= batch
+
+    if loop:
+        run_until_stopped("Running background jobs; stop with Ctrl+C.", one_round, interval)
+    else:
+        one_round()

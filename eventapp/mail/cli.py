@@ -9,9 +9,6 @@ badges, certificates, large exports), so one worker service does all the backgro
 
 from __future__ import annotations
 
-import signal
-import threading
-
 import click
 from flask import current_app
 
@@ -37,33 +34,22 @@ def deliver_command(loop: bool, batch: int, interval: float) -> None:
 
     Failures are retried with backoff.
     """
-    if not loop:
+
+    def one_round() -> bool:
         _erase_due()
         scheduled = _queue_scheduled()
         report = services.deliver_due(batch=batch)
-        _echo_report(report, scheduled)
-        jobs_cli.echo_report(jobs.work(limit=1))
-        return
-    stop = threading.Event()
-
-    def _stop(_signum, _frame) -> None:
-        stop.set()
-
-    # Finish the message in hand, then leave: SIGTERM from a process manager.
-    signal.signal(signal.SIGTERM, _stop)
-    signal.signal(signal.SIGINT, _stop)
-    click.echo("Delivering mail; stop with Ctrl+C.")
-    while not stop.is_set():
-        _erase_due()
-        scheduled = _queue_scheduled()
-        report = services.deliver_due(batch=batch)
-        if report.handled or scheduled.queued:
+        if report.handled or scheduled.queued or not loop:
             _echo_report(report, scheduled)
         # One job per round: mail waits at most one job's time (badges for 10 000: seconds).
         job_report = jobs.work(limit=1)
         jobs_cli.echo_report(job_report)
-        if report.handled < batch and not job_report.done + job_report.failed:
-            stop.wait(interval)
+        return report.handled >= batch or bool(job_report.done + job_report.failed)
+
+    if loop:
+        jobs_cli.run_until_stopped("Delivering mail; stop with Ctrl+C.", one_round, interval)
+    else:
+        one_round()
 
 
 def _erase_due() -> None:

@@ -4,7 +4,7 @@
 (function () {
   "use strict";
   var table = document.getElementById("jobs");
-  if (!table || !window.fetch) {
+  if (!table || !window.fetch || !window.eventappProgress) {
     return;
   }
   var url = table.getAttribute("data-progress-url");
@@ -24,10 +24,7 @@
     row.setAttribute("data-status", job.status);
     bar.value = job.percent;
     bar.textContent = job.percent + " %";
-    state.textContent = state
-      .getAttribute("data-text-" + job.status)
-      .replace("{done}", String(job.done))
-      .replace("{total}", String(job.total));
+    window.eventappProgress.statusText(state, job);
     error.hidden = !job.error;
     error.textContent = job.error || "";
     if (job.download_url && !wasDone) {
@@ -41,34 +38,23 @@
     return true;
   }
 
-  function poll() {
-    fetch(url, { credentials: "same-origin", headers: { Accept: "application/json" } })
-      .then(function (response) {
-        if (!response.ok) {
-          throw new Error(response.status);
-        }
-        return response.json();
-      })
-      .then(function (answer) {
-        var busy = false;
-        var unknown = false;
-        answer.jobs.forEach(function (job) {
-          if (!draw(job)) {
-            unknown = true;
-          }
-          if (job.status === "queued" || job.status === "running") {
-            busy = true;
-          }
-        });
-        if (unknown) {
-          window.location.reload(); // a job started elsewhere: show the whole list
-        } else if (busy) {
-          window.setTimeout(poll, every);
-        }
-      })
-      .catch(function () {
-        window.setTimeout(poll, every * 4);
-      });
+  // True while a job waits or runs: then the page asks again.
+  function drawAll(answer) {
+    var busy = false;
+    var unknown = false;
+    answer.jobs.forEach(function (job) {
+      if (!draw(job)) {
+        unknown = true;
+      }
+      if (job.status === "queued" || job.status === "running") {
+        busy = true;
+      }
+    });
+    if (unknown) {
+      window.location.reload(); // a job started elsewhere: show the whole list
+      return false;
+    }
+    return busy;
   }
 
   downloadLabel = table.getAttribute("data-download-label");
@@ -77,6 +63,6 @@
     hint.hidden = true;
   }
   if (table.getAttribute("data-active") === "true") {
-    window.setTimeout(poll, every);
+    window.eventappProgress.poll(url, every, drawAll);
   }
 })();

@@ -4,7 +4,7 @@
 (function () {
   "use strict";
   var box = document.getElementById("send-progress");
-  if (!box || !window.fetch) {
+  if (!box || !window.fetch || !window.eventappProgress) {
     return;
   }
   var url = box.getAttribute("data-progress-url");
@@ -23,10 +23,7 @@
       return;
     }
     queueing.setAttribute("data-status", job.status);
-    queueing.textContent = queueing
-      .getAttribute("data-text-" + job.status)
-      .replace("{done}", String(job.done))
-      .replace("{total}", String(job.total));
+    window.eventappProgress.statusText(queueing, job);
     if (bar) {
       bar.max = job.total || 1;
       bar.value = job.done;
@@ -44,25 +41,8 @@
     showQueueing(counts.queueing);
   }
 
-  function poll() {
-    fetch(url, { credentials: "same-origin", headers: { Accept: "application/json" } })
-      .then(function (response) {
-        if (!response.ok) {
-          throw new Error(response.status);
-        }
-        return response.json();
-      })
-      .then(function (counts) {
-        show(counts);
-        if (!counts.done) {
-          window.setTimeout(poll, every);
-        }
-      })
-      .catch(function () {
-        // A lost connection or an expired login: try again later, more slowly.
-        window.setTimeout(poll, every * 4);
-      });
-  }
-
-  window.setTimeout(poll, every);
+  window.eventappProgress.poll(url, every, function (counts) {
+    show(counts);
+    return !counts.done;
+  });
 })();
