@@ -8,6 +8,8 @@ through the app's own request handling (no network, no server):
 - the registration list: first page, filtered (search and status), sorted (organisation,
   descending);
 - the door's name search (check-in API, staff token);
+- the public programme page and the API's event document as anonymous visitors get them
+  (stored, with the seats counted per request);
 - the registrations export as CSV and as XLSX (made in the request);
 - the badge job (A6 per person, and A4 sheets of four) and the certificate job, run as the
   worker runs them, with the size of the file they make;
@@ -255,13 +257,17 @@ def measure(app, size: int, repeat: int, skip_pdf: bool) -> dict[str, float | tu
         "door search": f"/api/v1/events/{seeded['slug']}/checkin/search?q=Öztürk",
         "export CSV": f"{base}/registrations.csv",
         "export XLSX": f"{base}/registrations.xlsx",
+        # Anonymous visitors: the stored page and document, seats counted per request.
+        "programme page (stored)": f"/events/{seeded['slug']}",
+        "API event (stored)": f"/api/v1/events/{seeded['slug']}",
     }
     headers = {"Authorization": f"Bearer {seeded['token']}"}
     for name, url in reads.items():
         kwargs = {"headers": headers} if name == "door search" else {}
-        door = app.test_client() if name == "door search" else client
+        other = name == "door search" or "(stored)" in name
+        reader = app.test_client() if other else client
         figures[name] = best_of(
-            lambda door=door, url=url, kwargs=kwargs: get_ok(door, url, **kwargs), repeat
+            lambda reader=reader, url=url, kwargs=kwargs: get_ok(reader, url, **kwargs), repeat
         )
     if not skip_pdf:
         for name, kind, params in (

@@ -129,3 +129,77 @@ def test_the_mail_control_migration_keeps_the_programme_in_both_directions(
         assert sessions() == 1
     finally:
         engine.dispose()
+
+
+@pytest.mark.slow
+def test_cancelled_registrations_lose_their_workshop_choices(empty_database, tmp_path):
+    """0011: the public pages count a workshop's seats from its choices alone."""
+    from datetime import UTC, datetime, timedelta
+
+    from sqlalchemy import text
+
+    from eventapp import create_app
+    from eventapp.extensions import db
+    from eventapp.models import (
+        ChoiceStatus,
+        Event,
+        EventKind,
+        Registration,
+        RegistrationStatus,
+        Session,
+        SessionChoice,
+        SessionKind,
+    )
+
+    assert flask(empty_database, "db", "upgrade", "0010", instance=tmp_path).returncode == 0
+    app = create_app(
+        {"SQLALCHEMY_DATABASE_URI": normalize(empty_database, str(tmp_path)), "SECRET_KEY": "x"}
+    )
+    day = datetime(2027, 5, 16, 7, tzinfo=UTC)
+    with app.app_context():
+        event = Event(
+            kind=EventKind.CONGRESS,
+            slug="k",
+            title="Kongress",
+            starts_at=day,
+            ends_at=day + timedelta(hours=8),
+        )
+        workshop = Session(
+            event=event,
+            title="Werkstatt",
+            kind=SessionKind.WORKSHOP,
+            starts_at=day,
+            ends_at=day + timedelta(hours=1),
+        )
+        for n, status in enumerate((RegistrationStatus.CONFIRMED, RegistrationStatus.CANCELLED)):
+            db.session.add(
+                Registration(
+                    event=event,
+                    status=status,
+                    first_name="Jörg",
+                    last_name=f"Müller-{n}",
+                    email=f"p{n}@example.org",
+                    email_normalized=f"p{n}@example.org",
+                    privacy_consent_at=day,
+                    privacy_notice_version="2026-11",
+                    choices=[SessionChoice(session=workshop, status=ChoiceStatus.CONFIRMED)],
+                )
+            )
+        db.session.commit()
+        db.session.remove()
+        db.engine.dispose()
+
+    upgrade = flask(empty_database, "db", "upgrade", instance=tmp_path)
+    assert upgrade.returncode == 0, upgrade.stderr
+    engine = create_engine(normalize(empty_database, ""))
+    try:
+        with engine.connect() as connection:
+            left = connection.execute(
+                text(
+                    "SELECT registration.status FROM session_choice"
+                    " JOIN registration ON registration.id = session_choice.registration_id"
+                )
+            ).scalars()
+            assert list(left) == ["confirmed"]
+    finally:
+        engine.dispose()

@@ -366,7 +366,7 @@ def test_a_stored_page_costs_one_statement_with_every_workshops_seats(
     app, client, make_programme, make_registration
 ):
     """The version, the event's seats and each workshop's seats come in one statement;
-    cancelled registrations hold no workshop seat, waitlisted choices hold none either."""
+    a cancelled registration counts apart, waitlisted choices hold no seat."""
     from sqlalchemy import event as sa_event
     from sqlalchemy.engine import Engine
 
@@ -381,11 +381,7 @@ def test_a_stored_page_costs_one_statement_with_every_workshops_seats(
             status=status,
             choices=[SessionChoice(session=workshop_a, status=ChoiceStatus.CONFIRMED)],
         )
-    make_registration(
-        event,
-        status=RegistrationStatus.CANCELLED,
-        choices=[SessionChoice(session=workshop_a, status=ChoiceStatus.CONFIRMED)],
-    )
+    make_registration(event, status=RegistrationStatus.CANCELLED)
     make_registration(
         event, choices=[SessionChoice(session=workshop_b, status=ChoiceStatus.WAITLISTED)]
     )
@@ -419,3 +415,32 @@ def test_a_stored_page_costs_one_statement_with_every_workshops_seats(
     )
     left = {item["id"]: item["seats_left"] for item in document["sessions"]}
     assert left == {keynote.id: None, workshop_a.id: 28, workshop_b.id: 25}
+
+
+def test_a_cancellation_gives_the_workshop_seat_back_on_the_stored_document(
+    app, client, make_programme
+):
+    from eventapp.registration import services
+    from eventapp.registration.applicant import RegistrationInput
+
+    event = make_programme()
+    workshop = max(event.sessions, key=lambda s: s.id)
+    person = services.register(
+        event,
+        RegistrationInput(
+            first_name="Jörg", last_name="Müller", email="j@example.org", consent_privacy=True
+        ),
+        [workshop.id],
+        "de",
+    )
+    db.session.commit()
+    url = f"/api/v1/events/{event.slug}"
+
+    def left() -> int:
+        sessions = english(client, url).get_json()["sessions"]
+        return next(item["seats_left"] for item in sessions if item["id"] == workshop.id)
+
+    assert left() == workshop.capacity - 1
+    services.cancel_registration(person)
+    db.session.commit()
+    assert left() == workshop.capacity

@@ -276,17 +276,18 @@ def event_seat_columns() -> list[Any]:
 
 def _workshop_seats_text() -> Any:
     """``id:capacity:confirmed:waitlisted`` of each of ``Event``'s sessions, comma-separated
-    (an empty capacity is none); NULL without sessions."""
+    (an empty capacity is none); NULL without sessions.
+
+    Counted from the choices alone, in their index: a cancelled registration holds none
+    (``cancel_registration`` clears them, migration 0011 cleared any older ones), so the
+    registrations need not be read; with 10 000 people that was 6 of a page's 7 ms.
+    """
 
     def taken(status: ChoiceStatus) -> Any:
         return cast(
-            select(func.count(SessionChoice.id))
-            .join(Registration, Registration.id == SessionChoice.registration_id)
-            .where(
-                SessionChoice.session_id == Session.id,
-                SessionChoice.status == status,
-                Registration.status != RegistrationStatus.CANCELLED,
-            )
+            select(func.count())
+            .select_from(SessionChoice)
+            .where(SessionChoice.session_id == Session.id, SessionChoice.status == status)
             .scalar_subquery(),
             String,
         )

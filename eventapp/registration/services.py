@@ -289,7 +289,9 @@ def cancel_registration(
     """Cancel, free the seats and admit the first waiting people at once.
 
     Refused after check-in and after the event (see ``cancellation_problem``). Returns
-    the registrations admitted to the event because of this cancellation.
+    the registrations admitted to the event because of this cancellation. The
+    registration keeps no workshop choices: the public pages count workshop seats from
+    the choices alone.
     """
     event = lock_registration(registration)
     now = now or utcnow()
