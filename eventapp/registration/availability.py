@@ -457,25 +457,29 @@ def _newcomer_statement(with_workshops: bool):
     if not with_workshops:
         return select(*columns)
 
-    def choices(status: ChoiceStatus, registration_status: ColumnElement[bool]):
-        return (
-            select(func.count(SessionChoice.id))
-            .join(Registration, Registration.id == SessionChoice.registration_id)
-            .where(
-                SessionChoice.session_id == Session.id,
-                SessionChoice.status == status,
-                registration_status,
-            )
-            .scalar_subquery()
+    # Seats taken: from the choices alone, as the public pages count them (a cancelled
+    # registration keeps none). Waiting for a workshop: only people with an event seat.
+    taken = (
+        select(func.count())
+        .select_from(SessionChoice)
+        .where(
+            SessionChoice.session_id == Session.id,
+            SessionChoice.status == ChoiceStatus.CONFIRMED,
         )
-
+        .scalar_subquery()
+    )
+    waiting = (
+        select(func.count(SessionChoice.id))
+        .join(Registration, Registration.id == SessionChoice.registration_id)
+        .where(
+            SessionChoice.session_id == Session.id,
+            SessionChoice.status == ChoiceStatus.WAITLISTED,
+            Registration.status == RegistrationStatus.CONFIRMED,
+        )
+        .scalar_subquery()
+    )
     return (
-        select(
-            Session,
-            choices(ChoiceStatus.CONFIRMED, Registration.status != RegistrationStatus.CANCELLED),
-            choices(ChoiceStatus.WAITLISTED, Registration.status == RegistrationStatus.CONFIRMED),
-            *columns,
-        )
+        select(Session, taken, waiting, *columns)
         .where(Session.id.in_(bindparam("session_ids", expanding=True)))
         .order_by(Session.id)
         .with_for_update(of=Session)
