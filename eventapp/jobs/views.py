@@ -14,7 +14,7 @@ from eventapp.admin import bp
 from eventapp.admin.common import acting_user
 from eventapp.domain import InvalidInput
 from eventapp.extensions import db
-from eventapp.i18n import current_locale
+from eventapp.i18n import current_locale, filesize, localdatetime
 from eventapp.jobs import files, services
 from eventapp.jobs.forms import StartJobForm
 from eventapp.jobs.kinds import KINDS
@@ -39,6 +39,12 @@ def error_text(job: Job) -> str:
     return _("The file could not be made: %(error)s", error=job.error)
 
 
+def download_note(job: Job) -> str:
+    """The file's size and how long it stays, under its download button."""
+    until = _("until %(when)s", when=localdatetime(job.expires_at, job.event, "short"))
+    return f"{filesize(job.result_size)} · {until}"
+
+
 def job_state(job: Job) -> dict:
     """What the page's script needs to redraw one job."""
     downloadable = job.status == JobStatus.DONE and job.result_file is not None
@@ -52,6 +58,7 @@ def job_state(job: Job) -> dict:
         "download_url": url_for("admin.job_download", event_id=job.event_id, job_id=job.id)
         if downloadable
         else None,
+        "download_note": download_note(job) if downloadable else None,
     }
 
 
@@ -68,6 +75,7 @@ def jobs_page(event_id: int):
         kinds=KINDS,
         active=active,
         error_text=error_text,
+        download_note=download_note,
         form=StartJobForm(),
         suggested=request.args.get("start", ""),
     )

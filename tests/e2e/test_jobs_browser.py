@@ -43,6 +43,7 @@ def test_a_badge_job_moves_to_ready_with_a_download_without_reloading(
     expect(job.locator("progress")).to_have_attribute("value", "100")
     download = job.locator(".job-download a")
     expect(download).to_have_text("Herunterladen")
+    expect(job.locator(".job-download p")).to_contain_text(" kB · bis ")
     assert page.url == url
     with page.expect_download() as started:
         download.click()

@@ -32,8 +32,12 @@
       link.className = "button button-primary";
       link.href = job.download_url;
       link.textContent = downloadLabel;
+      var note = document.createElement("p");
+      note.className = "muted";
+      note.textContent = job.download_note || "";
       download.textContent = "";
       download.appendChild(link);
+      download.appendChild(note);
     }
     return true;
   }
