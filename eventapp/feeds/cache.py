@@ -6,10 +6,11 @@ import hashlib
 import threading
 from collections import OrderedDict
 from collections.abc import Hashable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 
 from flask import current_app
+from werkzeug.http import http_date, quote_etag
 
 
 @dataclass(frozen=True)
@@ -20,6 +21,12 @@ class Feed:
     etag: str
     last_modified: datetime
     filename: str
+    # The validators as response headers, written once per feed rather than per request.
+    validators: dict[str, str] = field(init=False, compare=False)
+
+    def __post_init__(self) -> None:
+        headers = {"ETag": quote_etag(self.etag), "Last-Modified": http_date(self.last_modified)}
+        object.__setattr__(self, "validators", headers)
 
     @classmethod
     def of(cls, body: bytes, last_modified: datetime, filename: str) -> Feed:

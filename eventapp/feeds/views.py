@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from flask import abort, current_app, render_template, request
 from flask_babel import gettext as _
+from werkzeug.http import is_resource_modified
 
 from eventapp.feeds import bp, links, services
 from eventapp.feeds.cache import Feed
@@ -20,16 +21,20 @@ for helper in (
 
 def _respond(feed: Feed, *, attachment: bool = False, private: bool = False):
     """The calendar with validators; answers 304 when the client's copy is current."""
-    response = current_app.response_class(feed.body, content_type="text/calendar; charset=utf-8")
-    response.set_etag(feed.etag)
-    response.last_modified = feed.last_modified
-    # Revalidate every time: cheap thanks to the ETag, and an edit shows up at once.
-    response.headers["Cache-Control"] = ("private" if private else "public") + ", no-cache"
     disposition = "attachment" if attachment or request.args.get("download") else "inline"
-    response.headers["Content-Disposition"] = f'{disposition}; filename="{feed.filename}"'
+    headers = {
+        **feed.validators,
+        # Revalidate every time: cheap thanks to the ETag, and an edit shows up at once.
+        "Cache-Control": ("private" if private else "public") + ", no-cache",
+        "Content-Disposition": f'{disposition}; filename="{feed.filename}"',
+    }
     if private:
-        response.headers["X-Robots-Tag"] = "noindex, nofollow"
-    return response.make_conditional(request)
+        headers["X-Robots-Tag"] = "noindex, nofollow"
+    if not is_resource_modified(request.environ, etag=feed.etag, last_modified=feed.last_modified):
+        return current_app.response_class(status=304, headers=headers)
+    return current_app.response_class(
+        feed.body, headers=headers, content_type="text/calendar; charset=utf-8"
+    )
 
 
 def _track_id() -> int | None:
