@@ -283,27 +283,28 @@ def _workshop_seats_text() -> Any:
     registrations need not be read; with 10 000 people that was 6 of a page's 7 ms.
     """
 
-    def taken(status: ChoiceStatus) -> Any:
-        return cast(
-            select(func.count())
-            .select_from(SessionChoice)
-            .where(SessionChoice.session_id == Session.id, SessionChoice.status == status)
-            .scalar_subquery(),
-            String,
-        )
-
     entry = (
         cast(Session.id, String)
         + ":"
         + func.coalesce(cast(Session.capacity, String), "")
         + ":"
-        + taken(ChoiceStatus.CONFIRMED)
+        + cast(_session_choices(ChoiceStatus.CONFIRMED), String)
         + ":"
-        + taken(ChoiceStatus.WAITLISTED)
+        + cast(_session_choices(ChoiceStatus.WAITLISTED), String)
     )
     return (
         select(func.aggregate_strings(entry, ","))
         .where(Session.event_id == Event.id)
+        .scalar_subquery()
+    )
+
+
+def _session_choices(status: ChoiceStatus) -> Any:
+    """How many of ``Session``'s choices have ``status``, counted in their index alone."""
+    return (
+        select(func.count())
+        .select_from(SessionChoice)
+        .where(SessionChoice.session_id == Session.id, SessionChoice.status == status)
         .scalar_subquery()
     )
 
@@ -459,15 +460,7 @@ def _newcomer_statement(with_workshops: bool):
 
     # Seats taken: from the choices alone, as the public pages count them (a cancelled
     # registration keeps none). Waiting for a workshop: only people with an event seat.
-    taken = (
-        select(func.count())
-        .select_from(SessionChoice)
-        .where(
-            SessionChoice.session_id == Session.id,
-            SessionChoice.status == ChoiceStatus.CONFIRMED,
-        )
-        .scalar_subquery()
-    )
+    taken = _session_choices(ChoiceStatus.CONFIRMED)
     waiting = (
         select(func.count(SessionChoice.id))
         .join(Registration, Registration.id == SessionChoice.registration_id)
