@@ -1,7 +1,8 @@
 """Engine set-up: SQLite that holds up under several workers, and the transaction mode.
 
 On SQLite a transaction begins ``IMMEDIATE`` (it may write) unless the code that
-starts it said it only reads, with ``read_only()``. ``init_app`` applies that to
+starts it said it only reads, with ``read_only()``, or that it reads first and takes
+the write lock late, with ``lock_late()``. ``init_app`` applies ``read_only()`` to
 requests with safe methods; the mail worker uses it to render. Nothing here looks at
 a request: the choice is made by whoever knows what the work will do.
 """
@@ -10,16 +11,21 @@ from __future__ import annotations
 
 import contextlib
 import fcntl
+import functools
 import os
 import stat
+import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from contextvars import ContextVar
+from dataclasses import dataclass
+from typing import Any
 
 from flask import Flask, g, request
-from sqlalchemy import event, exc
+from sqlalchemy import event, exc, insert, inspect
 from sqlalchemy.engine import Engine
+from sqlalchemy.orm import MANYTOONE, make_transient_to_detached
 
 from eventapp.extensions import db
 
@@ -29,23 +35,30 @@ PING_IDLE_SECONDS = 10.0
 # How often a SQLite writer looks again whether the writers' queue is free.
 WRITER_POLL_SECONDS = 0.0005
 _WRITER_LOCK = "eventapp_writer_lock"
+_THREADS_LOCK = "eventapp_threads_lock"
+# Per database file: the threads of this process that wait to write queue here first.
+_process_writers: dict[str, threading.Lock] = {}
 # The largest id an INTEGER column holds on every supported database; larger ones
 # make PostgreSQL fail the query instead of finding nothing.
 MAX_ID = 2**31 - 1
 READ_ONLY_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
-# Whether transactions begun now only read. Per thread (and task): the inline mail
-# sender's thread starts with the default and may write.
-_reads_only: ContextVar[bool] = ContextVar("eventapp_reads_only", default=False)
+# How transactions begun now treat the write lock: taken up front (WRITES), never
+# (READS) or at the first write or ``begin_writing()`` (LATE). Per thread (and task):
+# the inline mail sender's thread starts with the default and may write.
+WRITES, READS, LATE = "writes", "reads", "late"
+_mode: ContextVar[str] = ContextVar("eventapp_transaction_mode", default=WRITES)
+# On a SQLite connection whose transaction takes the write lock late, until it has it.
+_LATE = "eventapp_late"
 
 
 @contextmanager
-def _transactions(*, reads_only: bool) -> Iterator[None]:
-    token = _reads_only.set(reads_only)
+def _transactions(mode: str) -> Iterator[None]:
+    token = _mode.set(mode)
     try:
         yield
     finally:
-        _reads_only.reset(token)
+        _mode.reset(token)
 
 
 def read_only() -> contextlib.AbstractContextManager[None]:
@@ -54,7 +67,7 @@ def read_only() -> contextlib.AbstractContextManager[None]:
     Readers then never queue behind a writer's lock. Work that writes in here may fail
     with "database is locked" when another connection writes at the same time.
     """
-    return _transactions(reads_only=True)
+    return _transactions(READS)
 
 
 def write_transaction() -> contextlib.AbstractContextManager[None]:
@@ -63,7 +76,41 @@ def write_transaction() -> contextlib.AbstractContextManager[None]:
     This is the default; use it to write from inside ``read_only()`` (for example in a
     GET request). It takes effect for the next transaction the session begins.
     """
-    return _transactions(reads_only=False)
+    return _transactions(WRITES)
+
+
+def lock_late() -> contextlib.AbstractContextManager[None]:
+    """Transactions begun inside read without a lock until they write.
+
+    For a request that looks several things up before it decides and writes: the reads
+    run outside any transaction (each statement sees what is committed when it runs),
+    and the write lock is taken at the first write, or earlier by ``begin_writing()``.
+    On SQLite that keeps the lookups out of the one writers' queue; on PostgreSQL it
+    saves the round trips of a transaction around them. What decides must be read again
+    after the lock is taken: ``begin_writing()`` says when that is.
+    """
+    return _transactions(LATE)
+
+
+def begin_writing() -> bool:
+    """Take the write lock now if this transaction takes it late and has not yet.
+
+    Returns whether it was taken now: everything read in this transaction before was
+    read without it, and what a decision rests on must be read again. On PostgreSQL
+    the caller's ``SELECT … FOR UPDATE`` takes its own row locks; nothing happens here.
+    """
+    connection = db.session.connection()
+    info = connection.connection.info
+    if not info.get(_LATE):
+        return False
+    _start_writing(connection, info)
+    return True
+
+
+def _start_writing(connection, info: dict) -> None:
+    info.pop(_LATE, None)
+    _queue_for_writing(info)
+    connection.exec_driver_sql("BEGIN IMMEDIATE")
 
 
 def keep_private(database: str) -> None:
@@ -112,18 +159,37 @@ def configure_sqlite(engine: Engine) -> None:
             record.info[_WRITER_LOCK] = os.open(
                 f"{engine.url.database}-writers", os.O_RDWR | os.O_CREAT, 0o600
             )
+            record.info[_THREADS_LOCK] = _process_writers.setdefault(
+                engine.url.database, threading.Lock()
+            )
 
     @event.listens_for(engine, "begin")
     def _on_begin(connection):
-        if _reads_only.get():
+        mode = _mode.get()
+        if mode == READS:
             connection.exec_driver_sql("BEGIN")
+        elif mode == LATE:
+            # No BEGIN: each read is its own transaction until the first write.
+            connection.connection.info[_LATE] = True
         else:
             _queue_for_writing(connection.connection.info)
             connection.exec_driver_sql("BEGIN IMMEDIATE")
 
+    @event.listens_for(engine, "before_cursor_execute")
+    def _before_execute(connection, _cursor, statement, _parameters, _context, _many):
+        info = connection.connection.info
+        if info.get(_LATE) and not statement.startswith("SELECT"):
+            _start_writing(connection, info)
+
+    @event.listens_for(engine, "commit")
+    @event.listens_for(engine, "rollback")
+    def _on_end(connection):
+        connection.connection.info.pop(_LATE, None)
+
     @event.listens_for(engine.pool, "checkin")
     def _on_checkin(_dbapi_connection, record):
         if record is not None:
+            record.info.pop(_LATE, None)
             _leave_writers_queue(record.info)
 
     @event.listens_for(engine.pool, "close")
@@ -140,15 +206,21 @@ def _queue_for_writing(info: dict) -> None:
     SQLite lets one connection write at a time; the others retry in its busy handler,
     which sleeps up to 100 ms between tries, so under a rush of writes a request may
     wait several rounds after the lock came free: the tail of the latencies. Writers
-    queue on ``flock`` here first (each connection has its own file description, so
-    threads of one process queue too) and look again every half millisecond, and the
-    lock is theirs until the connection goes back to the pool, after its commit. After
-    the busy timeout the writer goes ahead and SQLite's own waiting decides.
+    queue here first, and the lock is theirs until the connection goes back to the
+    pool, after its commit. The threads of one process wait on a lock of their own,
+    which wakes the next one as soon as it is free and costs nothing while waiting;
+    the one in front looks at the lock file every half millisecond (``flock``; each
+    connection has its own file description). After the busy timeout the writer goes
+    ahead and SQLite's own waiting decides.
     """
     descriptor = info.get(_WRITER_LOCK)
     if descriptor is None or info.get("eventapp_writing"):
         return
-    deadline = time.monotonic() + SQLITE_BUSY_TIMEOUT_MS / 1000
+    timeout = SQLITE_BUSY_TIMEOUT_MS / 1000
+    deadline = time.monotonic() + timeout
+    if not info[_THREADS_LOCK].acquire(timeout=timeout):
+        return
+    info["eventapp_writing"] = True
     while True:
         try:
             fcntl.flock(descriptor, fcntl.LOCK_EX | fcntl.LOCK_NB)
@@ -157,13 +229,15 @@ def _queue_for_writing(info: dict) -> None:
                 return
             time.sleep(WRITER_POLL_SECONDS)
         else:
-            info["eventapp_writing"] = True
+            info["eventapp_file_locked"] = True
             return
 
 
 def _leave_writers_queue(info: dict) -> None:
-    if info.pop("eventapp_writing", False):
+    if info.pop("eventapp_file_locked", False):
         fcntl.flock(info[_WRITER_LOCK], fcntl.LOCK_UN)
+    if info.pop("eventapp_writing", False):
+        info[_THREADS_LOCK].release()
 
 
 def configure_postgresql(engine: Engine) -> None:
@@ -175,12 +249,12 @@ def configure_postgresql(engine: Engine) -> None:
     an empty query at every checkout. A ``/healthz`` made four round trips for its
     ``SELECT 1``.
 
-    Transactions begun inside ``read_only()`` (requests with safe methods) run in
-    autocommit mode instead: under PostgreSQL's READ COMMITTED each statement reads its
-    own snapshot anyway, so a reader loses no consistency, and ``BEGIN``/``ROLLBACK``
-    are not sent. Should such a transaction write, lock or set a savepoint after all, it
-    becomes a real transaction at that statement. Every other transaction is a real one
-    from its start, as before.
+    Transactions begun inside ``read_only()`` (requests with safe methods) or
+    ``lock_late()`` run in autocommit mode instead: under PostgreSQL's READ COMMITTED
+    each statement reads its own snapshot anyway, so a reader loses no consistency, and
+    ``BEGIN``/``ROLLBACK`` are not sent. Should such a transaction write, lock or set a
+    savepoint after all, it becomes a real transaction at that statement. Every other
+    transaction is a real one from its start, as before.
 
     A connection back in the pool within ``PING_IDLE_SECONDS`` is handed out as it is:
     under load none is pinged. One that sat idle longer (the server may have restarted
@@ -192,7 +266,7 @@ def configure_postgresql(engine: Engine) -> None:
 
     @event.listens_for(engine, "begin")
     def _on_begin(connection):
-        connection.connection.driver_connection.autocommit = _reads_only.get()
+        connection.connection.driver_connection.autocommit = _mode.get() != WRITES
 
     @event.listens_for(engine, "before_cursor_execute")
     def _before_execute(connection, _cursor, statement, _parameters, _context, _many):
@@ -236,10 +310,115 @@ def init_app(app: Flask) -> None:
     @app.before_request
     def _safe_methods_only_read() -> None:
         if request.method in READ_ONLY_METHODS:
-            g._eventapp_reads_only = _reads_only.set(True)
+            g._eventapp_reads_only = _mode.set(READS)
 
     @app.teardown_request
     def _end_of_request(_error: BaseException | None) -> None:
         token = g.pop("_eventapp_reads_only", None)
         if token is not None:
-            _reads_only.reset(token)
+            _mode.reset(token)
+
+
+def insert_new(*groups: Sequence[Any]) -> None:
+    """Write new objects with one ``INSERT`` per group and keep them as loaded.
+
+    Each group holds objects of one mapped class; groups go in order, so that a group's
+    references (many-to-one) point at objects written before. For a path run under a
+    lock where the unit of work's bookkeeping costs more than the writes (a
+    registration's flush took twice as long as its statements). The rows get the column
+    defaults a flush would give them and their ids; the objects then belong to the
+    session as if read from the database, with no change pending. No flush runs, so no
+    flush listener sees these rows: the caller does what those would.
+    """
+    connection = db.session.connection()
+    written = []
+    for objects in groups:
+        if not objects:
+            continue
+        plan = _insert_plan(inspect(objects[0]).mapper, connection.dialect.name)
+        rows = [_row_of(plan, obj) for obj in objects]
+        if len(rows) == 1:
+            ids = [connection.execute(plan.statement, rows[0]).scalar_one()]
+        else:
+            ids = connection.execute(plan.statement, rows).scalars().all()
+            if not plan.ordered:
+                ids.sort()
+        for obj, row, new_id in zip(objects, rows, ids, strict=True):
+            values = inspect(obj).dict
+            values[plan.id_key] = new_id
+            for column_key, key, _default in plan.columns:
+                values[key] = row[column_key]
+        written.extend(objects)
+    for obj in written:
+        make_transient_to_detached(obj)
+    db.session.add_all(written)
+
+
+@dataclass(frozen=True)
+class _InsertPlan:
+    statement: Any
+    # Whether the ids come back in the order of the rows; else they are sorted.
+    ordered: bool
+    id_key: str
+    # (column key, attribute key, default) of every column but the id
+    columns: tuple[tuple[str, str, Any], ...]
+    # (attribute key, [(column key, the referenced attribute's key)]) of many-to-ones
+    references: tuple[tuple[str, tuple[tuple[str, str], ...]], ...]
+
+
+@functools.cache
+def _insert_plan(mapper: Any, dialect: str) -> _InsertPlan:
+    # Worked out once per class: which attribute fills which column. Several rows go in
+    # one statement. PostgreSQL returns their ids in the rows' order when asked to;
+    # SQLite, asked the same, would send a statement per row. It gives each row in turn
+    # the largest id yet plus one but returns them in any order: sorted, they are in
+    # the rows' order.
+    ordered = dialect != "sqlite"
+    table = mapper.local_table
+    (primary_key,) = table.primary_key.columns
+    references = tuple(
+        (
+            relationship.key,
+            tuple(
+                (local.key, relationship.mapper.get_property_by_column(remote).key)
+                for local, remote in relationship.local_remote_pairs
+            ),
+        )
+        for relationship in mapper.relationships
+        if relationship.direction is MANYTOONE and not relationship.viewonly
+    )
+    return _InsertPlan(
+        statement=insert(table).returning(primary_key, sort_by_parameter_order=ordered),
+        ordered=ordered,
+        id_key=mapper.get_property_by_column(primary_key).key,
+        columns=tuple(
+            (column.key, mapper.get_property_by_column(column).key, column.default)
+            for column in table.columns
+            if not column.primary_key
+        ),
+        references=references,
+    )
+
+
+def _row_of(plan: _InsertPlan, obj: Any) -> dict[str, Any]:
+    """The column values of an unsaved object: set, or their default, or their reference's id."""
+    values = inspect(obj).dict
+    row: dict[str, Any] = {}
+    for key, pairs in plan.references:
+        target = values.get(key)
+        if target is not None:
+            for column_key, target_key in pairs:
+                row[column_key] = getattr(target, target_key)
+    for column_key, key, default in plan.columns:
+        if key in values:
+            row[column_key] = values[key]
+        elif column_key not in row:
+            row[column_key] = _default(default)
+    return row
+
+
+def _default(default: Any) -> Any:
+    if default is None:
+        return None
+    # SQLAlchemy wraps a column's default function to take the execution context.
+    return default.arg(None) if default.is_callable else default.arg

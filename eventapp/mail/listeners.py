@@ -23,7 +23,7 @@ from sqlalchemy.orm import Session as OrmSession
 from sqlalchemy.orm import scoped_session
 
 from eventapp.mail.inline import start_inline_delivery
-from eventapp.mail.outbox import NO_INLINE, WRITTEN, message_kind_for, new_message
+from eventapp.mail.outbox import NO_INLINE, WRITTEN, message_for_change
 from eventapp.models import (
     ChangeKind,
     OutboxMessage,
@@ -69,15 +69,8 @@ def _message_for_change(session: OrmSession, change: RegistrationChange) -> None
     if change.kind == ChangeKind.ANONYMIZED:
         _forget(session, registration)
         return
-    kind = message_kind_for(change)
-    if kind is None or registration.anonymized_at is not None:
-        return
-    detail = dict(change.detail or {})
-    if detail.get("group") == "member" and not registration.email:
-        return  # the registrant's group mail names this member and carries the ticket
-    message = new_message(kind, registration, {"change": str(change.kind), "detail": detail})
-    # A walk-in (or a member whose registrant is gone) may have no address: nothing to send.
-    if message.recipient:
+    message = message_for_change(change, registration)
+    if message is not None:
         session.add(message)
 
 

@@ -163,3 +163,22 @@ def note_ready(session: OrmSession) -> None:
 def skip_inline_delivery(session: OrmSession) -> None:
     """Do not start the background sender after this transaction (the caller sends)."""
     session.info[NO_INLINE] = True
+
+
+def message_for_change(
+    change: RegistrationChange, registration: Registration
+) -> OutboxMessage | None:
+    """The unsaved outbox row a change of ``registration`` calls for, if any.
+
+    The flush listener (``listeners``) adds it; a path that writes the change without a flush
+    (``registration.services.register``) writes it too.
+    """
+    kind = message_kind_for(change)
+    if kind is None or registration.anonymized_at is not None:
+        return None
+    detail = dict(change.detail or {})
+    if detail.get("group") == "member" and not registration.email:
+        return None  # the registrant's group mail names this member and carries the ticket
+    message = new_message(kind, registration, {"change": str(change.kind), "detail": detail})
+    # A walk-in (or a member whose registrant is gone) may have no address: nothing to send.
+    return message if message.recipient else None

@@ -22,7 +22,18 @@ from typing import Any
 
 from flask_babel import format_datetime
 from flask_babel import gettext as _
-from sqlalchemy import ColumnElement, Integer, String, and_, bindparam, cast, func, or_, select
+from sqlalchemy import (
+    ColumnElement,
+    Integer,
+    String,
+    and_,
+    bindparam,
+    cast,
+    func,
+    literal_column,
+    or_,
+    select,
+)
 
 from eventapp.extensions import db
 from eventapp.models import (
@@ -376,13 +387,13 @@ def session_seats_left(session: Session) -> int | None:
 class ChosenWorkshop:
     """A chosen workshop as read under the event lock: its seats and its waiting people.
 
-    ``waiting`` counts those who hold an event seat and wait for this workshop: only they
-    move up, so a free seat with someone ``waiting`` is a seat the newcomer must not take.
+    ``waiting``: someone who holds an event seat waits for this workshop. Only they move
+    up, so a free seat with someone waiting is a seat the newcomer must not take.
     """
 
     session: Session
     confirmed: int
-    waiting: int
+    waiting: bool
 
     @property
     def left(self) -> int | None:
@@ -428,6 +439,17 @@ def newcomer_counts(event_id: int, session_ids: list[int], email_normalized: str
     return NewcomerCounts(confirmed, waitlisted, existing_id, workshops)
 
 
+def active_address() -> tuple[ColumnElement[bool], ...]:
+    """A registration that holds its address (not cancelled, with an address), written as
+    the unique index's condition is: only with the values in the statement itself, not as
+    parameters, can the databases look the address up in that index. With parameters,
+    SQLite read every registration of the event under the event lock."""
+    return (
+        Registration.status != literal_column(f"'{RegistrationStatus.CANCELLED.value}'"),
+        Registration.email_normalized != literal_column("''"),
+    )
+
+
 @functools.cache
 def _newcomer_statement(with_workshops: bool):
     # Built once: putting it together each time cost more than running it.
@@ -445,7 +467,7 @@ def _newcomer_statement(with_workshops: bool):
         .where(
             Registration.event_id == event_id,
             Registration.email_normalized == bindparam("email"),
-            Registration.status != RegistrationStatus.CANCELLED,
+            *active_address(),
         )
         .limit(1)
         .scalar_subquery()
@@ -461,15 +483,16 @@ def _newcomer_statement(with_workshops: bool):
     # Seats taken: from the choices alone, as the public pages count them (a cancelled
     # registration keeps none). Waiting for a workshop: only people with an event seat.
     taken = _session_choices(ChoiceStatus.CONFIRMED)
+    # Whether anyone waits, not how many: the count grew with the waiting list.
     waiting = (
-        select(func.count(SessionChoice.id))
+        select(SessionChoice.id)
         .join(Registration, Registration.id == SessionChoice.registration_id)
         .where(
             SessionChoice.session_id == Session.id,
             SessionChoice.status == ChoiceStatus.WAITLISTED,
             Registration.status == RegistrationStatus.CONFIRMED,
         )
-        .scalar_subquery()
+        .exists()
     )
     return (
         select(Session, taken, waiting, *columns)
@@ -495,13 +518,28 @@ def waitlist_position(registration: Registration) -> int | None:
     if registration.status != RegistrationStatus.WAITLISTED:
         return None
     ahead = db.session.execute(
-        select(func.count(Registration.id)).where(
-            Registration.event_id == registration.event_id,
-            Registration.status == RegistrationStatus.WAITLISTED,
-            _before(Registration, registration.created_at, registration.id),
-        )
+        _waitlist_ahead_statement(),
+        {
+            "event_id": registration.event_id,
+            "created_at": registration.created_at,
+            "id": registration.id,
+        },
     ).scalar_one()
     return ahead + 1
+
+
+@functools.cache
+def _waitlist_ahead_statement():
+    # Built once: every answer to a waitlisted newcomer asks it.
+    return select(func.count(Registration.id)).where(
+        Registration.event_id == bindparam("event_id", type_=Integer),
+        Registration.status == RegistrationStatus.WAITLISTED,
+        _before(
+            Registration,
+            bindparam("created_at", type_=Registration.created_at.type),
+            bindparam("id", type_=Integer),
+        ),
+    )
 
 
 def workshop_positions(registration: Registration) -> dict[int, int | None]:

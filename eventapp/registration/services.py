@@ -17,13 +17,16 @@ from flask_babel import gettext as _
 from sqlalchemy import select
 
 from eventapp.content import localized
+from eventapp.database import insert_new
 from eventapp.extensions import db
+from eventapp.mail.outbox import message_for_change, note_ready
 from eventapp.models import (
     ChangeKind,
     CheckIn,
     ChoiceStatus,
     Event,
     Registration,
+    RegistrationChange,
     RegistrationSource,
     RegistrationStatus,
     SessionChoice,
@@ -38,6 +41,7 @@ from eventapp.registration.applicant import (
 )
 from eventapp.registration.availability import (
     NewcomerCounts,
+    active_address,
     choosable_workshops,
     confirmed_count,
     newcomer_counts,
@@ -194,23 +198,41 @@ def register(
                 created_at=now,
             )
         )
-    # No savepoint: every change of an active registration's address takes the event lock
-    # (see ``details.change_email``), so the check above cannot be overtaken; the partial
-    # unique index stays the last guard and fails the transaction should it ever differ.
-    db.session.add(registration)
-    record_change(
-        registration,
-        ChangeKind.REGISTERED,
-        actor,
-        now,
-        status=str(status),
-        sessions=choice_summary(registration),
-        source=str(source),
-        **({"over_capacity": True} if beyond_capacity else {}),
-        **(history or {}),
+    change = RegistrationChange(
+        registration=registration,
+        kind=ChangeKind.REGISTERED,
+        actor=actor,
+        created_at=now,
+        detail={
+            "status": str(status),
+            "sessions": choice_summary(registration),
+            "source": str(source),
+            **({"over_capacity": True} if beyond_capacity else {}),
+            **(history or {}),
+        },
     )
-    db.session.flush()
+    _write_new(registration, change)
     return registration
+
+
+def _write_new(registration: Registration, change: RegistrationChange) -> None:
+    """The new registration, its workshop choices, its history entry and its mail, in one
+    INSERT each and without a flush (``insert_new``): the event stays locked for the
+    writes alone. What the flush listeners would add is added here: the door's version
+    stamp and the outbox row.
+
+    No savepoint: every change of an active registration's address takes the event lock
+    (see ``details.change_email``), so the check before cannot be overtaken; the partial
+    unique index stays the last guard and fails the transaction should it ever differ.
+    """
+    # Imported here: the check-in package registers walk-ins through this module.
+    from eventapp.checkin.versions import next_stamp
+
+    registration.door_version = next_stamp()
+    message = message_for_change(change, registration)
+    insert_new([registration], registration.choices, [change], [message] if message else [])
+    if message is not None:
+        note_ready(db.session)
 
 
 def _seats_for_newcomer(
@@ -238,7 +260,7 @@ def _active_registration(event_id: int, email_normalized: str) -> Registration |
         select(Registration).where(
             Registration.event_id == event_id,
             Registration.email_normalized == email_normalized,
-            Registration.status != RegistrationStatus.CANCELLED,
+            *active_address(),
         )
     ).scalar_one_or_none()
 

@@ -1,0 +1,152 @@
+"""A registration reads before it locks, writes without a flush, and stays correct.
+
+The API looks the event up before the event lock (``database.lock_late``); the seat
+decision sees what changed meanwhile. The rows are written with one INSERT per table
+(``database.insert_new``) and still carry what the flush listeners gave them.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from clock import CONGRESS_DAY
+from sqlalchemy import select, update
+
+from eventapp.database import begin_writing, lock_late
+from eventapp.extensions import db
+from eventapp.models import (
+    ChangeKind,
+    ChoiceStatus,
+    Event,
+    OutboxMessage,
+    Registration,
+    RegistrationChange,
+    RegistrationStatus,
+    SessionChoice,
+)
+from eventapp.registration import availability
+from eventapp.registration.services import RegistrationInput, register
+
+NOW = CONGRESS_DAY - timedelta(days=30)
+
+pytestmark = pytest.mark.usefixtures("english")
+
+
+def person(n: int) -> RegistrationInput:
+    return RegistrationInput(
+        salutation="",
+        academic_title="",
+        first_name="Gisela",
+        last_name=f"Schäfer-{n}",
+        email=f"gisela{n}@example.org",
+        consent_privacy=True,
+    )
+
+
+def _change_elsewhere(statement) -> None:
+    """Commit ``statement`` on a connection of its own, as another request would."""
+    with db.engine.begin() as connection:
+        connection.execute(statement)
+
+
+def test_a_capacity_lowered_after_the_lookup_is_seen_under_the_lock(make_event):
+    event = make_event(capacity=5)
+    register(event, person(0), [], "de", NOW)
+    db.session.commit()
+    event_id = event.id
+    db.session.remove()
+    with lock_late():
+        event = db.session.get(Event, event_id)
+        assert event.capacity == 5
+        # An organizer takes the free seats away between this request's lookup and its lock.
+        _change_elsewhere(update(Event).where(Event.id == event_id).values(capacity=1))
+        registration = register(event, person(1), [], "de", NOW)
+        db.session.commit()
+    assert registration.status == RegistrationStatus.WAITLISTED
+
+
+def test_an_unchanged_event_is_not_read_again_under_the_lock(make_event, app):
+    if db.engine.dialect.name != "sqlite":
+        pytest.skip("PostgreSQL locks the row with SELECT … FOR UPDATE, which reads it")
+    event_id = make_event(capacity=5).id
+    db.session.remove()
+    with lock_late():
+        event = db.session.get(Event, event_id)
+        registration = register(event, person(1), [], "de", NOW)
+        assert registration.event is event
+        db.session.commit()
+    assert registration.status == RegistrationStatus.CONFIRMED
+
+
+def test_lock_late_reads_without_the_lock_and_takes_it_once(make_event):
+    event_id = make_event().id
+    db.session.remove()
+    with lock_late():
+        db.session.get(Event, event_id)
+        if db.engine.dialect.name == "sqlite":
+            # Nothing is locked yet: another writer gets through at once.
+            _change_elsewhere(update(Event).where(Event.id == event_id).values(capacity=7))
+            assert begin_writing() is True
+        assert begin_writing() is False
+        db.session.rollback()
+
+
+def test_two_workshops_get_their_own_rows_and_the_flush_listeners_work(make_event, make_session):
+    event = make_event(capacity=10)
+    morning = make_session(event, title="Morgen", capacity=1)
+    afternoon = make_session(
+        event,
+        title="Nachmittag",
+        starts_at=event.starts_at + timedelta(hours=5),
+        ends_at=event.starts_at + timedelta(hours=6),
+        capacity=5,
+    )
+    chosen = [afternoon.id, morning.id]
+    first = register(event, person(1), [morning.id], "de", NOW)
+    db.session.commit()
+    registration = register(event, person(2), chosen, "de", NOW)
+    db.session.commit()
+    registration_id, door_version = registration.id, registration.door_version
+    morning_id, afternoon_id, first_id = morning.id, afternoon.id, first.id
+    db.session.remove()
+
+    rows = db.session.execute(
+        select(SessionChoice.id, SessionChoice.session_id, SessionChoice.status).where(
+            SessionChoice.registration_id == registration_id
+        )
+    ).all()
+    statuses = {session_id: status for _id, session_id, status in rows}
+    assert statuses == {morning_id: ChoiceStatus.WAITLISTED, afternoon_id: ChoiceStatus.CONFIRMED}
+    # Each object kept the id of its own row.
+    loaded = db.session.get(Registration, registration_id)
+    assert {(c.id, c.session_id) for c in loaded.choices} == {(i, s) for i, s, _ in rows}
+    assert door_version > 0
+    assert loaded.door_version == door_version
+    assert loaded.ticket_code and loaded.manage_token and loaded.calendar_token
+    assert loaded.ticket_code != db.session.get(Registration, first_id).ticket_code
+    change = db.session.execute(
+        select(RegistrationChange).where(RegistrationChange.registration_id == registration_id)
+    ).scalar_one()
+    assert change.kind == ChangeKind.REGISTERED
+    assert change.detail["sessions"] == [
+        {"id": morning_id, "status": "waitlisted"},
+        {"id": afternoon_id, "status": "confirmed"},
+    ]
+    mail = db.session.execute(
+        select(OutboxMessage).where(OutboxMessage.registration_id == registration_id)
+    ).scalar_one()
+    assert mail.recipient == "gisela2@example.org"
+    assert mail.kind == "registration_confirmed"
+
+
+def test_the_address_is_looked_up_in_the_unique_index(make_event):
+    if db.engine.dialect.name != "sqlite":
+        pytest.skip("the query plan is SQLite's")
+    event = make_event()
+    statement = availability._newcomer_statement(False).compile(db.engine)
+    params = statement.construct_params({"event_id": event.id, "email": "a@example.org"})
+    plan = db.session.connection().exec_driver_sql(
+        "EXPLAIN QUERY PLAN " + str(statement), tuple(params[k] for k in statement.positiontup)
+    )
+    assert "uq_registration_active_email" in " ".join(str(row) for row in plan)
