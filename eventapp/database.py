@@ -13,6 +13,7 @@ import contextlib
 import fcntl
 import functools
 import os
+import re
 import stat
 import threading
 import time
@@ -23,13 +24,15 @@ from dataclasses import dataclass
 from typing import Any
 
 from flask import Flask, g, request
-from sqlalchemy import event, exc, insert, inspect
+from sqlalchemy import Integer, bindparam, event, exc, insert, inspect, select
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import MANYTOONE, make_transient_to_detached
 
 from eventapp.extensions import db
 
 SQLITE_BUSY_TIMEOUT_MS = 15_000
+# A row-locking clause: FOR UPDATE, FOR NO KEY UPDATE, FOR SHARE, FOR KEY SHARE.
+_LOCKING = re.compile(r"\bFOR (?:NO KEY )?(?:UPDATE|SHARE|KEY SHARE)\b")
 # A pooled PostgreSQL connection unused for longer is pinged before it is handed out.
 PING_IDLE_SECONDS = 10.0
 # How often a SQLite writer looks again whether the writers' queue is free.
@@ -105,6 +108,34 @@ def begin_writing() -> bool:
         return False
     _start_writing(connection, info)
     return True
+
+
+def unchanged_since_read(*objects: Any) -> bool:
+    """Whether the rows of ``objects`` are still as this session read them, in one query.
+
+    For what was read before ``begin_writing()`` took the lock: every change of these
+    rows moves their ``updated_at`` stamp (``onupdate``), so comparing stamps is enough
+    and costs far less than reading the rows again.
+    """
+    present = [obj for obj in objects if obj is not None]
+    if not present:
+        return True
+    statement = _stamps_statement(tuple(type(obj) for obj in present))
+    params = {f"id_{n}": obj.id for n, obj in enumerate(present)}
+    stamps = db.session.execute(statement, params).one()
+    return all(stamp == obj.updated_at for stamp, obj in zip(stamps, present, strict=True))
+
+
+@functools.cache
+def _stamps_statement(classes: tuple[type, ...]) -> Any:
+    return select(
+        *(
+            select(cls.updated_at)
+            .where(cls.id == bindparam(f"id_{n}", type_=Integer))
+            .scalar_subquery()
+            for n, cls in enumerate(classes)
+        )
+    )
 
 
 def _start_writing(connection, info: dict) -> None:
@@ -274,7 +305,7 @@ def configure_postgresql(engine: Engine) -> None:
         # transaction makes it a real one from here on: psycopg sends BEGIN first.
         dbapi_connection = connection.connection.driver_connection
         if dbapi_connection.autocommit and (
-            not statement.startswith("SELECT") or "FOR UPDATE" in statement
+            not statement.startswith("SELECT") or _LOCKING.search(statement)
         ):
             dbapi_connection.autocommit = False
 

@@ -25,7 +25,6 @@ from eventapp.models import (
     RegistrationStatus,
     SessionChoice,
 )
-from eventapp.registration import availability
 from eventapp.registration.services import RegistrationInput, register
 
 NOW = CONGRESS_DAY - timedelta(days=30)
@@ -64,19 +63,6 @@ def test_a_capacity_lowered_after_the_lookup_is_seen_under_the_lock(make_event):
         registration = register(event, person(1), [], "de", NOW)
         db.session.commit()
     assert registration.status == RegistrationStatus.WAITLISTED
-
-
-def test_an_unchanged_event_is_not_read_again_under_the_lock(make_event, app):
-    if db.engine.dialect.name != "sqlite":
-        pytest.skip("PostgreSQL locks the row with SELECT … FOR UPDATE, which reads it")
-    event_id = make_event(capacity=5).id
-    db.session.remove()
-    with lock_late():
-        event = db.session.get(Event, event_id)
-        registration = register(event, person(1), [], "de", NOW)
-        assert registration.event is event
-        db.session.commit()
-    assert registration.status == RegistrationStatus.CONFIRMED
 
 
 def test_lock_late_reads_without_the_lock_and_takes_it_once(make_event):
@@ -138,15 +124,3 @@ def test_two_workshops_get_their_own_rows_and_the_flush_listeners_work(make_even
     ).scalar_one()
     assert mail.recipient == "gisela2@example.org"
     assert mail.kind == "registration_confirmed"
-
-
-def test_the_address_is_looked_up_in_the_unique_index(make_event):
-    if db.engine.dialect.name != "sqlite":
-        pytest.skip("the query plan is SQLite's")
-    event = make_event()
-    statement = availability._newcomer_statement(False).compile(db.engine)
-    params = statement.construct_params({"event_id": event.id, "email": "a@example.org"})
-    plan = db.session.connection().exec_driver_sql(
-        "EXPLAIN QUERY PLAN " + str(statement), tuple(params[k] for k in statement.positiontup)
-    )
-    assert "uq_registration_active_email" in " ".join(str(row) for row in plan)

@@ -1,4 +1,5 @@
-"""SQLite writers queue on a lock file before ``BEGIN IMMEDIATE``, until their commit."""
+"""SQLite writers queue on a lock file before ``BEGIN IMMEDIATE``, until their commit;
+work that reads first takes the lock late and checks what it read."""
 
 from __future__ import annotations
 
@@ -9,8 +10,13 @@ import time
 
 import pytest
 from sqlalchemy import create_engine, text
+from sqlalchemy import event as sa_event
 
-from eventapp.database import configure_sqlite, read_only
+from eventapp.database import configure_sqlite, lock_late, read_only
+from eventapp.extensions import db
+from eventapp.models import Event
+from eventapp.registration import availability
+from eventapp.registration.waitlist import lock_event
 
 
 @pytest.fixture
@@ -74,3 +80,46 @@ def test_a_second_writer_waits_for_the_first_and_then_writes(engine):
     with engine.connect() as connection:
         assert connection.execute(text("SELECT count(*) FROM seat")).scalar_one() == 2
     assert _queue_is_free(engine)
+
+
+@pytest.fixture
+def sqlite_app(app):
+    if db.engine.dialect.name != "sqlite":
+        pytest.skip("SQLite's writers' queue and query plans")
+    return app
+
+
+def test_a_late_lock_checks_the_event_read_before_by_its_stamp(sqlite_app, make_event):
+    """Read before the lock (``lock_late``), the event is not read again under it when
+    nothing changed: one small query on its stamp instead."""
+    event_id = make_event(capacity=5).id
+    db.session.remove()
+    seen: list[str] = []
+
+    def note(_conn, _cursor, statement, *_args) -> None:
+        seen.append(" ".join(statement.split())[:50])
+
+    with lock_late():
+        event = db.session.get(Event, event_id)
+        sa_event.listen(db.engine, "before_cursor_execute", note)
+        try:
+            assert lock_event(event_id) is event
+        finally:
+            sa_event.remove(db.engine, "before_cursor_execute", note)
+        db.session.rollback()
+    assert seen == [
+        "BEGIN IMMEDIATE",
+        "SELECT (SELECT event.updated_at FROM event WHERE e",
+    ]
+
+
+def test_the_address_is_looked_up_in_the_unique_index(sqlite_app, make_event):
+    """With the index's condition as parameters, SQLite read every registration of the
+    event under the event lock to find an address."""
+    event = make_event()
+    statement = availability._newcomer_statement(False).compile(db.engine)
+    params = statement.construct_params({"event_id": event.id, "email": "a@example.org"})
+    plan = db.session.connection().exec_driver_sql(
+        "EXPLAIN QUERY PLAN " + str(statement), tuple(params[k] for k in statement.positiontup)
+    )
+    assert "uq_registration_active_email" in " ".join(str(row) for row in plan)

@@ -29,7 +29,7 @@ from eventapp.api.models import (
 from eventapp.api.registrations import registration_json
 from eventapp.api.spec import BEARER, idempotent_replay_header, responses, spec
 from eventapp.checkin import occupancy, offline, services, walk_in
-from eventapp.database import MAX_ID
+from eventapp.database import MAX_ID, lock_late
 from eventapp.domain import Forbidden, InvalidInput
 from eventapp.extensions import db
 from eventapp.i18n import current_locale, event_iso
@@ -113,6 +113,9 @@ def _scan_input(
 
 
 @bp.post("/checkin/redeem")
+# The token, the event and the ticket are looked up before the write lock: only the
+# check-in and its log entry queue behind other scans.
+@lock_late()
 @api_auth(*STAFF)
 @spec.validate(
     json=RedeemRequest,

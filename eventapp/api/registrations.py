@@ -81,6 +81,9 @@ idempotent_replay_header("/events/{slug}/registrations")
 
 
 @bp.post("/events/<slug>/registrations")
+# The event, the questions and the answers are looked up before the event is
+# locked: only the seat decision and the writes queue behind other registrations.
+@lock_late()
 @registration_limit
 @spec.validate(
     json=RegistrationRequest,
@@ -115,38 +118,35 @@ def create_registration(slug: str, json: RegistrationRequest):
     answer with the registration the first request created (header
     `Idempotent-Replayed: true`); another body with that key is refused (422).
     """
-    # The event, the questions and the answers are looked up before the event is
-    # locked: only the seat decision and the writes queue behind other registrations.
-    with lock_late():
-        event = _event_or_404(slug)
-        # spectree reads the annotation as the model, and passes None for no body or a form
-        # (it validates JSON bodies only).
-        if json is None:
-            raise InvalidRegistration(_("The body must be a JSON object."))
-        payload = request.get_json(silent=True)
-        key = idempotency.checked_key(request.headers.get(idempotency.HEADER))
-        claim = idempotency.claim(event, key, payload) if key is not None else None
-        replayed = claim is not None and claim.registration is not None
-        if replayed:
-            registration = claim.registration
-        else:
-            # Answers first: a refused answer (422) leaves nothing behind.
-            questions.check_answers(event, json.answers)
-            registration = services.register(
-                event,
-                applicant_of(json),
-                json.session_ids or [],
-                json.locale or current_locale(),
-                source=RegistrationSource.API,
-            )
-            if json.answers:
-                questions.store_answers(registration, json.answers, "participant")
-            if claim is not None:
-                claim.registration = registration
-        # Written before the commit, from what this request holds: after it, every attribute
-        # would be read again.
-        answer = created_registration_json(registration)
-        db.session.commit()
+    event = _event_or_404(slug)
+    # spectree reads the annotation as the model, and passes None for no body or a form
+    # (it validates JSON bodies only).
+    if json is None:
+        raise InvalidRegistration(_("The body must be a JSON object."))
+    payload = request.get_json(silent=True)
+    key = idempotency.checked_key(request.headers.get(idempotency.HEADER))
+    claim = idempotency.claim(event, key, payload) if key is not None else None
+    replayed = claim is not None and claim.registration is not None
+    if replayed:
+        registration = claim.registration
+    else:
+        # Answers first: a refused answer (422) leaves nothing behind.
+        questions.check_answers(event, json.answers)
+        registration = services.register(
+            event,
+            applicant_of(json),
+            json.session_ids or [],
+            json.locale or current_locale(),
+            source=RegistrationSource.API,
+        )
+        if json.answers:
+            questions.store_answers(registration, json.answers, "participant")
+        if claim is not None:
+            claim.registration = registration
+    # Written before the commit, from what this request holds: after it, every attribute
+    # would be read again.
+    answer = created_registration_json(registration)
+    db.session.commit()
     headers = {"Idempotent-Replayed": "true"} if replayed else {}
     return answer, 201, headers
 

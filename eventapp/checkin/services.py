@@ -37,7 +37,7 @@ from eventapp.checkin.queries import (  # re-exported: the services are the feat
     search_registrations,
     staff_names,
 )
-from eventapp.database import MAX_ID
+from eventapp.database import MAX_ID, begin_writing, unchanged_since_read
 from eventapp.domain import DomainError, EventNotFound, InvalidInput
 from eventapp.extensions import db
 from eventapp.i18n import event_iso
@@ -580,6 +580,7 @@ def redeem_ticket(
     if taken:
         # The nonce belongs to another scan: this is a new scan, logged without it.
         nonce = None
+    _decide_under_the_lock(event, registration, session)
     while True:
         try:
             # Only a nonce can collide (the check-in's insert cannot): then a savepoint.
@@ -613,6 +614,15 @@ def redeem_ticket(
             if not taken:
                 raise
             nonce = None
+
+
+def _decide_under_the_lock(*read: Event | Registration | Session | None) -> None:
+    """Take the write lock if the scan looked things up before it (``lock_late``), and
+    read again what changed meanwhile (a ticket cancelled, an event called off)."""
+    if begin_writing() and not unchanged_since_read(*read):
+        for obj in read:
+            if obj is not None:
+                db.session.refresh(obj)
 
 
 def offline_scan_time(value: Any, now: datetime | None = None) -> datetime:

@@ -12,11 +12,11 @@ from itertools import pairwise
 from typing import Any
 
 from flask_babel import gettext as _
-from sqlalchemy import bindparam, inspect, select
+from sqlalchemy import inspect, select
 from sqlalchemy.orm.util import identity_key
 
 from eventapp.content import localized
-from eventapp.database import MAX_ID, begin_writing
+from eventapp.database import MAX_ID, begin_writing, unchanged_since_read
 from eventapp.extensions import db
 from eventapp.models import (
     ChangeKind,
@@ -44,7 +44,7 @@ def lock_event(event_id: int) -> Event:
     if db.session.get_bind().dialect.name == "sqlite":
         event = _read_in_this_transaction(event_id)
         # Read before the lock, it is current if nobody has changed the event since.
-        if event is not None and (not begin_writing() or _unchanged(event)):
+        if event is not None and (not begin_writing() or unchanged_since_read(event)):
             return event
     return db.session.execute(
         select(Event)
@@ -52,15 +52,6 @@ def lock_event(event_id: int) -> Event:
         .with_for_update()
         .execution_options(populate_existing=True)
     ).scalar_one()
-
-
-def _unchanged(event: Event) -> bool:
-    """Whether the event row is as this session read it: every change moves its stamp."""
-    stamp = db.session.execute(_STAMP, {"id": event.id}).scalar_one_or_none()
-    return stamp == event.updated_at
-
-
-_STAMP = select(Event.updated_at).where(Event.id == bindparam("id"))
 
 
 def _read_in_this_transaction(event_id: int) -> Event | None:
