@@ -9,6 +9,7 @@ from datetime import UTC, datetime
 import pytest
 from clock import CONGRESS_YEAR
 from openpyxl import load_workbook
+from openpyxl.utils import get_column_letter
 from pypdf import PdfReader
 from support import prepared_file, workshop
 
@@ -133,6 +134,12 @@ def test_registrations_xlsx_reads_back_with_umlauts_and_local_times(admin_client
     assert "Stadt Bürstadt – Amt für Soziales" in joerg_row
     assert datetime(CONGRESS_YEAR, 5, 1, 12, 0) in joerg_row
     assert sheet["A1"].font.bold
+    # The header stays in view, and each column is as wide as its longest value.
+    assert sheet.freeze_panes == "A2"
+    email = rows[0].index("Email" if "Email" in rows[0] else "E-Mail") + 1
+    longest = max(len(row[email - 1] or "") for row in rows)
+    width = sheet.column_dimensions[get_column_letter(email)].width
+    assert longest + 2 <= width <= longest + 3
 
 
 @pytest.mark.parametrize("fmt", ["csv", "xlsx"])
