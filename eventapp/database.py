@@ -110,6 +110,20 @@ def begin_writing() -> bool:
     return True
 
 
+def commit_keeping_values() -> None:
+    """Commit, and keep what the session holds as it was written instead of expiring it.
+
+    For an answer made after the commit from the objects just written, without reading
+    them again; the objects may be out of date for anything done later.
+    """
+    session = db.session()
+    expiring, session.expire_on_commit = session.expire_on_commit, False
+    try:
+        session.commit()
+    finally:
+        session.expire_on_commit = expiring
+
+
 def unchanged_since_read(*objects: Any) -> bool:
     """Whether the rows of ``objects`` are still as this session read them, in one query.
 

@@ -13,7 +13,7 @@ from eventapp.api import bp
 from eventapp.api.models import CreatedRegistration, Error, IdempotencyHeaders, RegistrationRequest
 from eventapp.api.serializers import iso
 from eventapp.api.spec import idempotent_replay_header, responses, spec
-from eventapp.database import lock_late
+from eventapp.database import commit_keeping_values, lock_late
 from eventapp.domain import EventNotFound
 from eventapp.extensions import db
 from eventapp.i18n import current_locale
@@ -143,10 +143,10 @@ def create_registration(slug: str, json: RegistrationRequest):
             questions.store_answers(registration, json.answers, "participant")
         if claim is not None:
             claim.registration = registration
-    # Written before the commit, from what this request holds: after it, every attribute
-    # would be read again.
+    # Written after the commit, from what this request holds: the event stays locked for
+    # the seat decision and the writes alone.
+    commit_keeping_values()
     answer = created_registration_json(registration)
-    db.session.commit()
     headers = {"Idempotent-Replayed": "true"} if replayed else {}
     return answer, 201, headers
 
