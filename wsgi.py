@@ -1,3 +1,4 @@
-from eventapp import create_app
+from eventapp import create_app, freeze_startup_objects
 
 app = create_app()
+freeze_startup_objects()

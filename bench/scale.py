@@ -293,7 +293,7 @@ def main() -> None:
 
     with tempfile.TemporaryDirectory() as instance:
         os.environ["EVENTAPP_INSTANCE_PATH"] = instance
-        from eventapp import create_app
+        from eventapp import create_app, freeze_startup_objects
         from eventapp.config import database_url as normalize
         from eventapp.extensions import db
 
@@ -308,6 +308,8 @@ def main() -> None:
                 "MAIL_SEND_INLINE": False,
             }
         )
+        # As the served app is (wsgi.py).
+        freeze_startup_objects()
         backend = "PostgreSQL" if url.startswith("postgresql") else "SQLite"
         print(f"Scale benchmark on {backend}: sizes {', '.join(map(str, sizes))}", flush=True)
         results = {}

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import subprocess
+import sys
 
 from deployment import (
     ROOT,
@@ -77,3 +78,24 @@ def test_the_units_run_the_web_service_and_the_worker_with_the_settings_file():
         assert "EnvironmentFile=/etc/eventapp/eventapp.env" in unit
         assert "NoNewPrivileges=yes" in unit
         assert "ProtectSystem=strict" in unit
+
+
+def test_the_served_app_leaves_its_startup_objects_out_of_garbage_collection(tmp_path):
+    """``wsgi.py`` freezes what the app set up: full collections then walk only what
+    requests made (an export of 10 000 registrations spent a third of its time there)."""
+    probe = (
+        "import gc; before = gc.get_freeze_count(); import wsgi; "
+        "print(before, gc.get_freeze_count())"
+    )
+    env = {
+        "PATH": "/usr/bin:/bin",
+        "DATABASE_URL": f"sqlite:///{tmp_path / 'app.db'}",
+        "SECRET_KEY": "deploy-test",
+        "EVENTAPP_INSTANCE_PATH": str(tmp_path),
+    }
+    result = subprocess.run(
+        [sys.executable, "-c", probe], cwd=ROOT, env=env, capture_output=True, text=True
+    )
+    assert result.returncode == 0, result.stderr
+    before, after = map(int, result.stdout.split())
+    assert before == 0 and after > 10_000
