@@ -51,7 +51,8 @@ READ_ONLY_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 # the inline mail sender's thread starts with the default and may write.
 WRITES, READS, LATE = "writes", "reads", "late"
 _mode: ContextVar[str] = ContextVar("eventapp_transaction_mode", default=WRITES)
-# On a SQLite connection whose transaction takes the write lock late, until it has it.
+# On a SQLite connection whose transaction takes the write lock late: "reading" until
+# it has the lock, "writing" after.
 _LATE = "eventapp_late"
 
 
@@ -98,16 +99,17 @@ def lock_late() -> contextlib.AbstractContextManager[None]:
 def begin_writing() -> bool:
     """Take the write lock now if this transaction takes it late and has not yet.
 
-    Returns whether it was taken now: everything read in this transaction before was
-    read without it, and what a decision rests on must be read again. On PostgreSQL
-    the caller's ``SELECT … FOR UPDATE`` takes its own row locks; nothing happens here.
+    Returns whether the transaction took it late (now, or at a write before): then
+    what it read first was read without the lock, and what a decision rests on must be
+    checked again. On PostgreSQL the caller's ``SELECT … FOR UPDATE`` takes its own row
+    locks; nothing happens here.
     """
     connection = db.session.connection()
     info = connection.connection.info
-    if not info.get(_LATE):
-        return False
-    _start_writing(connection, info)
-    return True
+    state = info.get(_LATE)
+    if state == "reading":
+        _start_writing(connection, info)
+    return state is not None
 
 
 def commit_keeping_values() -> None:
@@ -153,7 +155,7 @@ def _stamps_statement(classes: tuple[type, ...]) -> Any:
 
 
 def _start_writing(connection, info: dict) -> None:
-    info.pop(_LATE, None)
+    info[_LATE] = "writing"
     _queue_for_writing(info)
     connection.exec_driver_sql("BEGIN IMMEDIATE")
 
@@ -215,7 +217,7 @@ def configure_sqlite(engine: Engine) -> None:
             connection.exec_driver_sql("BEGIN")
         elif mode == LATE:
             # No BEGIN: each read is its own transaction until the first write.
-            connection.connection.info[_LATE] = True
+            connection.connection.info[_LATE] = "reading"
         else:
             _queue_for_writing(connection.connection.info)
             connection.exec_driver_sql("BEGIN IMMEDIATE")
@@ -223,7 +225,7 @@ def configure_sqlite(engine: Engine) -> None:
     @event.listens_for(engine, "before_cursor_execute")
     def _before_execute(connection, _cursor, statement, _parameters, _context, _many):
         info = connection.connection.info
-        if info.get(_LATE) and not statement.startswith("SELECT"):
+        if info.get(_LATE) == "reading" and not statement.startswith("SELECT"):
             _start_writing(connection, info)
 
     @event.listens_for(engine, "commit")
