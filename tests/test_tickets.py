@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import io
 import itertools
+import threading
+import time
 
 import pypdf
 import pytest
@@ -204,3 +206,50 @@ def test_no_line_of_the_pdf_ticket_overlaps_the_line_above(app, registration):
     assert len(lines) >= 5
     for (upper_y, _, upper), (lower_y, size, lower) in itertools.pairwise(lines):
         assert upper_y - lower_y >= size, f"{lower!r} overlaps {upper!r}"
+
+
+def test_pdfs_saved_at_once_in_two_threads_embed_their_fonts_one_after_the_other(
+    monkeypatch,
+):
+    """reportlab rebuilds the glyph table on the shared font while it embeds a document's
+    subset: two mail senders saving tickets at once failed with an IndexError there."""
+    from reportlab.pdfbase.ttfonts import TTFontFile
+    from reportlab.pdfgen.canvas import Canvas
+
+    regular, _bold = pdf.pdf_fonts()
+    assert regular == "TicketSans"  # DejaVu is installed with the test setup
+    inside, most = [0], [0]
+    subset = TTFontFile.makeSubset
+
+    def watched(self, *args, **kwargs):
+        inside[0] += 1
+        most[0] = max(most[0], inside[0])
+        time.sleep(0.05)  # long enough for the other thread to arrive
+        try:
+            return subset(self, *args, **kwargs)
+        finally:
+            inside[0] -= 1
+
+    monkeypatch.setattr(TTFontFile, "makeSubset", watched)
+    start = threading.Barrier(2)
+    documents: list[bytes] = []
+
+    def save(name: str) -> None:
+        buffer = io.BytesIO()
+        canvas = Canvas(buffer)
+        canvas.setFont(regular, 12)
+        canvas.drawString(50, 700, f"Ticket für {name} – Łódź, İstanbul, Győr")
+        canvas.showPage()
+        start.wait(timeout=10)
+        pdf.save_pdf(canvas)
+        documents.append(buffer.getvalue())
+
+    threads = [threading.Thread(target=save, args=(name,)) for name in ("Jörg", "Ayşe")]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=30)
+
+    assert most[0] == 1
+    texts = sorted(pypdf.PdfReader(io.BytesIO(d)).pages[0].extract_text() for d in documents)
+    assert [text.split()[2] for text in texts] == ["Ayşe", "Jörg"]

@@ -22,7 +22,7 @@ from eventapp.certificates.signature import Signer, signer
 from eventapp.content import localized
 from eventapp.legal.settings import Operator, operator_settings
 from eventapp.models import Event, Registration
-from eventapp.tickets.pdf import ACCENT, LineWriter, qr_reader
+from eventapp.tickets.pdf import ACCENT, LineWriter, qr_reader, save_pdf
 from eventapp.tickets.services import session_times
 
 SIGNATURE_BOX = (60 * mm, 22 * mm)
@@ -69,7 +69,7 @@ def _document(
             _("Nobody was checked in at this event."), size=12
         )
         canvas.showPage()
-    canvas.save()
+    save_pdf(canvas)
     return buffer.getvalue() if out is None else b""
 
 

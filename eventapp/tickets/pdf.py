@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import os
+import threading
 from functools import lru_cache
 
 from flask_babel import force_locale
@@ -29,6 +30,18 @@ from eventapp.tickets.services import (
 # DejaVu covers names beyond Latin-1 (ł, ş, ő …); Helvetica is the fallback without it.
 FONT_DIRS = ("/usr/share/fonts/truetype/dejavu", "/usr/share/fonts/dejavu")
 ACCENT = (0.2, 0.4, 0.54)
+
+
+# reportlab builds a document's font subset from state it keeps on the shared font
+# (``TTFontFile.makeSubset`` rebuilds the glyph table there): two threads saving PDFs at
+# once (two mail senders, two ticket downloads) broke each other's subset.
+_SUBSETTING = threading.Lock()
+
+
+def save_pdf(canvas: Canvas) -> None:
+    """``canvas.save()``, one document at a time per process: it embeds the font subset."""
+    with _SUBSETTING:
+        canvas.save()
 
 
 @lru_cache(maxsize=1)
@@ -141,5 +154,5 @@ def render_ticket_pdf(registration: Registration, qr_image: bytes) -> bytes:
         footer.text(_("Please show this ticket at the entrance, printed or on your phone."), 9)
         footer.text(_("Ticket code: %(code)s", code=registration.ticket_code), size=8)
     canvas.showPage()
-    canvas.save()
+    save_pdf(canvas)
     return buffer.getvalue()

@@ -23,7 +23,7 @@ from eventapp.content import localized
 from eventapp.models import Event, Registration, RegistrationStatus
 from eventapp.registration.management import roster
 from eventapp.salutation import badge_name
-from eventapp.tickets.pdf import pdf_fonts, qr_reader
+from eventapp.tickets.pdf import pdf_fonts, qr_reader, save_pdf
 
 MARGIN = 8 * mm
 QR_SIZE = 42 * mm
@@ -148,7 +148,7 @@ def write_badges(
         canvas.setFont(drawer.regular, 11)
         canvas.drawString(MARGIN, pagesize[1] / 2, _("No confirmed participants yet."))
         canvas.showPage()
-    canvas.save()
+    save_pdf(canvas)
 
 
 def badges_pdf(event: Event, layout: str = "a6") -> bytes:
