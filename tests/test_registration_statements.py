@@ -16,7 +16,7 @@ from flask_babel import force_locale
 from sqlalchemy import event as sa_event
 
 from eventapp.extensions import db
-from eventapp.registration import services
+from eventapp.registration import availability, services
 from eventapp.registration.applicant import RegistrationInput
 
 LIMIT = 8
@@ -92,3 +92,26 @@ def test_register_with_two_workshops_through_the_api(app, client, make_event, ma
     assert response.status_code == 201, response.json
     assert [s["status"] for s in response.json["sessions"]] == ["confirmed", "confirmed"]
     assert len(seen) <= LIMIT, "\n".join(s[:70] for s in seen)
+
+
+def test_the_lock_counts_seats_up_to_the_capacity_and_asks_whether_anyone_waits(app, make_event):
+    """Under the event lock the counts stop at what the decision needs: seats taken up to
+    the capacity, and whether the waiting list is empty. A count of every confirmed and
+    waiting person grew with each newcomer of a rush."""
+    event = make_event(capacity=2)
+    for n in range(5):
+        # Over the capacity, as an organizer may confirm people: five seats taken.
+        services.register(event, applicant(n), [], "de", over_capacity=True)
+    for n in range(5, 8):
+        assert services.register(event, applicant(n), [], "de").status == "waitlisted"
+    db.session.commit()
+
+    counts = availability.newcomer_counts(event.id, event.capacity, [], "nobody@example.org")
+    assert (counts.confirmed, counts.waitlisted) == (2, True)
+    assert availability.seats_left_of(event.capacity, counts.confirmed) == 0
+
+    event.capacity = None
+    db.session.commit()
+    counts = availability.newcomer_counts(event.id, None, [], "person1@example.org")
+    assert counts.confirmed == 0  # no limit: nothing to count
+    assert counts.existing_id is not None

@@ -118,7 +118,9 @@ def test_the_address_is_looked_up_in_the_unique_index(sqlite_app, make_event):
     event under the event lock to find an address."""
     event = make_event()
     statement = availability._newcomer_statement(False).compile(db.engine)
-    params = statement.construct_params({"event_id": event.id, "email": "a@example.org"})
+    params = statement.construct_params(
+        {"event_id": event.id, "email": "a@example.org", "capacity": 10}
+    )
     plan = db.session.connection().exec_driver_sql(
         "EXPLAIN QUERY PLAN " + str(statement), tuple(params[k] for k in statement.positiontup)
     )

@@ -404,13 +404,18 @@ class ChosenWorkshop:
 class NewcomerCounts:
     """What a registration decides on, read in one statement under the event lock."""
 
+    # Seats taken, counted up to the capacity: beyond it the event is full either way,
+    # and the count no longer grows with the event (0 without a capacity).
     confirmed: int
-    waitlisted: int
+    # Whether anyone waits for a seat at the event, not how many.
+    waitlisted: bool
     existing_id: int | None
     workshops: list[ChosenWorkshop]
 
 
-def newcomer_counts(event_id: int, session_ids: list[int], email_normalized: str) -> NewcomerCounts:
+def newcomer_counts(
+    event_id: int, capacity: int | None, session_ids: list[int], email_normalized: str
+) -> NewcomerCounts:
     """The event's seats, the active registration of this address (if any) and the chosen
     workshops with their seats, in one statement.
 
@@ -420,12 +425,16 @@ def newcomer_counts(event_id: int, session_ids: list[int], email_normalized: str
     or changed meanwhile is seen as it is after that change).
     """
     # An empty address matches nobody: ``= NULL`` is never true.
-    params = {"event_id": event_id, "email": email_normalized or None}
+    params = {
+        "event_id": event_id,
+        "email": email_normalized or None,
+        "capacity": capacity or 0,
+    }
     if not session_ids:
         confirmed, waitlisted, existing_id = db.session.execute(
             _newcomer_statement(False), params
         ).one()
-        return NewcomerCounts(confirmed, waitlisted, existing_id, [])
+        return NewcomerCounts(confirmed, bool(waitlisted), existing_id, [])
     rows = db.session.execute(
         _newcomer_statement(True), {**params, "session_ids": session_ids}
     ).all()
@@ -436,7 +445,7 @@ def newcomer_counts(event_id: int, session_ids: list[int], email_normalized: str
             _newcomer_statement(False), params
         ).one()
     workshops = [ChosenWorkshop(row[0], row[1], row[2]) for row in rows]
-    return NewcomerCounts(confirmed, waitlisted, existing_id, workshops)
+    return NewcomerCounts(confirmed, bool(waitlisted), existing_id, workshops)
 
 
 def active_address() -> tuple[ColumnElement[bool], ...]:
@@ -456,11 +465,22 @@ def _newcomer_statement(with_workshops: bool):
     event_id = bindparam("event_id", type_=Integer)
 
     def registrations(status: RegistrationStatus):
-        return (
-            select(func.count(Registration.id))
-            .where(Registration.event_id == event_id, Registration.status == status)
-            .scalar_subquery()
+        return select(Registration.id).where(
+            Registration.event_id == event_id, Registration.status == status
         )
+
+    # Both read the index on (event, status) and stop early: under the event lock, a
+    # count of the whole waiting list cost more with every newcomer of a rush.
+    confirmed = (
+        select(func.count())
+        .select_from(
+            registrations(RegistrationStatus.CONFIRMED)
+            .limit(bindparam("capacity", type_=Integer))
+            .subquery()
+        )
+        .scalar_subquery()
+    )
+    waitlisted = registrations(RegistrationStatus.WAITLISTED).exists()
 
     existing = (
         select(Registration.id)
@@ -472,11 +492,7 @@ def _newcomer_statement(with_workshops: bool):
         .limit(1)
         .scalar_subquery()
     )
-    columns = [
-        registrations(RegistrationStatus.CONFIRMED),
-        registrations(RegistrationStatus.WAITLISTED),
-        existing,
-    ]
+    columns = [confirmed, waitlisted, existing]
     if not with_workshops:
         return select(*columns)
 

@@ -147,7 +147,7 @@ def register(
     if problem is not None and not (ignore_window and isinstance(problem, RegistrationClosed)):
         raise problem
     ids = chosen_ids(session_ids)
-    counts = newcomer_counts(event.id, ids, email_normalized)
+    counts = newcomer_counts(event.id, event.capacity, ids, email_normalized)
     sessions = checked_sessions(event, ids, [w.session for w in counts.workshops], keep=set())
     if counts.existing_id is not None:
         existing = _active_registration(event.id, email_normalized)

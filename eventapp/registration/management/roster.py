@@ -128,9 +128,10 @@ def participants(event: Event, **filters: Any) -> list[Registration]:
 
 def participant_rows(event: Event, *columns: Any, **filters: Any) -> list[Any]:
     """``columns`` of the registrations matching the filters, in the list's order, as
-    plain rows: an export of 10 000 people reads no objects it does not need."""
+    plain rows: an export of 10 000 people reads no objects it does not need. Run on the
+    session's connection: the ORM's row handling cost a fifth of a CSV export."""
     query = participants_query(event, **filters).with_only_columns(*columns)
-    return list(db.session.execute(query))
+    return list(db.session.connection().execute(query))
 
 
 def workshop_titles(event: Event) -> dict[int, dict[str, list[str]]]:
