@@ -439,3 +439,68 @@ def test_a_send_of_another_event_is_not_found(admin_client, make_event, event):
     assert admin_client.get(f"/admin/events/{event.id}/mail/sends/{batch.id}").status_code == 404
     response = admin_client.get(f"/admin/events/{event.id}/mail/sends/{batch.id}/progress")
     assert response.status_code == 404
+
+
+# --- the preview ---------------------------------------------------------------------------
+
+
+def test_the_preview_shows_what_the_send_reaches_and_loads_only_the_people_it_shows(
+    app, event, make_registration
+):
+    """Count, sample, left-out count, readers and filled text per language and the
+    fingerprint agree with the people the send reaches (``recipients``); of those only
+    the sample and each language's first reader are loaded."""
+    from datetime import UTC, datetime
+
+    from sqlalchemy import event as orm_event
+
+    from eventapp.models import RegistrationStatus
+    from eventapp.registration.management import bulk_mail
+
+    stopped_at = datetime.now(UTC)
+    for n in range(30):
+        extra = {}
+        if n in (4, 9):  # stopped announcements: left out, and counted as such
+            extra["announcements_stopped_at"] = stopped_at
+        if n == 5:
+            extra["status"] = RegistrationStatus.CANCELLED
+        if n == 6:
+            extra["anonymized_at"] = stopped_at
+        if n == 7:
+            extra["status"] = RegistrationStatus.WAITLISTED
+        make_registration(
+            event,
+            first_name=f"Vorname{n:02d}",
+            last_name=f"Name{29 - n:02d}",
+            locale="en" if n % 4 == 1 else "de",
+            **extra,
+        )
+    text = bulk_mail.BulkText("Für {first_name}", "Hallo", "For {first_name}", "Hello")
+    filters = {"status": "active"}
+    event_id = event.id
+    db.session.expunge_all()
+    event = db.session.get(type(event), event_id)
+
+    loaded = []
+    listener = lambda target, _context: loaded.append(target.id)  # noqa: E731
+    orm_event.listen(Registration, "load", listener)
+    try:
+        preview = bulk_mail.preview(event, filters, text)
+    finally:
+        orm_event.remove(Registration, "load", listener)
+
+    reached = bulk_mail.recipients(event, filters)
+    assert len(reached) == 26  # 30, less the cancelled, the anonymized and the two stopped
+    assert preview.count == 26
+    assert preview.stopped == 2
+    assert [p.id for p in preview.sample] == [p.id for p in reached[: bulk_mail.PREVIEW_NAMES]]
+    assert preview.fingerprint == bulk_mail.fingerprint(reached, text)
+    english = [p for p in reached if p.locale == "en"]
+    german = [p for p in reached if p.locale != "en"]
+    assert [(t.locale, t.readers) for t in preview.texts] == [
+        ("de", len(german)),
+        ("en", len(english)),
+    ]
+    assert preview.texts[0].subject == f"Für {german[0].first_name}"
+    assert preview.texts[1].subject == f"For {english[0].first_name}"
+    assert len(loaded) <= bulk_mail.PREVIEW_NAMES + 2

@@ -24,9 +24,16 @@ GREETING = "{greeting}"
 def text_for(registration: Registration, batch: MailBatch) -> tuple[str, str, str]:
     """Locale, subject and body for ``registration``: English if it reads English and there
     is an English text, German otherwise (and then the whole mail is German)."""
-    if registration.locale == "en" and batch.subject_en.strip() and batch.body_en.strip():
+    if language_for(registration.locale, batch) == "en":
         return "en", batch.subject_en, batch.body_en
     return "de", batch.subject_de, batch.body_de
+
+
+def language_for(locale: str | None, batch: MailBatch) -> str:
+    """The language a reader of ``locale`` gets ``batch`` in (see ``text_for``)."""
+    if locale == "en" and batch.subject_en.strip() and batch.body_en.strip():
+        return "en"
+    return "de"
 
 
 def is_test(message: OutboxMessage) -> bool:

@@ -17,6 +17,7 @@ from typing import Any
 from flask import current_app
 from flask_babel import force_locale, ngettext
 from flask_babel import gettext as _
+from sqlalchemy import func
 from sqlalchemy.exc import IntegrityError
 
 from eventapp.admin import audit
@@ -164,25 +165,51 @@ def unknown_placeholder_message(unknown: list[str]) -> str:
 
 
 def preview(event: Event, filters: dict[str, Any], text: BulkText) -> BulkPreview:
-    """The count, the first names on the list and the text per language as read."""
-    people = recipients(event, filters)
+    """The count, the first names on the list and the text per language as read.
+
+    Reads the recipients' ids and languages as rows and loads only the people it shows
+    (the sample and each language's first reader): loading all 10 000 people of a large
+    event with their workshops took 1.5 s and grew faster than the list.
+    """
+    rows = (
+        db.session.connection()
+        .execute(recipient_ids(event, filters).add_columns(Registration.locale))
+        .all()
+    )
+    ids = [person_id for person_id, _locale in rows]
     batch = _unsaved_batch(event, text)
-    languages = {p.id: announcements.text_for(p, batch)[0] for p in people}
+    language = {person_id: announcements.language_for(locale, batch) for person_id, locale in rows}
     texts = []
     for locale, subject, body in text.languages():
-        readers = [p for p in people if languages[p.id] == locale]
-        with force_locale(locale):
-            if readers:  # shown as the first reader of this language will read it
-                subject, body = fill(subject, readers[0]), fill(body, readers[0])
+        readers = [person_id for person_id in ids if language[person_id] == locale]
+        if readers:  # shown as the first reader of this language will read it
+            first = db.session.get(Registration, readers[0])
+            with force_locale(locale):
+                subject, body = fill(subject, first), fill(body, first)
         paragraphs = [p.strip() for p in body.replace("\r\n", "\n").split("\n\n") if p.strip()]
         texts.append(LanguagePreview(locale, subject, paragraphs, len(readers)))
+    stopped = db.session.execute(
+        recipient_ids(event, filters, stopped=True)
+        .with_only_columns(func.count(Registration.id))
+        .order_by(None)
+    ).scalar_one()
     return BulkPreview(
-        count=len(people),
-        sample=people[:PREVIEW_NAMES],
-        stopped=len(_addressable(event, filters)) - len(people),
+        count=len(ids),
+        sample=_in_order(ids[:PREVIEW_NAMES]),
+        stopped=stopped,
         texts=texts,
-        fingerprint=fingerprint(people, text),
+        fingerprint=_fingerprint(ids, text),
     )
+
+
+def _in_order(ids: list[int]) -> list[Registration]:
+    found = {
+        person.id: person
+        for person in db.session.execute(
+            db.select(Registration).where(Registration.id.in_(ids))
+        ).scalars()
+    }
+    return [found[person_id] for person_id in ids]
 
 
 def _unsaved_batch(

@@ -23,16 +23,20 @@ from eventapp.registration.management import roster
 CHUNK = 500
 
 
-def recipient_ids(event: Event, filters: dict[str, Any]) -> Select[tuple[int]]:
+def recipient_ids(
+    event: Event, filters: dict[str, Any], *, stopped: bool = False
+) -> Select[tuple[int]]:
     """The ids of a bulk mail's recipients (``bulk_mail.recipients``), in their order,
-    without loading the people."""
+    without loading the people. ``stopped``: instead those the filters find who stopped
+    announcements, and whom the mail therefore leaves out."""
+    allowed = optout.ANNOUNCEMENTS_ALLOWED
     return (
         roster.participants_query(event, **filters)
         .with_only_columns(Registration.id)
         .where(
             Registration.status != RegistrationStatus.CANCELLED,
             Registration.anonymized_at.is_(None),
-            optout.ANNOUNCEMENTS_ALLOWED,
+            ~allowed if stopped else allowed,
         )
     )
 
