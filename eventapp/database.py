@@ -12,6 +12,8 @@ from __future__ import annotations
 import contextlib
 import fcntl
 import functools
+import itertools
+import logging
 import os
 import re
 import stat
@@ -30,6 +32,8 @@ from sqlalchemy.orm import MANYTOONE, make_transient_to_detached
 
 from eventapp.extensions import db
 
+log = logging.getLogger(__name__)
+
 SQLITE_BUSY_TIMEOUT_MS = 15_000
 # A row-locking clause: FOR UPDATE, FOR NO KEY UPDATE, FOR SHARE, FOR KEY SHARE.
 _LOCKING = re.compile(r"\bFOR (?:NO KEY )?(?:UPDATE|SHARE|KEY SHARE)\b")
@@ -38,9 +42,19 @@ PING_IDLE_SECONDS = 10.0
 # How often a SQLite writer looks again whether the writers' queue is free.
 WRITER_POLL_SECONDS = 0.0005
 _WRITER_LOCK = "eventapp_writer_lock"
+# SQLite's own checkpoint runs inside the COMMIT that fills the log to its threshold
+# (1000 pages), while that writer still holds the writers' queue: every other writer
+# waited for it. A process checkpoints instead after every ``CHECKPOINT_EVERY_WRITES``
+# of its write transactions, once it has left the queue; SQLite's threshold, raised to
+# ``WAL_BACKSTOP_PAGES``, stays as the backstop of a process that writes little.
+CHECKPOINT_EVERY_WRITES = 100
+WAL_BACKSTOP_PAGES = 10_000
 _THREADS_LOCK = "eventapp_threads_lock"
 # Per database file: the threads of this process that wait to write queue here first.
 _process_writers: dict[str, threading.Lock] = {}
+# Per database file: this process's write transactions, counted for its checkpoints.
+_WRITES = "eventapp_writes"
+_process_writes: dict[str, Iterator[int]] = {}
 # The largest id an INTEGER column holds on every supported database; larger ones
 # make PostgreSQL fail the query instead of finding nothing.
 MAX_ID = 2**31 - 1
@@ -200,6 +214,7 @@ def configure_sqlite(engine: Engine) -> None:
             keep_private(engine.url.database)
             cursor.execute("PRAGMA journal_mode = WAL")
             cursor.execute("PRAGMA synchronous = NORMAL")
+            cursor.execute(f"PRAGMA wal_autocheckpoint = {WAL_BACKSTOP_PAGES}")
         cursor.close()
 
         if engine.url.database not in (None, "", ":memory:"):
@@ -208,6 +223,9 @@ def configure_sqlite(engine: Engine) -> None:
             )
             record.info[_THREADS_LOCK] = _process_writers.setdefault(
                 engine.url.database, threading.Lock()
+            )
+            record.info[_WRITES] = _process_writes.setdefault(
+                engine.url.database, itertools.count(1)
             )
 
     @event.listens_for(engine, "begin")
@@ -234,10 +252,15 @@ def configure_sqlite(engine: Engine) -> None:
         connection.connection.info.pop(_LATE, None)
 
     @event.listens_for(engine.pool, "checkin")
-    def _on_checkin(_dbapi_connection, record):
-        if record is not None:
-            record.info.pop(_LATE, None)
+    def _on_checkin(dbapi_connection, record):
+        if record is None:
+            return
+        record.info.pop(_LATE, None)
+        if (
             _leave_writers_queue(record.info)
+            and next(record.info[_WRITES]) % (CHECKPOINT_EVERY_WRITES) == 0
+        ):
+            _checkpoint(dbapi_connection)
 
     @event.listens_for(engine.pool, "close")
     def _on_close(_dbapi_connection, record):
@@ -280,11 +303,26 @@ def _queue_for_writing(info: dict) -> None:
             return
 
 
-def _leave_writers_queue(info: dict) -> None:
+def _leave_writers_queue(info: dict) -> bool:
+    """Let the next writer go; True if this connection had the queue."""
     if info.pop("eventapp_file_locked", False):
         fcntl.flock(info[_WRITER_LOCK], fcntl.LOCK_UN)
     if info.pop("eventapp_writing", False):
         info[_THREADS_LOCK].release()
+        return True
+    return False
+
+
+def _checkpoint(dbapi_connection: Any) -> None:
+    """Copy the write-ahead log back into the database, outside the writers' queue.
+
+    ``PASSIVE`` waits for nobody: writers go on appending to the log meanwhile, and
+    frames still in use by a reader are left for the next checkpoint.
+    """
+    try:
+        dbapi_connection.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchall()
+    except Exception:  # the log is copied at the next checkpoint; the request succeeded
+        log.warning("SQLite checkpoint failed", exc_info=True)
 
 
 def configure_postgresql(engine: Engine) -> None:

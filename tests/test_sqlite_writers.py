@@ -12,6 +12,7 @@ import pytest
 from sqlalchemy import create_engine, text
 from sqlalchemy import event as sa_event
 
+from eventapp import database
 from eventapp.database import configure_sqlite, lock_late, read_only
 from eventapp.extensions import db
 from eventapp.models import Event
@@ -47,6 +48,52 @@ def test_a_writer_holds_the_queue_until_its_connection_is_back_after_the_commit(
     connection.commit()
     connection.close()
     assert _queue_is_free(engine)
+
+
+def test_sqlite_checkpoints_only_as_a_backstop(engine):
+    with engine.connect() as connection:
+        pages = connection.execute(text("PRAGMA wal_autocheckpoint")).scalar_one()
+    assert pages == database.WAL_BACKSTOP_PAGES
+
+
+def test_a_process_checkpoints_after_its_writes_once_it_has_left_the_queue(engine, monkeypatch):
+    """SQLite's own checkpoint ran inside a COMMIT, with the queue held; this one runs
+    after the writer has let the next one go, every few write transactions."""
+    monkeypatch.setattr(database, "CHECKPOINT_EVERY_WRITES", 3)
+    copied = []
+
+    def checkpoint(dbapi_connection):
+        busy, log, checkpointed = dbapi_connection.execute(
+            "PRAGMA wal_checkpoint(PASSIVE)"
+        ).fetchone()
+        copied.append((_queue_is_free(engine), busy, log, checkpointed))
+
+    monkeypatch.setattr(database, "_checkpoint", checkpoint)
+    for _ in range(7):
+        with engine.begin() as connection:
+            connection.execute(text("INSERT INTO seat DEFAULT VALUES"))
+    with read_only(), engine.connect() as connection:
+        connection.execute(text("SELECT count(*) FROM seat"))
+    # The counter also counts the fixture's table; readers are not counted.
+    assert len(copied) == 2
+    for queue_free, busy, log, checkpointed in copied:
+        assert queue_free
+        assert busy == 0 and log > 0 and checkpointed == log
+
+
+def test_a_failed_checkpoint_leaves_the_write_committed(engine, monkeypatch, caplog):
+    monkeypatch.setattr(database, "CHECKPOINT_EVERY_WRITES", 1)
+
+    class Refusing:
+        def execute(self, statement):
+            raise RuntimeError("disk gone")
+
+    database._checkpoint(Refusing())
+    assert "checkpoint failed" in caplog.text
+    with engine.begin() as connection:
+        connection.execute(text("INSERT INTO seat DEFAULT VALUES"))
+    with engine.connect() as connection:
+        assert connection.execute(text("SELECT count(*) FROM seat")).scalar_one() == 1
 
 
 def test_readers_do_not_queue(engine):

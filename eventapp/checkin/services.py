@@ -290,8 +290,11 @@ def _insert_check_in(
     One statement whatever the outcome (``ON CONFLICT DO NOTHING``), and no savepoint:
     the unique constraint decides between devices scanning the same ticket at once.
     """
-    inserted = db.session.execute(
-        _check_in_statement(db.session.get_bind().dialect.name),
+    # On the connection: under the write lock, the session's execution machinery cost more
+    # than the statements.
+    connection = db.session.connection()
+    inserted = connection.execute(
+        _check_in_statement(connection.dialect.name),
         {
             "registration_id": registration.id,
             "list_key": list_key,
@@ -309,7 +312,7 @@ def _insert_check_in(
     entrance = list_key == ENTRANCE
     if entrance:
         values["checked_in_at"] = at
-    db.session.execute(_checked_in_statement(entrance), values)
+    connection.execute(_checked_in_statement(entrance), values)
     for name in ("door_version", "checked_in_at") if entrance else ("door_version",):
         set_committed_value(registration, name, values[name])
     return True
@@ -330,12 +333,8 @@ def _checked_in_statement(entrance: bool) -> Any:
     values = {"door_version": bindparam("door_version")}
     if entrance:
         values["checked_in_at"] = bindparam("checked_in_at")
-    return (
-        update(Registration)
-        .where(Registration.id == bindparam("registration"))
-        .values(values)
-        .execution_options(synchronize_session=False)
-    )
+    table = Registration.__table__
+    return update(table).where(table.c.id == bindparam("registration")).values(values)
 
 
 def _reenter(check_in: CheckIn) -> bool:
@@ -450,7 +449,7 @@ def _log_scan(
     """
     offline = scanned_at is not None
     other_device = db.session.info.pop("checkin_other_device", False)
-    db.session.execute(
+    db.session.connection().execute(
         _SCAN_LOG_INSERT,
         {
             "event_id": event.id,
