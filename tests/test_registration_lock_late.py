@@ -11,6 +11,7 @@ from datetime import timedelta
 
 import pytest
 from clock import CONGRESS_DAY
+from sqlalchemy import event as sa_event
 from sqlalchemy import select, update
 
 from eventapp.database import begin_writing, lock_late
@@ -26,6 +27,7 @@ from eventapp.models import (
     SessionChoice,
 )
 from eventapp.registration.services import RegistrationInput, register
+from eventapp.registration.waitlist import lock_event
 
 NOW = CONGRESS_DAY - timedelta(days=30)
 
@@ -63,6 +65,33 @@ def test_a_capacity_lowered_after_the_lookup_is_seen_under_the_lock(make_event):
         registration = register(event, person(1), [], "de", NOW)
         db.session.commit()
     assert registration.status == RegistrationStatus.WAITLISTED
+
+
+def test_an_unchanged_event_is_locked_without_reading_its_row_again(make_event):
+    """Under the lock only the event's stamp is read: reading the whole row into the
+    object again cost PostgreSQL more than every other statement there."""
+    event_id = make_event(capacity=5).id
+    db.session.remove()
+    statements: list[str] = []
+
+    def record(_connection, _cursor, statement, *_args):
+        statements.append(statement)
+
+    with lock_late():
+        event = db.session.get(Event, event_id)
+        sa_event.listen(db.engine, "before_cursor_execute", record)
+        try:
+            locked = lock_event(event_id)
+        finally:
+            sa_event.remove(db.engine, "before_cursor_execute", record)
+        assert locked is event
+        assert locked.capacity == 5
+        db.session.rollback()
+    reads = [s for s in statements if s.lstrip().startswith("SELECT")]
+    assert len(reads) == 1
+    assert "updated_at" in reads[0] and "event.title" not in reads[0]
+    if db.engine.dialect.name == "postgresql":
+        assert "FOR UPDATE" in reads[0]
 
 
 def test_lock_late_reads_without_the_lock_and_says_so_under_it(make_event):
