@@ -19,7 +19,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from flask_babel import gettext as _
-from sqlalchemy import bindparam, insert, update
+from sqlalchemy import bindparam, exists, insert, select, update
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
@@ -287,42 +287,69 @@ def _insert_check_in(
 ) -> bool:
     """Insert the check-in unless the list has one for the registration; True if inserted.
 
-    One statement whatever the outcome (``ON CONFLICT DO NOTHING``), and no savepoint:
-    the unique constraint decides between devices scanning the same ticket at once.
+    ``ON CONFLICT DO NOTHING``, and no savepoint: the unique constraint decides between
+    devices scanning the same ticket at once. A Core insert: no flush sees it, so the
+    offline scanners' version is raised here, and the entrance time set, by an UPDATE
+    (the ORM's flush cost as much as the rest of the scan). On PostgreSQL both go in one
+    statement, one round trip; on the connection, because the session's execution
+    machinery cost more than the statements.
     """
-    # On the connection: under the write lock, the session's execution machinery cost more
-    # than the statements.
     connection = db.session.connection()
-    inserted = connection.execute(
-        _check_in_statement(connection.dialect.name),
-        {
-            "registration_id": registration.id,
-            "list_key": list_key,
-            "checked_in_at": at,
-            "user_id": user_id,
-            "device": device,
-        },
-    ).first()
+    entrance = list_key == ENTRANCE
+    stamp = {
+        "registration": registration.id,
+        "door_version": versions.next_stamp(),
+        "updated_at": utcnow(),
+    }
+    if entrance:
+        stamp["checked_in_at"] = at
+    check_in = {
+        "registration_id": registration.id,
+        "list_key": list_key,
+        "checked_in_at": at,
+        "user_id": user_id,
+        "device": device,
+    }
+    if connection.dialect.name == "postgresql":
+        statement = _check_in_and_stamp_statement(entrance)
+        new = {f"new_{name}": value for name, value in check_in.items()}
+        inserted = connection.execute(statement, {**new, **stamp}).first()
+    else:
+        inserted = connection.execute(_sqlite_check_in_statement(), check_in).first()
+        if inserted is not None:
+            connection.execute(_checked_in_statement(entrance), stamp)
     if inserted is None:
         return False
-    # A Core insert: no flush sees it, so the offline scanners' version is raised here,
-    # and the entrance time set, in one statement too (the ORM's flush cost as much as
-    # the rest of the scan).
-    values = {"registration": registration.id, "door_version": versions.next_stamp()}
-    entrance = list_key == ENTRANCE
-    if entrance:
-        values["checked_in_at"] = at
-    connection.execute(_checked_in_statement(entrance), values)
     for name in ("door_version", "checked_in_at") if entrance else ("door_version",):
-        set_committed_value(registration, name, values[name])
+        set_committed_value(registration, name, stamp[name])
     return True
 
 
 @functools.cache
-def _check_in_statement(dialect: str) -> Any:
-    insert_of = postgresql_insert if dialect == "postgresql" else sqlite_insert
+def _check_in_and_stamp_statement(entrance: bool) -> Any:
+    """PostgreSQL: the check-in's insert, and the registration's update only if it inserted."""
+    table = CheckIn.__table__
+    new_check_in = (
+        postgresql_insert(table)
+        .values({name: bindparam(f"new_{name}") for name in _CHECK_IN_COLUMNS})
+        .on_conflict_do_nothing(index_elements=["registration_id", "list_key"])
+        .returning(table.c.id)
+        .cte("new_check_in")
+    )
     return (
-        insert_of(CheckIn.__table__)
+        _checked_in_statement(entrance)
+        .where(exists(select(new_check_in.c.id)))
+        .returning(Registration.__table__.c.id)
+    )
+
+
+_CHECK_IN_COLUMNS = ("registration_id", "list_key", "checked_in_at", "user_id", "device")
+
+
+@functools.cache
+def _sqlite_check_in_statement() -> Any:
+    return (
+        sqlite_insert(CheckIn.__table__)
         .on_conflict_do_nothing(index_elements=["registration_id", "list_key"])
         .returning(CheckIn.id)
     )
@@ -330,7 +357,9 @@ def _check_in_statement(dialect: str) -> Any:
 
 @functools.cache
 def _checked_in_statement(entrance: bool) -> Any:
-    values = {"door_version": bindparam("door_version")}
+    # ``updated_at`` given, not left to its ``onupdate``: SQLAlchemy fills that in for an
+    # UPDATE, but not for one carrying the check-in's INSERT along (PostgreSQL).
+    values = {"door_version": bindparam("door_version"), "updated_at": bindparam("updated_at")}
     if entrance:
         values["checked_in_at"] = bindparam("checked_in_at")
     table = Registration.__table__
