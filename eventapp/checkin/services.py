@@ -320,9 +320,13 @@ def _insert_check_in(
             connection.execute(_checked_in_statement(entrance), stamp)
     if inserted is None:
         return False
-    for name in ("door_version", "checked_in_at") if entrance else ("door_version",):
-        set_committed_value(registration, name, stamp[name])
+    for name, value in stamp.items():
+        if name != "registration":
+            set_committed_value(registration, name, value)
     return True
+
+
+_CHECK_IN_COLUMNS = ("registration_id", "list_key", "checked_in_at", "user_id", "device")
 
 
 @functools.cache
@@ -341,9 +345,6 @@ def _check_in_and_stamp_statement(entrance: bool) -> Any:
         .where(exists(select(new_check_in.c.id)))
         .returning(Registration.__table__.c.id)
     )
-
-
-_CHECK_IN_COLUMNS = ("registration_id", "list_key", "checked_in_at", "user_id", "device")
 
 
 @functools.cache
