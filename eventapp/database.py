@@ -164,7 +164,8 @@ def unchanged_since_read(*objects: Any) -> bool:
         return True
     statement = _stamps_statement(tuple(type(obj) for obj in present))
     params = {f"id_{n}": obj.id for n, obj in enumerate(present)}
-    stamps = db.session.execute(statement, params).one()
+    # On the connection: the session's execution machinery cost more than the query.
+    stamps = db.session.connection().execute(statement, params).one()
     return all(stamp == obj.updated_at for stamp, obj in zip(stamps, present, strict=True))
 
 
@@ -263,16 +264,27 @@ def configure_sqlite(engine: Engine) -> None:
     def _on_end(connection):
         connection.connection.info.pop(_LATE, None)
 
+    # The next writer may go as soon as the COMMIT (or ROLLBACK) is done: what the
+    # session does after it (expiring its objects, closing, handing the connection back)
+    # took longer than the scan's writes, and every other writer waited for it.
+    commit, rollback = engine.dialect.do_commit, engine.dialect.do_rollback
+
+    def _commit_then_leave(connection):
+        commit(connection)
+        _after_writing(connection)
+
+    def _rollback_then_leave(connection):
+        rollback(connection)
+        _after_writing(connection)
+
+    engine.dialect.do_commit = _commit_then_leave  # type: ignore[method-assign]
+    engine.dialect.do_rollback = _rollback_then_leave  # type: ignore[method-assign]
+
     @event.listens_for(engine.pool, "checkin")
     def _on_checkin(dbapi_connection, record):
-        if record is None:
-            return
-        record.info.pop(_LATE, None)
-        if (
-            _leave_writers_queue(record.info)
-            and next(record.info[_WRITES]) % (CHECKPOINT_EVERY_WRITES) == 0
-        ):
-            _checkpoint(dbapi_connection)
+        if record is not None:
+            record.info.pop(_LATE, None)
+            _after_writing(dbapi_connection, record.info)
 
     @event.listens_for(engine.pool, "close")
     def _on_close(_dbapi_connection, record):
@@ -288,12 +300,12 @@ def _queue_for_writing(info: dict) -> None:
     SQLite lets one connection write at a time; the others retry in its busy handler,
     which sleeps up to 100 ms between tries, so under a rush of writes a request may
     wait several rounds after the lock came free: the tail of the latencies. Writers
-    queue here first, and the lock is theirs until the connection goes back to the
-    pool, after its commit. The threads of one process wait on a lock of their own,
-    which wakes the next one as soon as it is free and costs nothing while waiting;
-    the one in front looks at the lock file every half millisecond (``flock``; each
-    connection has its own file description). After the busy timeout the writer goes
-    ahead and SQLite's own waiting decides.
+    queue here first, and the lock is theirs until their COMMIT or ROLLBACK is done.
+    The threads of one process wait on a lock of their own, which wakes the next one
+    as soon as it is free and costs nothing while waiting; the one in front looks at
+    the lock file every half millisecond (``flock``; each connection has its own file
+    description). After the busy timeout the writer goes ahead and SQLite's own
+    waiting decides.
     """
     descriptor = info.get(_WRITER_LOCK)
     if descriptor is None or info.get("eventapp_writing"):
@@ -313,6 +325,19 @@ def _queue_for_writing(info: dict) -> None:
         else:
             info["eventapp_file_locked"] = True
             return
+
+
+def _after_writing(connection: Any, info: dict | None = None) -> None:
+    """Let the next writer go if this connection had the queue, and checkpoint after
+    every ``CHECKPOINT_EVERY_WRITES`` of the process's write transactions."""
+    if info is None:
+        try:
+            info = connection.info
+        # The dialect's first connection, before the pool has it: it never wrote.
+        except NotImplementedError:
+            return
+    if _leave_writers_queue(info) and next(info[_WRITES]) % CHECKPOINT_EVERY_WRITES == 0:
+        _checkpoint(connection)
 
 
 def _leave_writers_queue(info: dict) -> bool:

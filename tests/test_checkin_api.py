@@ -403,6 +403,34 @@ def test_a_scan_costs_a_fixed_handful_of_statements(client, headers, guest, make
     assert "SAVEPOINT" not in statements
 
 
+def test_an_ordinary_scan_is_worked_out_before_the_write_lock(
+    client, headers, guest, make_registration, monkeypatch
+):
+    """A confirmed ticket entering: its answer is made before the lock, under which only
+    the writes run; a second scan of it finds the check-in and is decided under the lock."""
+    from eventapp.checkin import services
+
+    decided_under_the_lock = []
+    decide = services._decide
+
+    def note(*args, **kwargs):
+        decided_under_the_lock.append(args[1].id)
+        return decide(*args, **kwargs)
+
+    monkeypatch.setattr(services, "_decide", note)
+    first = redeem(client, headers, guest.ticket_code).json
+    assert first["status"] == "ok" and first["registration"]["id"] == guest.id
+    assert first["list"] == "entrance" and first["direction"] == "entry"
+    assert decided_under_the_lock == []
+    again = redeem(client, headers, guest.ticket_code).json
+    assert again["status"] == "already_checked_in"
+    assert again["checked_in_at"] == first["checked_in_at"]
+    assert decided_under_the_lock == [guest.id]
+    db.session.remove()
+    check_in = db.session.query(CheckIn).filter_by(registration_id=guest.id).one()
+    assert db.session.get(Registration, guest.id).checked_in_at == check_in.checked_in_at
+
+
 @pytest.mark.parametrize(
     ("change", "status"),
     [

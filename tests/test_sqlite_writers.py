@@ -41,13 +41,33 @@ def _queue_is_free(engine) -> bool:
     return True
 
 
-def test_a_writer_holds_the_queue_until_its_connection_is_back_after_the_commit(engine):
+def test_a_writer_holds_the_queue_until_its_commit(engine):
+    """Not until the connection is back in the pool: what the session does after the
+    COMMIT must not keep the next writer waiting."""
     connection = engine.connect()
     connection.execute(text("INSERT INTO seat DEFAULT VALUES"))
     assert not _queue_is_free(engine)
     connection.commit()
-    connection.close()
     assert _queue_is_free(engine)
+    # The same connection queues again for its next write.
+    connection.execute(text("INSERT INTO seat DEFAULT VALUES"))
+    assert not _queue_is_free(engine)
+    connection.rollback()
+    assert _queue_is_free(engine)
+    connection.close()
+    with engine.connect() as reader:
+        assert reader.execute(text("SELECT count(*) FROM seat")).scalar_one() == 1
+
+
+def test_a_savepoint_rolled_back_keeps_the_queue(engine):
+    with engine.connect() as connection:
+        connection.execute(text("INSERT INTO seat DEFAULT VALUES"))
+        savepoint = connection.begin_nested()
+        connection.execute(text("INSERT INTO seat DEFAULT VALUES"))
+        savepoint.rollback()
+        assert not _queue_is_free(engine)
+        connection.commit()
+        assert _queue_is_free(engine)
 
 
 def test_sqlite_checkpoints_only_as_a_backstop(engine):

@@ -609,17 +609,28 @@ def redeem_ticket(
     if taken:
         # The nonce belongs to another scan: this is a new scan, logged without it.
         nonce = None
-    _decide_under_the_lock(event, registration, session)
+    expected = _expected_check_in(event, registration, list_key, session, direction, scanned_at)
+    if not _decide_under_the_lock(event, registration, session):
+        expected = None
     while True:
         try:
             # Only a nonce can collide (the check-in's insert cannot): then a savepoint.
             with db.session.begin_nested() if nonce else contextlib.nullcontext():
-                answer = _decide(
-                    event, registration, list_key, session, user_id, device, direction, scanned_at
-                )
-                answer["list"] = list_value(list_key)
-                answer["direction"] = direction.value
-                answer["attention"] = _attention(event, registration)
+                answer = _check_in_as_expected(expected, registration, list_key, user_id, device)
+                if answer is None:
+                    answer = _decide(
+                        event,
+                        registration,
+                        list_key,
+                        session,
+                        user_id,
+                        device,
+                        direction,
+                        scanned_at,
+                    )
+                    answer["list"] = list_value(list_key)
+                    answer["direction"] = direction.value
+                    answer["attention"] = _attention(event, registration)
                 _log_scan(
                     "redeem",
                     event,
@@ -645,13 +656,73 @@ def redeem_ticket(
             nonce = None
 
 
-def _decide_under_the_lock(*read: Event | Registration | Session | None) -> None:
+def _decide_under_the_lock(*read: Event | Registration | Session | None) -> bool:
     """Take the write lock if the scan looked things up before it (``lock_late``), and
-    read again what changed meanwhile (a ticket cancelled, an event called off)."""
+    read again what changed meanwhile (a ticket cancelled, an event called off).
+
+    Returns whether what was read before still holds."""
     if begin_writing() and not unchanged_since_read(*read):
         for obj in read:
             if obj is not None:
                 db.session.refresh(obj)
+        return False
+    return True
+
+
+def _expected_check_in(
+    event: Event,
+    registration: Registration | None,
+    list_key: str,
+    session: Session | None,
+    direction: Direction,
+    scanned_at: datetime | None,
+) -> dict[str, Any] | None:
+    """The answer of a scan that checks its holder in, worked out before the write lock.
+
+    For the common scan: a confirmed ticket of this event entering the entrance or a
+    session open to all. Only the check-in's insert then runs under the lock, and every
+    other writer waits for that alone. The answer holds if nothing read has changed
+    when the lock is taken (``_decide_under_the_lock``) and the insert finds no earlier
+    check-in; else the scan is decided under the lock as any other. None for any other
+    scan (a workshop's seats are read under the lock).
+    """
+    if (
+        registration is None
+        or direction != Direction.ENTRY
+        or event.status == EventStatus.CANCELLED
+        or registration.event_id != event.id
+        or registration.status != RegistrationStatus.CONFIRMED
+        or (session is not None and session.kind == SessionKind.WORKSHOP)
+    ):
+        return None
+    at = scanned_at or utcnow()
+    return {
+        "registration": _person(registration),
+        "status": RedeemStatus.OK.value,
+        "checked_in_at": event_iso(at, event),
+        "list": list_value(list_key),
+        "direction": direction.value,
+        "attention": _attention(event, registration),
+        # Taken off before the answer is sent: the time of the check-in.
+        "at": at,
+    }
+
+
+def _check_in_as_expected(
+    expected: dict[str, Any] | None,
+    registration: Registration | None,
+    list_key: str,
+    user_id: int | None,
+    device: str,
+) -> dict[str, Any] | None:
+    """Insert the check-in worked out before the lock; its answer, or None if there is
+    none or the list already has a check-in for the registration."""
+    if expected is None or registration is None:
+        return None
+    answer = dict(expected)
+    if not _insert_check_in(registration, list_key, user_id, device, answer.pop("at")):
+        return None
+    return answer
 
 
 def offline_scan_time(value: Any, now: datetime | None = None) -> datetime:
