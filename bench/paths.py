@@ -32,6 +32,7 @@ on both workers; ``--unbalanced`` measures without the cap.
     python bench/paths.py                                   # SQLite in a temporary folder
     python bench/paths.py --database-url postgresql://USER@HOST/DB
     python bench/paths.py --rounds 1 --seconds 3            # a quick look
+    python bench/paths.py --threads 1                       # one thread per worker
 
 The PostgreSQL database given is emptied first: use one made for the benchmark. Set
 ``CACHE_URL`` in the environment to measure the shared Redis page cache. Without ``wrk``
@@ -405,6 +406,13 @@ def main() -> None:
     parser.add_argument("--python-client", action="store_true", help="even if wrk is there")
     parser.add_argument("--only", help="comma-separated path names to measure (and /healthz)")
     parser.add_argument(
+        "--threads",
+        type=int,
+        default=THREADS,
+        help=f"per worker (default {THREADS}, the measure of the goals; 1 shows what the "
+        "threads of one worker cost each other)",
+    )
+    parser.add_argument(
         "--unbalanced", action="store_true", help="no cap on a worker's connections"
     )
     args = parser.parse_args()
@@ -426,7 +434,7 @@ def main() -> None:
         targets = [t for t in targets if t.name in wanted]
     port = free_port()
     share = None if args.unbalanced else -(-args.connections // WORKERS)
-    server = start_server(raw_url, port, WORKERS, THREADS, instance, share)
+    server = start_server(raw_url, port, WORKERS, args.threads, instance, share)
     base = f"http://127.0.0.1:{port}"
     use_wrk = shutil.which("wrk") and not args.python_client
     load = (Wrk if use_wrk else PythonLoad)(base, setup, instance, args.connections)
@@ -449,7 +457,7 @@ def main() -> None:
     cache = "Redis (CACHE_URL)" if os.environ.get("CACHE_URL") else "per-process"
     balance = f"at most {share} connections each" if share else "connections unbalanced"
     report(
-        f"{kind}, {programme}, gunicorn {WORKERS} workers x {THREADS} threads ({balance}), "
+        f"{kind}, {programme}, gunicorn {WORKERS} workers x {args.threads} threads ({balance}), "
         f"page cache: {cache}\n{load.label}, {args.connections} connections, "
         f"{args.rounds} interleaved rounds of {args.seconds:g} s",
         targets,
