@@ -628,9 +628,7 @@ def redeem_ticket(
                         direction,
                         scanned_at,
                     )
-                    answer["list"] = list_value(list_key)
-                    answer["direction"] = direction.value
-                    answer["attention"] = _attention(event, registration)
+                    answer.update(_scan_details(event, registration, list_key, direction))
                 _log_scan(
                     "redeem",
                     event,
@@ -676,8 +674,9 @@ def _expected_check_in(
     session: Session | None,
     direction: Direction,
     scanned_at: datetime | None,
-) -> dict[str, Any] | None:
-    """The answer of a scan that checks its holder in, worked out before the write lock.
+) -> tuple[datetime, dict[str, Any]] | None:
+    """The time and answer of a scan that checks its holder in, worked out before the
+    write lock.
 
     For the common scan: a confirmed ticket of this event entering the entrance or a
     session open to all. Only the check-in's insert then runs under the lock, and every
@@ -696,20 +695,27 @@ def _expected_check_in(
     ):
         return None
     at = scanned_at or utcnow()
-    return {
+    return at, {
         "registration": _person(registration),
         "status": RedeemStatus.OK.value,
         "checked_in_at": event_iso(at, event),
+        **_scan_details(event, registration, list_key, direction),
+    }
+
+
+def _scan_details(
+    event: Event, registration: Registration | None, list_key: str, direction: Direction
+) -> dict[str, Any]:
+    """What every redeem answer ends with: the list, the direction and the door's flag."""
+    return {
         "list": list_value(list_key),
         "direction": direction.value,
         "attention": _attention(event, registration),
-        # Taken off before the answer is sent: the time of the check-in.
-        "at": at,
     }
 
 
 def _check_in_as_expected(
-    expected: dict[str, Any] | None,
+    expected: tuple[datetime, dict[str, Any]] | None,
     registration: Registration | None,
     list_key: str,
     user_id: int | None,
@@ -719,10 +725,8 @@ def _check_in_as_expected(
     none or the list already has a check-in for the registration."""
     if expected is None or registration is None:
         return None
-    answer = dict(expected)
-    if not _insert_check_in(registration, list_key, user_id, device, answer.pop("at")):
-        return None
-    return answer
+    at, answer = expected
+    return answer if _insert_check_in(registration, list_key, user_id, device, at) else None
 
 
 def offline_scan_time(value: Any, now: datetime | None = None) -> datetime:
