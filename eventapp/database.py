@@ -71,6 +71,9 @@ _process_writes: dict[str, Iterator[int]] = {}
 # make PostgreSQL fail the query instead of finding nothing.
 MAX_ID = 2**31 - 1
 READ_ONLY_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+# The execution option of a statement that runs as a transaction of its own
+# (``runs_alone``).
+ALONE = "eventapp_alone"
 
 # How transactions begun now treat the write lock: taken up front (WRITES), never
 # (READS) or at the first write or ``begin_writing()`` (LATE). Per thread (and task):
@@ -150,6 +153,20 @@ def commit_keeping_values() -> None:
         session.commit()
     finally:
         session.expire_on_commit = expiring
+
+
+def runs_alone(connection: Any) -> bool:
+    """Whether a statement sent now on ``connection`` would be a transaction of its own.
+
+    On PostgreSQL inside ``lock_late()`` or ``read_only()``, until the first write or
+    lock: the statement, executed with the execution option ``ALONE``, is atomic and
+    committed when it returns, without the round trips of ``BEGIN`` and ``COMMIT``, and
+    its locks last as long as it runs. Should it fail, nothing is left to roll back.
+    """
+    return (
+        connection.dialect.name == "postgresql"
+        and connection.connection.driver_connection.autocommit
+    )
 
 
 def unchanged_since_read(*objects: Any) -> bool:
@@ -391,12 +408,15 @@ def configure_postgresql(engine: Engine) -> None:
         connection.connection.driver_connection.autocommit = _mode.get() != WRITES
 
     @event.listens_for(engine, "before_cursor_execute")
-    def _before_execute(connection, _cursor, statement, _parameters, _context, _many):
+    def _before_execute(connection, _cursor, statement, _parameters, context, _many):
         # Anything but a plain SELECT (a write, a lock, a savepoint) inside a read-only
-        # transaction makes it a real one from here on: psycopg sends BEGIN first.
+        # transaction makes it a real one from here on: psycopg sends BEGIN first. A
+        # statement sent ``alone`` stays a transaction of its own.
         dbapi_connection = connection.connection.driver_connection
-        if dbapi_connection.autocommit and (
-            not statement.startswith("SELECT") or _LOCKING.search(statement)
+        if (
+            dbapi_connection.autocommit
+            and (not statement.startswith("SELECT") or _LOCKING.search(statement))
+            and not (context is not None and context.execution_options.get(ALONE))
         ):
             dbapi_connection.autocommit = False
 

@@ -375,32 +375,40 @@ def test_search_shows_check_in_time(client, headers, guest):
 
 
 def test_a_scan_costs_a_fixed_handful_of_statements(client, headers, guest, make_registration):
-    """Every statement is a round trip while the door waits: token with its user, event
-    (share-locked), registration, check-in with the registration's time (one statement
-    on PostgreSQL), log, and nothing else. SQLite, which has no round trips, writes the
-    check-in and the time in two, and reads the event's and the ticket's stamps once more
-    when the scan takes the writers' lock after reading them (``lock_late``)."""
+    """Every statement is a round trip while the door waits: token with its user, event,
+    registration, and the writes. On PostgreSQL the check-in, the registration's time
+    and the log entry go in one statement that is a transaction of its own: psycopg
+    sends no BEGIN before it (the connection stays in autocommit) and no COMMIT after.
+    SQLite, which has no round trips, writes the check-in, the time and the log entry in
+    three, and reads the event's and the ticket's stamps once more when the scan takes
+    the writers' lock after reading them (``lock_late``)."""
     from sqlalchemy import event as sa_event
 
     code = make_registration(guest.event).ticket_code
     redeem(client, headers, guest.ticket_code)  # the token's first use is recorded
     db.session.commit()
     statements: list[str] = []
+    in_a_transaction: list[bool] = []
 
-    def count(_conn, _cursor, statement, *_args):
+    def count(conn, _cursor, statement, *_args):
         statements.append(statement.split()[0].upper())
+        if conn.dialect.name == "postgresql":
+            in_a_transaction.append(not conn.connection.driver_connection.autocommit)
 
-    sa_event.listen(db.engine, "before_cursor_execute", count)
+    sa_event.listen(db.engine, "after_cursor_execute", count)
     try:
         assert redeem(client, headers, code).json["status"] == "ok"
     finally:
-        sa_event.remove(db.engine, "before_cursor_execute", count)
+        sa_event.remove(db.engine, "after_cursor_execute", count)
     writes = [s for s in statements if s in {"INSERT", "UPDATE", "DELETE", "WITH"}]
     sqlite = db.engine.dialect.name == "sqlite"
-    assert sorted(writes) == (["INSERT", "INSERT", "UPDATE"] if sqlite else ["INSERT", "WITH"])
+    assert sorted(writes) == (["INSERT", "INSERT", "UPDATE"] if sqlite else ["WITH"])
     stamps = 1 if sqlite else 0
     assert statements.count("SELECT") == 3 + stamps
     assert "SAVEPOINT" not in statements
+    assert not any(in_a_transaction)
+    log = db.session.execute(db.select(ScanLog).where(ScanLog.code == code)).scalar_one()
+    assert log.result == "ok"
 
 
 def test_an_ordinary_scan_is_worked_out_before_the_write_lock(
@@ -417,18 +425,23 @@ def test_an_ordinary_scan_is_worked_out_before_the_write_lock(
         decided_under_the_lock.append(args[1].id)
         return decide(*args, **kwargs)
 
+    # The token's first use is recorded (a write: the scan is then part of it).
+    redeem(client, headers, make_registration(guest.event).ticket_code)
+    code, guest_id = guest.ticket_code, guest.id
+    # Ends the transaction the test's own session shares with the requests.
+    db.session.remove()
     monkeypatch.setattr(services, "_decide", note)
-    first = redeem(client, headers, guest.ticket_code).json
-    assert first["status"] == "ok" and first["registration"]["id"] == guest.id
+    first = redeem(client, headers, code).json
+    assert first["status"] == "ok" and first["registration"]["id"] == guest_id
     assert first["list"] == "entrance" and first["direction"] == "entry"
     assert decided_under_the_lock == []
-    again = redeem(client, headers, guest.ticket_code).json
+    again = redeem(client, headers, code).json
     assert again["status"] == "already_checked_in"
     assert again["checked_in_at"] == first["checked_in_at"]
-    assert decided_under_the_lock == [guest.id]
+    assert decided_under_the_lock == [guest_id]
     db.session.remove()
-    check_in = db.session.query(CheckIn).filter_by(registration_id=guest.id).one()
-    assert db.session.get(Registration, guest.id).checked_in_at == check_in.checked_in_at
+    check_in = db.session.query(CheckIn).filter_by(registration_id=guest_id).one()
+    assert db.session.get(Registration, guest_id).checked_in_at == check_in.checked_in_at
 
 
 @pytest.mark.parametrize(
@@ -441,10 +454,9 @@ def test_an_ordinary_scan_is_worked_out_before_the_write_lock(
 def test_a_change_between_the_lookup_and_the_lock_decides_the_scan(
     client, headers, guest, make_registration, monkeypatch, change, status
 ):
-    """The scan reads the ticket before it takes SQLite's writers' lock (``lock_late``);
-    what another request committed in between is what the answer rests on."""
-    if db.engine.dialect.name != "sqlite":
-        pytest.skip("PostgreSQL holds the event row from the lookup: a change waits for it")
+    """The scan reads the ticket before it takes the lock (SQLite's writers' lock, or the
+    event's share lock on PostgreSQL); what another request committed in between is what
+    the answer rests on."""
     from sqlalchemy import update
 
     from eventapp.checkin import services
@@ -472,5 +484,72 @@ def test_a_change_between_the_lookup_and_the_lock_decides_the_scan(
     monkeypatch.setattr(services, "_stored_answer", change_meanwhile)
     response = redeem(client, headers, code)
     assert response.json["status"] == status
+    db.session.remove()
+    assert db.session.query(CheckIn).filter_by(registration_id=guest_id).count() == 0
+
+
+@pytest.mark.parametrize(
+    ("change", "status"),
+    [
+        ("ticket cancelled", "cancelled"),
+        ("event called off", "event_cancelled"),
+    ],
+)
+def test_a_change_committed_while_the_scan_waits_for_the_event_decides_it(
+    client, headers, guest, make_registration, change, status
+):
+    """PostgreSQL: the scan's one statement waits for the event row that a cancellation
+    holds; once that commits, the statement finds the rows changed and writes nothing,
+    and the scan is decided on what was committed."""
+    if db.engine.dialect.name != "postgresql":
+        pytest.skip("SQLite has no row locks: its writers queue")
+    import threading
+    import time
+
+    from sqlalchemy import text
+
+    from eventapp.models import Event, EventStatus
+
+    redeem(client, headers, make_registration(guest.event).ticket_code)
+    code, guest_id, event_id = guest.ticket_code, guest.id, guest.event_id
+    db.session.remove()
+    app = client.application
+    answers: list[dict] = []
+    with db.engine.connect() as other:
+        transaction = other.begin()
+        other.execute(text("SELECT id FROM event WHERE id = :id FOR UPDATE"), {"id": event_id})
+        if change == "ticket cancelled":
+            other.execute(
+                db.update(Registration)
+                .where(Registration.id == guest_id)
+                .values(status=RegistrationStatus.CANCELLED)
+            )
+        else:
+            other.execute(
+                db.update(Event).where(Event.id == event_id).values(status=EventStatus.CANCELLED)
+            )
+
+        def scan() -> None:
+            with app.app_context():
+                answers.append(redeem(app.test_client(), headers, code).json)
+
+        scanner = threading.Thread(target=scan)
+        scanner.start()
+        waited = False
+        for _ in range(100):
+            blocked = other.execute(
+                text(
+                    "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' "
+                    "AND datname = current_database()"
+                )
+            ).scalar_one()
+            if blocked:
+                waited = True
+                break
+            time.sleep(0.05)
+        transaction.commit()
+        scanner.join(timeout=30)
+    assert waited, "the scan did not wait for the event row"
+    assert answers[0]["status"] == status
     db.session.remove()
     assert db.session.query(CheckIn).filter_by(registration_id=guest_id).count() == 0

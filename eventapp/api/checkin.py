@@ -58,12 +58,9 @@ def _signed_in_on_the_page() -> bool:
     return not request.headers.get("Authorization")
 
 
-def _workplace(slug: str, *, hold: bool = False) -> Event:
-    """The event at ``slug`` (404 if none or a draft); 403 unless the caller may work there.
-
-    ``hold`` share-locks the event row for a scan (``services.event_by_slug``).
-    """
-    event = services.event_by_slug(slug, hold=hold)
+def _workplace(slug: str) -> Event:
+    """The event at ``slug`` (404 if none or a draft); 403 unless the caller may work there."""
+    event = services.event_by_slug(slug)
     if not may_work_at(g.api_user, event):
         raise Forbidden(_("Your account may not check people in at this event."))
     return event
@@ -146,7 +143,7 @@ def checkin_redeem():
     scanned_at = body.get("scanned_at")
     if scanned_at is not None:
         scanned_at = services.offline_scan_time(scanned_at)
-    event = _workplace(slug, hold=True)
+    event = _workplace(slug)
     scanned = {"registration_id": subject} if isinstance(subject, int) else {"code": subject}
     answer = services.redeem_ticket(
         event=event,

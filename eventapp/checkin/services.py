@@ -37,7 +37,7 @@ from eventapp.checkin.queries import (  # re-exported: the services are the feat
     search_registrations,
     staff_names,
 )
-from eventapp.database import MAX_ID, begin_writing, unchanged_since_read
+from eventapp.database import ALONE, MAX_ID, begin_writing, runs_alone, unchanged_since_read
 from eventapp.domain import DomainError, EventNotFound, InvalidInput
 from eventapp.extensions import db
 from eventapp.i18n import event_iso
@@ -148,14 +148,13 @@ def parse_direction(value: Any) -> Direction:
 # --- lists -----------------------------------------------------------------------
 
 
-def event_by_slug(slug: str, *, hold: bool = False) -> Event:
+def event_by_slug(slug: str) -> Event:
     """The event with this slug if open to check-in (publicly visible), else ``EventNotFound``.
 
     A draft is the organizers' work in progress: nobody is admitted to it, and door
-    staff learn nothing about it, not even that it exists. ``hold`` share-locks the
-    row until commit in the same statement (see ``_held``).
+    staff learn nothing about it, not even that it exists.
     """
-    event = db.session.execute(_event_statement(hold), {"slug": slug}).scalar_one_or_none()
+    event = db.session.execute(_event_statement(False), {"slug": slug}).scalar_one_or_none()
     if event is None:
         raise EventNotFound()
     return event
@@ -303,13 +302,7 @@ def _insert_check_in(
     }
     if entrance:
         stamp["checked_in_at"] = at
-    check_in = {
-        "registration_id": registration.id,
-        "list_key": list_key,
-        "checked_in_at": at,
-        "user_id": user_id,
-        "device": device,
-    }
+    check_in = _check_in_row(registration, list_key, user_id, device, at)
     if connection.dialect.name == "postgresql":
         statement = _check_in_and_stamp_statement(entrance)
         new = {f"new_{name}": value for name, value in check_in.items()}
@@ -327,6 +320,80 @@ def _insert_check_in(
 
 
 _CHECK_IN_COLUMNS = ("registration_id", "list_key", "checked_in_at", "user_id", "device")
+
+
+def _check_in_row(
+    registration: Registration, list_key: str, user_id: int | None, device: str, at: datetime
+) -> dict[str, Any]:
+    """The values of a new check-in (``_CHECK_IN_COLUMNS``)."""
+    return {
+        "registration_id": registration.id,
+        "list_key": list_key,
+        "checked_in_at": at,
+        "user_id": user_id,
+        "device": device,
+    }
+
+
+@functools.cache
+def _check_in_alone_statement(entrance: bool) -> Any:
+    """PostgreSQL: ``_check_in_and_stamp_statement`` that also logs the scan, and writes
+    only while the event and the registration are as read before (``_check_in_alone``).
+
+    The event row is share-locked first, then the registration's row is locked; a row
+    changed meanwhile is read in its new version under its lock, where its stamp no
+    longer matches, so nothing is written. Returns the new check-in's id, if any.
+    """
+    registrations, events = Registration.__table__, Event.__table__
+    check_ins, logs = CheckIn.__table__, ScanLog.__table__
+    event_unchanged = exists(
+        select(events.c.id)
+        .where(
+            events.c.id == bindparam("event"),
+            events.c.updated_at == bindparam("event_seen", type_=events.c.updated_at.type),
+        )
+        .with_for_update(read=True, key_share=True)
+    )
+    holder = (
+        select(*(_typed("new", check_ins.c[name]) for name in _CHECK_IN_COLUMNS))
+        .where(
+            registrations.c.id == bindparam("registration"),
+            registrations.c.updated_at
+            == bindparam("registration_seen", type_=registrations.c.updated_at.type),
+            event_unchanged,
+        )
+        .with_for_update(of=registrations, key_share=True)
+    )
+    new_check_in = (
+        postgresql_insert(check_ins)
+        .from_select(_CHECK_IN_COLUMNS, holder)
+        .on_conflict_do_nothing(index_elements=["registration_id", "list_key"])
+        .returning(check_ins.c.id)
+        .cte("new_check_in")
+    )
+    stamped = (
+        _checked_in_statement(entrance)
+        .where(exists(select(new_check_in.c.id)))
+        .returning(registrations.c.id)
+        .cte("stamped")
+    )
+    logged = (
+        insert(logs)
+        .from_select(
+            _LOG_COLUMNS,
+            select(*(_typed("log", logs.c[name]) for name in _LOG_COLUMNS)).select_from(
+                new_check_in
+            ),
+        )
+        .returning(logs.c.id)
+        .cte("logged")
+    )
+    return select(new_check_in.c.id).add_cte(stamped, logged).execution_options(**{ALONE: True})
+
+
+def _typed(prefix: str, column: Any) -> Any:
+    """A parameter ``<prefix>_<column>`` of the column's type."""
+    return bindparam(f"{prefix}_{column.name}", type_=column.type)
 
 
 @functools.cache
@@ -477,33 +544,79 @@ def _log_scan(
     already checked in, another device admitted the same person: a duplicate. Written at
     once, not at the flush: a nonce taken meanwhile fails here, inside the savepoint.
     """
+    row = _log_row(
+        action,
+        event,
+        registration,
+        list_key,
+        answer,
+        user_id,
+        device,
+        code=code,
+        nonce=nonce,
+        direction=direction,
+        scanned_at=scanned_at,
+    )
+    db.session.connection().execute(_SCAN_LOG_INSERT, row)
+
+
+def _log_row(
+    action: str,
+    event: Event,
+    registration: Registration | None,
+    list_key: str,
+    answer: dict[str, Any],
+    user_id: int | None,
+    device: str,
+    *,
+    code: str,
+    nonce: str | None,
+    direction: Direction,
+    scanned_at: datetime | None,
+) -> dict[str, Any]:
+    """The values of a scan's log entry (``_LOG_COLUMNS``)."""
     offline = scanned_at is not None
     other_device = db.session.info.pop("checkin_other_device", False)
-    db.session.connection().execute(
-        _SCAN_LOG_INSERT,
-        {
-            "event_id": event.id,
-            "registration_id": registration.id if registration else None,
-            "user_id": user_id,
-            "action": action,
-            "code": code[:MAX_CODE_LENGTH],
-            "list_key": list_key,
-            "result": answer["status"],
-            "device": device,
-            "nonce": nonce,
-            "response": answer,
-            "direction": direction.value,
-            "scanned_at": scanned_at,
-            "offline": offline,
-            "duplicate": offline
-            and other_device
-            and answer["status"] == RedeemStatus.ALREADY_CHECKED_IN,
-        },
-    )
+    return {
+        "event_id": event.id,
+        "registration_id": registration.id if registration else None,
+        "user_id": user_id,
+        "action": action,
+        "code": code[:MAX_CODE_LENGTH],
+        "list_key": list_key,
+        "result": answer["status"],
+        "device": device,
+        "nonce": nonce,
+        "response": answer,
+        "direction": direction.value,
+        "scanned_at": scanned_at,
+        "offline": offline,
+        "duplicate": offline
+        and other_device
+        and answer["status"] == RedeemStatus.ALREADY_CHECKED_IN,
+        "created_at": utcnow(),
+    }
 
 
 # The table's, not the mapped class's: a plain insert, without the ORM's bulk machinery.
 _SCAN_LOG_INSERT = insert(ScanLog.__table__)
+_LOG_COLUMNS = (
+    "event_id",
+    "registration_id",
+    "user_id",
+    "action",
+    "code",
+    "list_key",
+    "result",
+    "device",
+    "nonce",
+    "response",
+    "direction",
+    "scanned_at",
+    "offline",
+    "duplicate",
+    "created_at",
+)
 
 
 def _stored_answer(
@@ -583,13 +696,15 @@ def redeem_ticket(
     finds the ticket already checked in is flagged as a duplicate.
 
     A caller that has looked the event up already (to check who may scan there) passes
-    ``event`` instead of ``event_slug``: what ``event_by_slug(slug, hold=True)``
-    returned in this transaction, so the row is held before the registration is read.
+    ``event`` instead of ``event_slug``. The event row is share-locked (``_held``) before
+    the scan is decided, and what was read before is read again
+    (``_decide_under_the_lock``); the common scan of a valid ticket checks the lock's
+    conditions in its one statement instead (``_check_in_alone``).
     """
     direction = parse_direction(direction)
     nonce = (nonce or "")[:MAX_NONCE_LENGTH] or None
     if event is None:
-        event = event_by_slug(event_slug, hold=True)
+        event = event_by_slug(event_slug)
     list_key, session = resolve_list(event, list_ref)
     if registration_id is not None:
         code = ""
@@ -610,6 +725,11 @@ def redeem_ticket(
         # The nonce belongs to another scan: this is a new scan, logged without it.
         nonce = None
     expected = _expected_check_in(event, registration, list_key, session, direction, scanned_at)
+    if expected is not None and runs_alone(db.session.connection()):
+        details = {"code": code, "nonce": nonce, "direction": direction, "scanned_at": scanned_at}
+        answer = _check_in_alone(expected, event, registration, list_key, user_id, device, details)
+        if answer is not None:
+            return answer
     if not _decide_under_the_lock(event, registration, session):
         expected = None
     while True:
@@ -654,11 +774,24 @@ def redeem_ticket(
             nonce = None
 
 
-def _decide_under_the_lock(*read: Event | Registration | Session | None) -> bool:
-    """Take the write lock if the scan looked things up before it (``lock_late``), and
-    read again what changed meanwhile (a ticket cancelled, an event called off).
+def _decide_under_the_lock(
+    event: Event, registration: Registration | None, session: Session | None
+) -> bool:
+    """Take the lock the decision needs and read again what changed meanwhile (a ticket
+    cancelled, an event called off); returns whether what was read before still holds.
 
-    Returns whether what was read before still holds."""
+    SQLite: the write lock, if the scan looked things up before it (``lock_late``); only
+    what changed is read again. PostgreSQL: the event's share lock (``_held``), and then
+    the registration and the session again, in the lock order of the registration rules.
+    """
+    read = (event, registration, session)
+    if db.session.get_bind().dialect.name == "postgresql":
+        if db.session.execute(_event_statement(True), {"slug": event.slug}).first() is None:
+            raise EventNotFound()
+        for obj in read[1:]:
+            if obj is not None:
+                db.session.refresh(obj)
+        return False
     if begin_writing() and not unchanged_since_read(*read):
         for obj in read:
             if obj is not None:
@@ -727,6 +860,59 @@ def _check_in_as_expected(
         return None
     at, answer = expected
     return answer if _insert_check_in(registration, list_key, user_id, device, at) else None
+
+
+def _check_in_alone(
+    expected: tuple[datetime, dict[str, Any]],
+    event: Event,
+    registration: Registration,
+    list_key: str,
+    user_id: int | None,
+    device: str,
+    details: dict[str, Any],
+) -> dict[str, Any] | None:
+    """PostgreSQL: the expected check-in, the registration's stamp and the scan's log
+    entry in one statement that is a transaction of its own (``runs_alone``).
+
+    No ``BEGIN``, no ``COMMIT`` and no savepoint go to the server: a scan makes one round
+    trip for its writes. The statement share-locks the event row, as ``_held`` does, and
+    writes only if neither the event nor the registration changed since they were read
+    and the list has no check-in for the registration yet. The answer, or None when it
+    wrote nothing (the scan is then decided under the lock as any other); a nonce taken
+    at the same moment fails the statement, which leaves nothing behind.
+    """
+    at, answer = expected
+    connection = db.session.connection()
+    entrance = list_key == ENTRANCE
+    stamp = {"door_version": versions.next_stamp(), "updated_at": utcnow()}
+    if entrance:
+        stamp["checked_in_at"] = at
+    params = {
+        "event": event.id,
+        "event_seen": event.updated_at,
+        "registration": registration.id,
+        "registration_seen": registration.updated_at,
+        **{
+            f"new_{name}": value
+            for name, value in _check_in_row(registration, list_key, user_id, device, at).items()
+        },
+        **stamp,
+        **{
+            f"log_{name}": value
+            for name, value in _log_row(
+                "redeem", event, registration, list_key, answer, user_id, device, **details
+            ).items()
+        },
+    }
+    try:
+        written = connection.execute(_check_in_alone_statement(entrance), params).first()
+    except IntegrityError:
+        return None
+    if written is None:
+        return None
+    for name, value in stamp.items():
+        set_committed_value(registration, name, value)
+    return answer
 
 
 def offline_scan_time(value: Any, now: datetime | None = None) -> datetime:
