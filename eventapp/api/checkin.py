@@ -60,7 +60,11 @@ def _signed_in_on_the_page() -> bool:
 
 def _workplace(slug: str) -> Event:
     """The event at ``slug`` (404 if none or a draft); 403 unless the caller may work there."""
-    event = services.event_by_slug(slug)
+    return _authorized(services.event_by_slug(slug))
+
+
+def _authorized(event: Event) -> Event:
+    """``event``; 403 unless the caller may work there."""
     if not may_work_at(g.api_user, event):
         raise Forbidden(_("Your account may not check people in at this event."))
     return event
@@ -143,10 +147,13 @@ def checkin_redeem():
     scanned_at = body.get("scanned_at")
     if scanned_at is not None:
         scanned_at = services.offline_scan_time(scanned_at)
-    event = _workplace(slug)
-    scanned = {"registration_id": subject} if isinstance(subject, int) else {"code": subject}
+    if isinstance(subject, int):
+        scanned: dict[str, Any] = {"event": _workplace(slug), "registration_id": subject}
+    else:
+        found = services.look_up(slug, subject)
+        _authorized(found[0])
+        scanned = {"found": found, "code": subject}
     answer = services.redeem_ticket(
-        event=event,
         **scanned,
         list_ref=list_ref,
         user_id=g.api_user.id,

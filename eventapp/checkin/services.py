@@ -57,6 +57,7 @@ from eventapp.models import (
 )
 from eventapp.numbers import whole_number
 from eventapp.registration.availability import publicly_visible
+from eventapp.registration.search import MAX_CODE_LENGTH as MAX_TICKET_CODE_LENGTH
 from eventapp.registration.search import registration_by_code
 
 # The scan log keeps at most this much of what a scanner sent (the column's length).
@@ -82,6 +83,7 @@ __all__ = [
     "current_check_ins",
     "event_by_slug",
     "list_sessions",
+    "look_up",
     "offline_scan_time",
     "redeem_ticket",
     "registration_of_event",
@@ -158,6 +160,28 @@ def event_by_slug(slug: str) -> Event:
     if event is None:
         raise EventNotFound()
     return event
+
+
+def look_up(slug: str, code: str) -> tuple[Event, Registration | None]:
+    """The event as ``event_by_slug`` finds it, and the registration whose ticket carries
+    ``code`` as ``registration_by_code`` finds it (of any event), in one statement: every
+    scan of a code reads both, and each statement is a round trip while the door waits."""
+    if not code or len(code) > MAX_TICKET_CODE_LENGTH:
+        return event_by_slug(slug), None
+    found = db.session.execute(_event_and_ticket_statement(), {"slug": slug, "code": code})
+    row = found.first()
+    if row is None:
+        raise EventNotFound()
+    return row[0], row[1]
+
+
+@functools.cache
+def _event_and_ticket_statement() -> Any:
+    return (
+        db.select(Event, Registration)
+        .outerjoin(Registration, Registration.ticket_code == bindparam("code"))
+        .where(Event.slug == bindparam("slug"), publicly_visible())
+    )
 
 
 @functools.cache
@@ -674,6 +698,7 @@ def redeem_ticket(
     event: Event | None = None,
     code: str = "",
     registration_id: int | None = None,
+    found: tuple[Event, Registration | None] | None = None,
     list_ref: Any = ENTRANCE,
     user_id: int | None,
     device: str = "",
@@ -696,21 +721,25 @@ def redeem_ticket(
     finds the ticket already checked in is flagged as a duplicate.
 
     A caller that has looked the event up already (to check who may scan there) passes
-    ``event`` instead of ``event_slug``. The event row is share-locked (``_held``) before
+    ``event`` instead of ``event_slug``, or with the code what ``look_up`` found for it
+    as ``found``. The event row is share-locked (``_held``) before
     the scan is decided, and what was read before is read again
     (``_decide_under_the_lock``); the common scan of a valid ticket checks the lock's
     conditions in its one statement instead (``_check_in_alone``).
     """
     direction = parse_direction(direction)
     nonce = (nonce or "")[:MAX_NONCE_LENGTH] or None
-    if event is None:
-        event = event_by_slug(event_slug)
-    list_key, session = resolve_list(event, list_ref)
-    if registration_id is not None:
-        code = ""
-        registration = registration_of_event(event, registration_id)
+    if found is not None:
+        event, registration = found
     else:
-        registration = registration_by_code(code)
+        if event is None:
+            event = event_by_slug(event_slug)
+        if registration_id is not None:
+            code = ""
+            registration = registration_of_event(event, registration_id)
+        else:
+            registration = registration_by_code(code)
+    list_key, session = resolve_list(event, list_ref)
     scan = {
         "event": event,
         "list_key": list_key,
