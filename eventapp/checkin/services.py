@@ -323,7 +323,12 @@ def _check_in(
 
 
 def _insert_check_in(
-    registration: Registration, list_key: str, user_id: int | None, device: str, at: datetime
+    registration: Registration,
+    list_key: str,
+    user_id: int | None,
+    device: str,
+    at: datetime,
+    unchanged: Event | None = None,
 ) -> bool:
     """Insert the check-in unless the list has one for the registration; True if inserted.
 
@@ -333,6 +338,9 @@ def _insert_check_in(
     (the ORM's flush cost as much as the rest of the scan). On PostgreSQL both go in one
     statement, one round trip; on the connection, because the session's execution
     machinery cost more than the statements.
+
+    SQLite, with the event as ``unchanged``: only if the event and the registration are
+    as read before the write lock, checked in the insert itself (``lock_late``).
     """
     connection = db.session.connection()
     entrance = list_key == ENTRANCE
@@ -348,6 +356,12 @@ def _insert_check_in(
         statement = _check_in_and_stamp_statement(entrance)
         new = {f"new_{name}": value for name, value in check_in.items()}
         inserted = connection.execute(statement, {**new, **stamp}).first()
+    elif unchanged is not None:
+        seen = _seen(unchanged, registration)
+        new = {f"new_{name}": value for name, value in check_in.items()}
+        inserted = connection.execute(_sqlite_check_in_unless_changed(), {**new, **seen}).first()
+        if inserted is not None:
+            connection.execute(_checked_in_statement(entrance), stamp)
     else:
         inserted = connection.execute(_sqlite_check_in_statement(), check_in).first()
         if inserted is not None:
@@ -376,6 +390,52 @@ def _check_in_row(
     }
 
 
+def _seen(event: Event, registration: Registration) -> dict[str, Any]:
+    """The parameters of ``_unchanged``: the rows and their stamps as read."""
+    return {
+        "event": event.id,
+        "event_seen": event.updated_at,
+        "registration": registration.id,
+        "registration_seen": registration.updated_at,
+    }
+
+
+def _unchanged(locking: bool) -> tuple[Any, Any]:
+    """Conditions: the event and the registration still carry the stamps read (``_seen``).
+
+    ``locking`` (PostgreSQL): the event row is share-locked in its condition; the
+    caller locks the registration's row in its own FROM.
+    """
+    registrations, events = Registration.__table__, Event.__table__
+    event_read = select(events.c.id).where(
+        events.c.id == bindparam("event"),
+        events.c.updated_at == bindparam("event_seen", type_=events.c.updated_at.type),
+    )
+    if locking:
+        event_read = event_read.with_for_update(read=True, key_share=True)
+    registration_read = (
+        registrations.c.id == bindparam("registration"),
+        registrations.c.updated_at
+        == bindparam("registration_seen", type_=registrations.c.updated_at.type),
+    )
+    return exists(event_read), registration_read
+
+
+@functools.cache
+def _sqlite_check_in_unless_changed() -> Any:
+    check_ins, registrations = CheckIn.__table__, Registration.__table__
+    event_unchanged, registration_unchanged = _unchanged(locking=False)
+    values = select(*(_typed("new", check_ins.c[name]) for name in _CHECK_IN_COLUMNS)).where(
+        event_unchanged, exists(select(registrations.c.id).where(*registration_unchanged))
+    )
+    return (
+        sqlite_insert(check_ins)
+        .from_select(_CHECK_IN_COLUMNS, values)
+        .on_conflict_do_nothing(index_elements=["registration_id", "list_key"])
+        .returning(check_ins.c.id)
+    )
+
+
 @functools.cache
 def _check_in_alone_statement(entrance: bool) -> Any:
     """PostgreSQL: ``_check_in_and_stamp_statement`` that also logs the scan, and writes
@@ -385,24 +445,12 @@ def _check_in_alone_statement(entrance: bool) -> Any:
     changed meanwhile is read in its new version under its lock, where its stamp no
     longer matches, so nothing is written. Returns the new check-in's id, if any.
     """
-    registrations, events = Registration.__table__, Event.__table__
-    check_ins, logs = CheckIn.__table__, ScanLog.__table__
-    event_unchanged = exists(
-        select(events.c.id)
-        .where(
-            events.c.id == bindparam("event"),
-            events.c.updated_at == bindparam("event_seen", type_=events.c.updated_at.type),
-        )
-        .with_for_update(read=True, key_share=True)
-    )
+    registrations, check_ins, logs = Registration.__table__, CheckIn.__table__, ScanLog.__table__
+    event_unchanged, registration_unchanged = _unchanged(locking=True)
     holder = (
         select(*(_typed("new", check_ins.c[name]) for name in _CHECK_IN_COLUMNS))
-        .where(
-            registrations.c.id == bindparam("registration"),
-            registrations.c.updated_at
-            == bindparam("registration_seen", type_=registrations.c.updated_at.type),
-            event_unchanged,
-        )
+        .select_from(registrations)
+        .where(*registration_unchanged, event_unchanged)
         .with_for_update(of=registrations, key_share=True)
     )
     new_check_in = (
@@ -776,14 +824,18 @@ def redeem_ticket(
         answer = _check_in_alone(expected, event, registration, list_key, user_id, device, details)
         if answer is not None:
             return answer
-    if not _decide_under_the_lock(event, registration, session):
+    if not _decide_under_the_lock(event, registration, session, expected=expected is not None):
         expected = None
     while True:
         try:
             # Only a nonce can collide (the check-in's insert cannot): then a savepoint.
             with db.session.begin_nested() if nonce else contextlib.nullcontext():
-                answer = _check_in_as_expected(expected, registration, list_key, user_id, device)
+                answer = _check_in_as_expected(
+                    expected, event, registration, list_key, user_id, device
+                )
                 if answer is None:
+                    if expected is not None:
+                        _read_again(event, registration, session)
                     answer = _decide(
                         event,
                         registration,
@@ -821,29 +873,36 @@ def redeem_ticket(
 
 
 def _decide_under_the_lock(
-    event: Event, registration: Registration | None, session: Session | None
+    event: Event,
+    registration: Registration | None,
+    session: Session | None,
+    *,
+    expected: bool = False,
 ) -> bool:
     """Take the lock the decision needs and read again what changed meanwhile (a ticket
     cancelled, an event called off); returns whether what was read before still holds.
 
     SQLite: the write lock, if the scan looked things up before it (``lock_late``); only
-    what changed is read again. PostgreSQL: the event's share lock (``_held``), and then
-    the registration and the session again, in the lock order of the registration rules.
+    what changed is read again. An ``expected`` check-in compares the stamps in its
+    insert instead (``_check_in_as_expected``). PostgreSQL: the event's share lock
+    (``_held``), and then the registration and the session again, in the lock order of
+    the registration rules.
     """
-    read = (event, registration, session)
     if db.session.get_bind().dialect.name == "postgresql":
         if db.session.execute(_event_statement(True), {"slug": event.slug}).first() is None:
             raise EventNotFound()
-        for obj in read[1:]:
-            if obj is not None:
-                db.session.refresh(obj)
+        _read_again(registration, session)
         return False
-    if begin_writing() and not unchanged_since_read(*read):
-        for obj in read:
-            if obj is not None:
-                db.session.refresh(obj)
+    if begin_writing() and not expected and not unchanged_since_read(event, registration, session):
+        _read_again(event, registration, session)
         return False
     return True
+
+
+def _read_again(*read: Event | Registration | Session | None) -> None:
+    for obj in read:
+        if obj is not None:
+            db.session.refresh(obj)
 
 
 def _expected_check_in(
@@ -895,17 +954,20 @@ def _scan_details(
 
 def _check_in_as_expected(
     expected: tuple[datetime, dict[str, Any]] | None,
+    event: Event,
     registration: Registration | None,
     list_key: str,
     user_id: int | None,
     device: str,
 ) -> dict[str, Any] | None:
     """Insert the check-in worked out before the lock; its answer, or None if there is
-    none or the list already has a check-in for the registration."""
+    none, the list already has a check-in for the registration, or (SQLite) the event
+    or the registration changed since they were read."""
     if expected is None or registration is None:
         return None
     at, answer = expected
-    return answer if _insert_check_in(registration, list_key, user_id, device, at) else None
+    inserted = _insert_check_in(registration, list_key, user_id, device, at, unchanged=event)
+    return answer if inserted else None
 
 
 def _check_in_alone(
@@ -934,10 +996,7 @@ def _check_in_alone(
     if entrance:
         stamp["checked_in_at"] = at
     params = {
-        "event": event.id,
-        "event_seen": event.updated_at,
-        "registration": registration.id,
-        "registration_seen": registration.updated_at,
+        **_seen(event, registration),
         **{
             f"new_{name}": value
             for name, value in _check_in_row(registration, list_key, user_id, device, at).items()
