@@ -376,9 +376,10 @@ def test_search_shows_check_in_time(client, headers, guest):
 
 def test_a_scan_costs_a_fixed_handful_of_statements(client, headers, guest, make_registration):
     """Every statement is a round trip while the door waits: token with its user, event
-    with the ticket's registration, and the writes. On PostgreSQL the check-in, the registration's time
-    and the log entry go in one statement that is a transaction of its own: psycopg
-    sends no BEGIN before it (the connection stays in autocommit) and no COMMIT after.
+    with the ticket's registration, and the writes. On PostgreSQL the check-in, the
+    registration's time and the log entry go in one statement that is a transaction of
+    its own: psycopg sends no BEGIN before it (the connection stays in autocommit) and
+    no COMMIT after.
     SQLite, which has no round trips, writes the check-in, the time and the log entry in
     three; its check-in's insert compares the event's and the ticket's stamps with what
     was read before the writers' lock (``lock_late``)."""
