@@ -689,23 +689,8 @@ def _log_row(
 
 # The table's, not the mapped class's: a plain insert, without the ORM's bulk machinery.
 _SCAN_LOG_INSERT = insert(ScanLog.__table__)
-_LOG_COLUMNS = (
-    "event_id",
-    "registration_id",
-    "user_id",
-    "action",
-    "code",
-    "list_key",
-    "result",
-    "device",
-    "nonce",
-    "response",
-    "direction",
-    "scanned_at",
-    "offline",
-    "duplicate",
-    "created_at",
-)
+# What ``_log_row`` gives: every column but the id.
+_LOG_COLUMNS = tuple(column.name for column in ScanLog.__table__.columns if not column.primary_key)
 
 
 def _stored_answer(
