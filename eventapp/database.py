@@ -462,7 +462,7 @@ def init_app(app: Flask) -> None:
             _mode.reset(token)
 
 
-def insert_new(*groups: Sequence[Any]) -> None:
+def insert_new(*groups: Sequence[Any], last: bool = False) -> None:
     """Write new objects with one ``INSERT`` per group and keep them as loaded.
 
     Each group holds objects of one mapped class; groups go in order, so that a group's
@@ -474,12 +474,18 @@ def insert_new(*groups: Sequence[Any]) -> None:
     flush listener sees these rows: the caller does what those would. On PostgreSQL
     several groups go in one statement (``_insert_in_one_statement``): a round trip less
     per group, each of which the next writer waited for under a rush.
+
+    ``last``: these are the transaction's last writes. On PostgreSQL the ``COMMIT`` then
+    goes to the server with the statement, in the same round trip, and the locks the
+    transaction holds are let go as soon as the server has written the rows, not after
+    this process has read the answer and sent the ``COMMIT``; the caller's own commit
+    finds nothing left to do. Elsewhere the caller's commit commits as always.
     """
     connection = db.session.connection()
     groups = tuple(objects for objects in groups if objects)
     plans = [_insert_plan(inspect(objects[0]).mapper) for objects in groups]
     if connection.dialect.name == "postgresql" and len(groups) > 1:
-        _insert_in_one_statement(connection, groups, plans)
+        _insert_in_one_statement(connection, groups, plans, last)
     elif connection.dialect.name == "sqlite":
         begin_writing()
         cursor = connection.connection.driver_connection.cursor()
@@ -548,7 +554,9 @@ class _Slot:
     row: int
 
 
-def _insert_in_one_statement(connection: Any, groups: Sequence[Sequence[Any]], plans) -> None:
+def _insert_in_one_statement(
+    connection: Any, groups: Sequence[Sequence[Any]], plans, last: bool = False
+) -> None:
     """PostgreSQL: all groups in one statement, one round trip under the caller's lock.
 
     The ids are drawn from the tables' sequences in the statement itself, in the order of
@@ -574,7 +582,11 @@ def _insert_in_one_statement(connection: Any, groups: Sequence[Sequence[Any]], p
         for column_key, value in row.items()
         if not isinstance(value, _Slot)
     }
-    ids = connection.execute(_together_statement(shape), parameters).one()
+    statement = _together_statement(shape)
+    if last:
+        ids = _execute_and_commit(connection, statement, parameters)
+    else:
+        ids = connection.execute(statement, parameters).one()
     # Where each group's ids begin in the row of ids.
     offsets = list(itertools.accumulate((len(objects) for objects in groups), initial=0))
     for n, (objects, plan, group_rows) in enumerate(zip(groups, plans, rows, strict=True)):
@@ -584,6 +596,34 @@ def _insert_in_one_statement(connection: Any, groups: Sequence[Sequence[Any]], p
                 for key, value in row.items()
             }
             _keep_written(obj, plan, resolved, ids[offsets[n] + r])
+
+
+def _execute_and_commit(connection: Any, statement: Any, parameters: dict[str, Any]) -> Any:
+    """PostgreSQL: ``statement`` and the ``COMMIT`` sent together (psycopg's pipeline
+    mode), its one row read after both ran. SQLAlchemy still counts the transaction as
+    open: its commit finds the connection idle and sends nothing."""
+    compiled = _postgresql_compiled(statement, connection.dialect)
+    sql, conversions = compiled.string, compiled._bind_processors
+    values = {
+        name: conversions[name](value) if name in conversions else value
+        for name, value in compiled.construct_params(parameters).items()
+    }
+    driver = connection.connection.driver_connection
+    try:
+        with driver.pipeline():
+            cursor = driver.cursor()
+            cursor.execute(sql, values)
+            driver.execute("COMMIT")
+        row = cursor.fetchone()
+    except driver.Error as error:
+        # As SQLAlchemy raises it (an IntegrityError, say), for the callers' handlers.
+        raise exc.DBAPIError.instance(sql, values, error, driver.Error) from error
+    return row
+
+
+@functools.cache
+def _postgresql_compiled(statement: Any, dialect: Any) -> Any:
+    return statement.compile(dialect=dialect)
 
 
 def _refs(row: dict[str, Any]) -> tuple[tuple[str, _Slot], ...]:

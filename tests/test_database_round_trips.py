@@ -1,7 +1,9 @@
 """What a request costs in round trips to PostgreSQL besides its own queries.
 
 psycopg's protocol trace shows every message the client sends; each simple ``Query``
-and each ``Sync`` (the end of an extended query) is one round trip to the server.
+and each ``Sync`` (the end of an extended query) is one round trip to the server. A
+``COMMIT`` sent in the same round trip as a statement (psycopg's pipeline mode) shows as
+``(extended query, COMMIT)``.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from sqlalchemy import text
 
 from eventapp import database
 from eventapp.extensions import db
+from eventapp.models import Question, QuestionKind
 
 
 @pytest.fixture(autouse=True)
@@ -48,6 +51,7 @@ def round_trips(tmp_path: Path) -> Iterator[list[str]]:
             sa_event.remove(db.engine.pool, "checkout", start)
             for dbapi_connection in traced:
                 dbapi_connection.pgconn.untrace()
+    committing = False
     for line in trace_path.read_text().splitlines():
         fields = line.split("\t")
         # Lines are: [timestamp,] direction, length, message type, contents.
@@ -55,8 +59,11 @@ def round_trips(tmp_path: Path) -> Iterator[list[str]]:
             kind, rest = fields[fields.index("F") + 2], fields[fields.index("F") + 3 :]
             if kind == "Query":
                 sent.append(rest[0].strip().strip('"'))
+            elif kind == "Parse" and '"COMMIT"' in rest[0]:
+                committing = True
             elif kind == "Sync":
-                sent.append("(extended query)")
+                sent.append("(extended query, COMMIT)" if committing else "(extended query)")
+                committing = False
 
 
 def test_healthz_is_its_select_and_nothing_else(client, tmp_path):
@@ -78,27 +85,52 @@ def test_a_cached_feed_costs_one_round_trip(client, make_programme, tmp_path):
     assert sent == ["(extended query)", "(extended query)"]
 
 
-def test_requests_that_write_still_run_in_a_transaction(app, client, make_event, tmp_path):
+def register(client, slug: str, **extra) -> None:
+    response = client.post(
+        f"/api/v1/events/{slug}/registrations",
+        json={
+            "first_name": "Jörg",
+            "last_name": "Müller",
+            "email": "joerg@example.org",
+            "consent_privacy": True,
+            **extra,
+        },
+    )
+    assert response.status_code == 201, response.get_json()
+
+
+def test_a_registration_commits_with_its_rows(app, client, make_event, tmp_path):
+    """The event and its questions are looked up first, without a transaction
+    (``database.lock_late``); the lock, the seat decision and the writes run in one: the
+    event's stamp with its lock, the counts, and the registration, its history entry and
+    its mail in one statement, sent with the ``COMMIT``: the server lets go of the event
+    row as soon as the rows are written, not one more round trip later."""
     slug = make_event().slug
     with round_trips(tmp_path) as sent:
-        response = client.post(
-            f"/api/v1/events/{slug}/registrations",
-            json={
-                "first_name": "Jörg",
-                "last_name": "Müller",
-                "email": "joerg@example.org",
-                "consent_privacy": True,
-            },
-        )
-    assert response.status_code == 201, response.get_json()
-    # The event and its questions are looked up first, without a transaction
-    # (``database.lock_late``); the lock, the seat decision and the writes run in one:
-    # the event's stamp with its lock, the counts, and the registration, its history
-    # entry and its mail in one statement.
-    assert "BEGIN" in sent and "COMMIT" in sent
-    begin, commit = sent.index("BEGIN"), sent.index("COMMIT")
-    assert begin >= 2 and commit - begin == 4
+        register(client, slug)
+    assert "BEGIN" in sent and "COMMIT" not in sent
+    begin = sent.index("BEGIN")
+    assert begin >= 2
+    assert sent[begin + 1 : begin + 4] == [
+        "(extended query)",
+        "(extended query)",
+        "(extended query, COMMIT)",
+    ]
     assert set(sent[:begin]) == {"(extended query)"}
+
+
+def test_a_registration_with_answers_commits_after_them(app, client, make_event, tmp_path):
+    """The answers are written after the registration, in its transaction: the COMMIT
+    waits for them."""
+    event = make_event()
+    question = Question(event_id=event.id, kind=QuestionKind.SHORT_TEXT, label="Dienststelle")
+    db.session.add(question)
+    db.session.commit()
+    slug, question_id = event.slug, question.id
+    with round_trips(tmp_path) as sent:
+        register(client, slug, answers={str(question_id): "Ja"})
+    assert "BEGIN" in sent and "COMMIT" in sent
+    assert "(extended query, COMMIT)" not in sent
 
 
 def test_reads_do_not_open_a_transaction_and_writes_do(app):

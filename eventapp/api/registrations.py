@@ -138,6 +138,8 @@ def create_registration(slug: str, json: RegistrationRequest):
             json.session_ids or [],
             json.locale or current_locale(),
             source=RegistrationSource.API,
+            # Nothing else to write: the rows are committed as they are written.
+            last=not json.answers and claim is None,
         )
         if json.answers:
             questions.store_answers(registration, json.answers, "participant")

@@ -122,6 +122,7 @@ def register(
     over_capacity: bool = False,
     ignore_window: bool = False,
     history: dict[str, Any] | None = None,
+    last: bool = False,
 ) -> Registration:
     """Register a person for ``event`` and the chosen workshops, applying every rule.
 
@@ -135,6 +136,8 @@ def register(
     ``ignore_window`` (a walk-in at the door) registers outside the registration window;
     a cancelled event still refuses.
     ``history`` adds facts to the history entry (a group registration names the role).
+    ``last``: the caller writes nothing more in this transaction before it commits; on
+    PostgreSQL the rows are then committed as they are written (``insert_new``).
     """
     errors = validate_applicant(applicant, email_required=email_required)
     if errors:
@@ -211,11 +214,11 @@ def register(
             **(history or {}),
         },
     )
-    _write_new(registration, change)
+    _write_new(registration, change, last)
     return registration
 
 
-def _write_new(registration: Registration, change: RegistrationChange) -> None:
+def _write_new(registration: Registration, change: RegistrationChange, last: bool) -> None:
     """The new registration, its workshop choices, its history entry and its mail, in one
     INSERT each and without a flush (``insert_new``): the event stays locked for the
     writes alone. What the flush listeners would add is added here: the door's version
@@ -230,7 +233,9 @@ def _write_new(registration: Registration, change: RegistrationChange) -> None:
 
     registration.door_version = next_stamp()
     message = message_for_change(change, registration)
-    insert_new([registration], registration.choices, [change], [message] if message else [])
+    insert_new(
+        [registration], registration.choices, [change], [message] if message else [], last=last
+    )
     if message is not None:
         note_ready(db.session)
 
