@@ -475,11 +475,12 @@ def insert_new(*groups: Sequence[Any], last: bool = False) -> None:
     several groups go in one statement (``_insert_in_one_statement``): a round trip less
     per group, each of which the next writer waited for under a rush.
 
-    ``last``: these are the transaction's last writes. On PostgreSQL the ``COMMIT`` then
-    goes to the server with the statement, in the same round trip, and the locks the
-    transaction holds are let go as soon as the server has written the rows, not after
-    this process has read the answer and sent the ``COMMIT``; the caller's own commit
-    finds nothing left to do. Elsewhere the caller's commit commits as always.
+    ``last``: these are the transaction's last writes, and they are committed with them.
+    On PostgreSQL the ``COMMIT`` goes to the server with the statement, in the same round
+    trip, and the locks the transaction holds are let go as soon as the server has written
+    the rows, not after this process has read the answer and sent the ``COMMIT``. On SQLite
+    the next writer goes as soon as the rows are in, not after the caller's commit has
+    worked through the session. The caller's own commit then finds nothing left to do.
     """
     connection = db.session.connection()
     groups = tuple(objects for objects in groups if objects)
@@ -496,6 +497,8 @@ def insert_new(*groups: Sequence[Any], last: bool = False) -> None:
                     _keep_written(obj, plan, row, _sqlite_insert(cursor, plan, row))
         finally:
             cursor.close()
+        if last:
+            _commit_now(connection)
     else:
         for objects, plan in zip(groups, plans, strict=True):
             rows = [_row_of(plan, obj) for obj in objects]
@@ -509,6 +512,14 @@ def insert_new(*groups: Sequence[Any], last: bool = False) -> None:
     for obj in written:
         make_transient_to_detached(obj)
     db.session.add_all(written)
+
+
+def _commit_now(connection: Any) -> None:
+    """SQLite: COMMIT on the driver's connection and leave the writers' queue; the
+    session's commit afterwards finds no transaction open."""
+    pooled = connection.connection
+    pooled.driver_connection.commit()
+    _after_writing(pooled)
 
 
 def _sqlite_insert(cursor: Any, plan: _InsertPlan, row: dict[str, Any]) -> int:

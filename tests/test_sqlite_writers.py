@@ -192,3 +192,37 @@ def test_the_address_is_looked_up_in_the_unique_index(sqlite_app, make_event):
         "EXPLAIN QUERY PLAN " + str(statement), tuple(params[k] for k in statement.positiontup)
     )
     assert "uq_registration_active_email" in " ".join(str(row) for row in plan)
+
+
+def test_a_registration_with_nothing_else_to_write_leaves_the_queue_with_its_rows(app, make_event):
+    """``last=True``: the rows are committed as they are written and the next writer
+    goes at once; the session's commit afterwards has nothing left to do."""
+    if db.engine.dialect.name != "sqlite":
+        pytest.skip("SQLite's writers' queue")
+    from flask_babel import force_locale
+
+    from eventapp.models import Registration
+    from eventapp.registration import services
+    from eventapp.registration.applicant import RegistrationInput
+
+    event = make_event(capacity=10)
+    db.session.commit()
+    person = RegistrationInput(
+        salutation="",
+        academic_title="",
+        first_name="Jörg",
+        last_name="Müller",
+        email="joerg@example.org",
+        consent_privacy=True,
+    )
+    with force_locale("de"):
+        registration = services.register(event, person, [], "de", last=True)
+    assert _queue_is_free(db.engine)
+    with db.engine.connect() as other:
+        stored = other.execute(
+            db.select(Registration.status).where(Registration.id == registration.id)
+        ).scalar_one()
+    assert stored == "confirmed"
+    db.session.commit()
+    assert _queue_is_free(db.engine)
+    assert db.session.get(Registration, registration.id).email == "joerg@example.org"

@@ -136,8 +136,8 @@ def register(
     ``ignore_window`` (a walk-in at the door) registers outside the registration window;
     a cancelled event still refuses.
     ``history`` adds facts to the history entry (a group registration names the role).
-    ``last``: the caller writes nothing more in this transaction before it commits; on
-    PostgreSQL the rows are then committed as they are written (``insert_new``).
+    ``last``: the caller writes nothing more in this transaction before it commits; the
+    rows are then committed as they are written (``insert_new``).
     """
     errors = validate_applicant(applicant, email_required=email_required)
     if errors:
