@@ -208,12 +208,7 @@ def test_a_registration_with_nothing_else_to_write_leaves_the_queue_with_its_row
     event = make_event(capacity=10)
     db.session.commit()
     person = RegistrationInput(
-        salutation="",
-        academic_title="",
-        first_name="Jörg",
-        last_name="Müller",
-        email="joerg@example.org",
-        consent_privacy=True,
+        first_name="Jörg", last_name="Müller", email="joerg@example.org", consent_privacy=True
     )
     with force_locale("de"):
         registration = services.register(event, person, [], "de", last=True)
