@@ -476,9 +476,11 @@ def insert_new(*groups: Sequence[Any], last: bool = False) -> None:
     per group, each of which the next writer waited for under a rush.
 
     ``last``: these are the transaction's last writes, and they are committed with them.
-    On PostgreSQL the ``COMMIT`` goes to the server with the statement, in the same round
-    trip, and the locks the transaction holds are let go as soon as the server has written
-    the rows, not after this process has read the answer and sent the ``COMMIT``. On SQLite
+    On PostgreSQL, where several groups go in one statement, the ``COMMIT`` goes to the
+    server with it, in the same round trip (a single group waits for the caller's
+    commit), and the locks the transaction holds are let go as soon as the server has
+    written the rows, not after this process has read the answer and sent the
+    ``COMMIT``. On SQLite
     the next writer goes as soon as the rows are in, not after the caller's commit has
     worked through the session. The caller's own commit then finds nothing left to do.
     """
