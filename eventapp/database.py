@@ -26,6 +26,7 @@ from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import Any
 
+import psycopg
 from flask import Flask, g, request
 from sqlalchemy import (
     Integer,
@@ -612,31 +613,69 @@ def _insert_in_one_statement(
 
 
 def _execute_and_commit(connection: Any, statement: Any, parameters: dict[str, Any]) -> Any:
-    """PostgreSQL: ``statement`` and the ``COMMIT`` sent together (psycopg's pipeline
-    mode), its one row read after both ran. SQLAlchemy still counts the transaction as
-    open: its commit finds the connection idle and sends nothing."""
-    compiled = _postgresql_compiled(statement, connection.dialect)
-    sql, conversions = compiled.string, compiled._bind_processors
-    values = {
-        name: conversions[name](value) if name in conversions else value
-        for name, value in compiled.construct_params(parameters).items()
-    }
+    """PostgreSQL: ``statement`` and the ``COMMIT`` sent together, its one row read after
+    both ran. SQLAlchemy still counts the transaction as open: its commit finds the
+    connection idle and sends nothing."""
+    ((row,),) = pipelined(connection, [(statement, parameters)], commit=True)
+    return row
+
+
+def pipelined(
+    connection: Any, statements: Sequence[tuple[Any, dict[str, Any]]], *, commit: bool = False
+) -> list[list[tuple]]:
+    """PostgreSQL: ``statements`` sent to the server together (psycopg's pipeline mode,
+    one ``Sync``), and each one's rows, as plain tuples, read after all ran.
+
+    One round trip for all: under a lock, each round trip is a wait for the server and
+    then for this process's turn to run Python again. The server runs the statements one
+    after the other, each with a snapshot of its own (READ COMMITTED), so a statement
+    after one that waited for a lock sees what was committed before the lock was granted.
+    A connection in autocommit becomes a transaction first (psycopg's ``BEGIN`` goes
+    with the statements), as ``configure_postgresql`` does for a write. ``commit`` sends
+    the ``COMMIT`` with them. The values go through the columns' own conversions; the
+    rows come back as the driver reads them. Errors are raised as SQLAlchemy's.
+    """
+    bound = [_postgresql_bound(s, connection.dialect, p) for s, p in statements]
     driver = connection.connection.driver_connection
+    if driver.autocommit:
+        driver.autocommit = False
+    sent = []
     try:
         with driver.pipeline():
-            cursor = driver.cursor()
-            cursor.execute(sql, values)
-            driver.execute("COMMIT")
-        row = cursor.fetchone()
+            for sql, values in bound:
+                cursor = psycopg.RawCursor(driver)
+                cursor.execute(sql, values)
+                sent.append(cursor)
+            if commit:
+                driver.execute("COMMIT")
+        return [cursor.fetchall() for cursor in sent]
     except driver.Error as error:
         # As SQLAlchemy raises it (an IntegrityError, say), for the callers' handlers.
-        raise exc.DBAPIError.instance(sql, values, error, driver.Error) from error
-    return row
+        sql = "; ".join(sql for sql, _values in bound)
+        raise exc.DBAPIError.instance(sql, None, error, driver.Error) from error
+
+
+def _postgresql_bound(
+    statement: Any, dialect: Any, parameters: dict[str, Any]
+) -> tuple[str, tuple[Any, ...]]:
+    compiled = _postgresql_compiled(statement, dialect)
+    conversions = compiled._bind_processors
+    values = compiled.construct_params(parameters)
+    return compiled.string, tuple(
+        conversions[name](values[name]) if name in conversions else values[name]
+        for name in compiled.positiontup
+    )
 
 
 @functools.cache
 def _postgresql_compiled(statement: Any, dialect: Any) -> Any:
-    return statement.compile(dialect=dialect)
+    # Compiled once, with the server's own numbered placeholders ($1, $2 …), which
+    # psycopg's ``RawCursor`` sends as they are. With named ones, psycopg parses each
+    # statement to number them, and keeps the result only for short statements with few
+    # values: a registration's INSERT was parsed again every time.
+    numbered = type(dialect)(paramstyle="numeric_dollar")
+    numbered.server_version_info = dialect.server_version_info
+    return statement.compile(dialect=numbered)
 
 
 def _refs(row: dict[str, Any]) -> tuple[tuple[str, _Slot], ...]:

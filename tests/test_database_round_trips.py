@@ -19,7 +19,7 @@ from sqlalchemy import text
 
 from eventapp import database
 from eventapp.extensions import db
-from eventapp.models import Question, QuestionKind
+from eventapp.models import Question, QuestionKind, SessionKind
 
 
 @pytest.fixture(autouse=True)
@@ -51,7 +51,9 @@ def round_trips(tmp_path: Path) -> Iterator[list[str]]:
             sa_event.remove(db.engine.pool, "checkout", start)
             for dbapi_connection in traced:
                 dbapi_connection.pgconn.untrace()
-    committing = False
+    # A sync of several statements says how many; a BEGIN or COMMIT sent with the
+    # statements of one sync is named beside them.
+    statements, commands = 0, []
     for line in trace_path.read_text().splitlines():
         fields = line.split("\t")
         # Lines are: [timestamp,] direction, length, message type, contents.
@@ -59,11 +61,14 @@ def round_trips(tmp_path: Path) -> Iterator[list[str]]:
             kind, rest = fields[fields.index("F") + 2], fields[fields.index("F") + 3 :]
             if kind == "Query":
                 sent.append(rest[0].strip().strip('"'))
-            elif kind == "Parse" and '"COMMIT"' in rest[0]:
-                committing = True
+            elif kind == "Parse":
+                named = [c for c in ("BEGIN", "COMMIT") if f'"{c}"' in rest[0]]
+                commands += named
+                statements += not named
             elif kind == "Sync":
-                sent.append("(extended query, COMMIT)" if committing else "(extended query)")
-                committing = False
+                queries = "extended query" if statements < 2 else f"{statements} extended queries"
+                sent.append(", ".join([f"({queries}", *commands]) + ")")
+                statements, commands = 0, []
 
 
 def test_healthz_is_its_select_and_nothing_else(client, tmp_path):
@@ -102,20 +107,32 @@ def register(client, slug: str, **extra) -> None:
 def test_a_registration_commits_with_its_rows(app, client, make_event, tmp_path):
     """The event and its questions are looked up first, without a transaction
     (``database.lock_late``); the lock, the seat decision and the writes run in one: the
-    event's stamp with its lock, the counts, and the registration, its history entry and
-    its mail in one statement, sent with the ``COMMIT``: the server lets go of the event
-    row as soon as the rows are written, not one more round trip later."""
+    event's stamp with its lock and the counts in one round trip, then the registration,
+    its history entry and its mail in one statement, sent with the ``COMMIT``: the server
+    lets go of the event row as soon as the rows are written, not one more round trip
+    later."""
     slug = make_event().slug
     with round_trips(tmp_path) as sent:
         register(client, slug)
-    assert "BEGIN" in sent and "COMMIT" not in sent
-    begin = sent.index("BEGIN")
+    begin = sent.index("(extended query, BEGIN)")
     assert begin >= 2
-    assert sent[begin + 1 : begin + 4] == [
-        "(extended query)",
-        "(extended query)",
-        "(extended query, COMMIT)",
-    ]
+    assert sent[begin + 1 : begin + 3] == ["(2 extended queries)", "(extended query, COMMIT)"]
+    assert set(sent[:begin]) == {"(extended query)"}
+    assert "COMMIT" not in sent
+
+
+def test_workshops_are_read_before_the_lock_and_counted_with_it(
+    app, client, make_programme, tmp_path
+):
+    """With workshops chosen, they are read before the event is locked; under the lock
+    the same two statements as without (``waitlist.lock_for_newcomer``)."""
+    event = make_programme()
+    workshop = next(s for s in event.sessions if s.kind == SessionKind.WORKSHOP)
+    slug, workshop_id = event.slug, workshop.id
+    with round_trips(tmp_path) as sent:
+        register(client, slug, session_ids=[workshop_id])
+    begin = sent.index("(extended query, BEGIN)")
+    assert sent[begin + 1 : begin + 3] == ["(2 extended queries)", "(extended query, COMMIT)"]
     assert set(sent[:begin]) == {"(extended query)"}
 
 
@@ -129,7 +146,7 @@ def test_a_registration_with_answers_commits_after_them(app, client, make_event,
     slug, question_id = event.slug, question.id
     with round_trips(tmp_path) as sent:
         register(client, slug, answers={str(question_id): "Ja"})
-    assert "BEGIN" in sent and "COMMIT" in sent
+    assert "(extended query, BEGIN)" in sent and "COMMIT" in sent
     assert "(extended query, COMMIT)" not in sent
 
 

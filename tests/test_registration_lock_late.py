@@ -12,7 +12,7 @@ from datetime import timedelta
 import pytest
 from clock import CONGRESS_DAY
 from sqlalchemy import event as sa_event
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 
 from eventapp.database import begin_writing, lock_late
 from eventapp.extensions import db
@@ -24,8 +24,12 @@ from eventapp.models import (
     Registration,
     RegistrationChange,
     RegistrationStatus,
+    Session,
     SessionChoice,
+    SessionStatus,
 )
+from eventapp.registration import waitlist
+from eventapp.registration.errors import InvalidRegistration
 from eventapp.registration.services import RegistrationInput, register
 from eventapp.registration.waitlist import lock_event
 
@@ -65,6 +69,35 @@ def test_a_capacity_lowered_after_the_lookup_is_seen_under_the_lock(make_event):
         registration = register(event, person(1), [], "de", NOW)
         db.session.commit()
     assert registration.status == RegistrationStatus.WAITLISTED
+
+
+def test_a_workshop_called_off_after_it_was_read_is_seen_under_the_lock(
+    make_event, make_session, monkeypatch
+):
+    """PostgreSQL reads the chosen workshops before the event lock, and sends the lock
+    and the counts together (``waitlist.lock_for_newcomer``): a workshop called off in
+    between is read again under the lock. SQLite reads them under its write lock."""
+    if db.engine.dialect.name != "postgresql":
+        pytest.skip("SQLite reads the workshops under its write lock")
+    event = make_event(capacity=10)
+    event_id, workshop_id = event.id, make_session(event, capacity=5).id
+    db.session.remove()
+    locked_and_counted = waitlist.pipelined
+
+    def called_off_first(*args, **kwargs):
+        _change_elsewhere(
+            update(Session).where(Session.id == workshop_id).values(status=SessionStatus.CANCELLED)
+        )
+        return locked_and_counted(*args, **kwargs)
+
+    monkeypatch.setattr(waitlist, "pipelined", called_off_first)
+    with lock_late():
+        event = db.session.get(Event, event_id)
+        with pytest.raises(InvalidRegistration) as refused:
+            register(event, person(1), [workshop_id], "de", NOW)
+        db.session.rollback()
+    assert refused.value.field == "session_ids"
+    assert db.session.scalar(select(func.count(Registration.id))) == 0
 
 
 def test_an_unchanged_event_is_locked_without_reading_its_row_again(make_event):

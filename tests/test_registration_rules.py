@@ -248,12 +248,13 @@ def test_the_unique_index_catches_what_the_check_misses(make_event, make_registr
     # unique index still refuses the second active registration of the address.
     event = make_event()
     make_registration(event, email="aylin1@example.org")
-    real_counts = services.newcomer_counts
+    real_lock = services.lock_for_newcomer
 
     def miss_the_holder(*args):
-        return dataclasses.replace(real_counts(*args), existing_id=None)
+        locked, counts = real_lock(*args)
+        return locked, dataclasses.replace(counts, existing_id=None)
 
-    monkeypatch.setattr(services, "newcomer_counts", miss_the_holder)
+    monkeypatch.setattr(services, "lock_for_newcomer", miss_the_holder)
     with pytest.raises(IntegrityError):
         register(event, applicant(1), [], "de", now=NOW)
     db.session.rollback()

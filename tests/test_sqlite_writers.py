@@ -184,7 +184,7 @@ def test_the_address_is_looked_up_in_the_unique_index(sqlite_app, make_event):
     """With the index's condition as parameters, SQLite read every registration of the
     event under the event lock to find an address."""
     event = make_event()
-    statement = availability._newcomer_statement(False).compile(db.engine)
+    statement = availability.newcomer_statement(False).compile(db.engine)
     params = statement.construct_params(
         {"event_id": event.id, "email": "a@example.org", "capacity": 10}
     )

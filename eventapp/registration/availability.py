@@ -27,6 +27,7 @@ from sqlalchemy import (
     Integer,
     String,
     and_,
+    any_,
     bindparam,
     cast,
     func,
@@ -34,6 +35,7 @@ from sqlalchemy import (
     or_,
     select,
 )
+from sqlalchemy.dialects.postgresql import ARRAY
 
 from eventapp.extensions import db
 from eventapp.models import (
@@ -432,17 +434,17 @@ def newcomer_counts(
     }
     if not session_ids:
         confirmed, waitlisted, existing_id = db.session.execute(
-            _newcomer_statement(False), params
+            newcomer_statement(False), params
         ).one()
         return NewcomerCounts(confirmed, bool(waitlisted), existing_id, [])
     rows = db.session.execute(
-        _newcomer_statement(True), {**params, "session_ids": session_ids}
+        newcomer_statement(True), {**params, "session_ids": session_ids}
     ).all()
     if rows:
         confirmed, waitlisted, existing_id = rows[0][3:]
     else:
         confirmed, waitlisted, existing_id = db.session.execute(
-            _newcomer_statement(False), params
+            newcomer_statement(False), params
         ).one()
     workshops = [ChosenWorkshop(row[0], row[1], row[2]) for row in rows]
     return NewcomerCounts(confirmed, bool(waitlisted), existing_id, workshops)
@@ -460,7 +462,10 @@ def active_address() -> tuple[ColumnElement[bool], ...]:
 
 
 @functools.cache
-def _newcomer_statement(with_workshops: bool):
+def newcomer_statement(with_workshops: bool, plain: bool = False):
+    """The statement of ``newcomer_counts``; ``plain`` for one that names each workshop by
+    its id and ``updated_at`` stamp instead of reading it (``waitlist.lock_for_newcomer``).
+    """
     # Built once: putting it together each time cost more than running it.
     event_id = bindparam("event_id", type_=Integer)
 
@@ -510,9 +515,17 @@ def _newcomer_statement(with_workshops: bool):
         )
         .exists()
     )
+    if plain:
+        # The workshop as its id and stamp, the chosen ids as one array: compiled once
+        # and sent as it is, through ``database.pipelined``.
+        chosen: Any = Session.id == any_(bindparam("session_ids", type_=ARRAY(Integer)))
+        workshop: list[Any] = [Session.id, Session.updated_at]
+    else:
+        chosen = Session.id.in_(bindparam("session_ids", expanding=True))
+        workshop = [Session]
     return (
-        select(Session, taken, waiting, *columns)
-        .where(Session.id.in_(bindparam("session_ids", expanding=True)))
+        select(*workshop, taken, waiting, *columns)
+        .where(chosen)
         .order_by(Session.id)
         .with_for_update(of=Session)
     )

@@ -44,7 +44,6 @@ from eventapp.registration.availability import (
     active_address,
     choosable_workshops,
     confirmed_count,
-    newcomer_counts,
     registration_open,
     registration_problem,
     seats_left,
@@ -76,6 +75,7 @@ from eventapp.registration.waitlist import (
     fill_event,
     fill_sessions,
     lock_event,
+    lock_for_newcomer,
     lock_registration,
     record_change,
 )
@@ -143,14 +143,13 @@ def register(
     if errors:
         raise InvalidRegistration(_("Please correct the marked fields."), fields=errors)
     email_normalized = normalize_email(applicant.email)
-    event = lock_event(event.id)
+    ids = chosen_ids(session_ids)
+    event, counts = lock_for_newcomer(event, ids, email_normalized)
     # The time is taken under the lock so that arrival order and id order agree.
     now = now or utcnow()
     problem = registration_problem(event, now)
     if problem is not None and not (ignore_window and isinstance(problem, RegistrationClosed)):
         raise problem
-    ids = chosen_ids(session_ids)
-    counts = newcomer_counts(event.id, event.capacity, ids, email_normalized)
     sessions = checked_sessions(event, ids, [w.session for w in counts.workshops], keep=set())
     if counts.existing_id is not None:
         existing = _active_registration(event.id, email_normalized)

@@ -17,7 +17,7 @@ from sqlalchemy import bindparam, inspect, select
 from sqlalchemy.orm.util import identity_key
 
 from eventapp.content import localized
-from eventapp.database import MAX_ID, begin_writing, unchanged_since_read
+from eventapp.database import MAX_ID, begin_writing, pipelined, unchanged_since_read
 from eventapp.extensions import db
 from eventapp.models import (
     ChangeKind,
@@ -30,7 +30,14 @@ from eventapp.models import (
     SessionChoice,
     SessionKind,
 )
-from eventapp.registration.availability import confirmed_count, session_seats_left
+from eventapp.registration.availability import (
+    ChosenWorkshop,
+    NewcomerCounts,
+    confirmed_count,
+    newcomer_counts,
+    newcomer_statement,
+    session_seats_left,
+)
 from eventapp.registration.errors import InvalidRegistration, OverlappingSessions
 
 
@@ -55,6 +62,75 @@ def lock_event(event_id: int) -> Event:
             if stamp == event.updated_at:
                 return event
     return db.session.execute(_lock_statement(), {"id": event_id}).scalar_one()
+
+
+def lock_for_newcomer(
+    event: Event, session_ids: list[int], email_normalized: str
+) -> tuple[Event, NewcomerCounts]:
+    """The event locked (``lock_event``) and what a newcomer's registration decides on
+    (``newcomer_counts``).
+
+    On PostgreSQL, for an event this transaction read before the lock (``lock_late``),
+    the lock and the counts go to the server together, in one round trip
+    (``database.pipelined``), where they took two: the next registration waited for
+    both, and for this process's turn to run Python between them. The chosen workshops
+    are read before the lock; the stamps read under it show whether the event and the
+    workshops are still as read. If anything changed, all is read again under the lock.
+    """
+    if (
+        _read_in_this_transaction(event.id) is not None
+        and db.session.get_bind().dialect.name == "postgresql"
+    ):
+        counts = _counted_under_the_lock(event, session_ids, email_normalized)
+        if counts is not None:
+            return event, counts
+    event = lock_event(event.id)
+    return event, newcomer_counts(event.id, event.capacity, session_ids, email_normalized)
+
+
+def _counted_under_the_lock(
+    event: Event, session_ids: list[int], email_normalized: str
+) -> NewcomerCounts | None:
+    """PostgreSQL: the lock and the counts in one round trip; None if the event or a
+    workshop changed since it was read (then the lock is held, and nothing else read)."""
+    read = (
+        {s.id: s for s in db.session.scalars(_workshops_statement(), {"ids": session_ids})}
+        if session_ids
+        else {}
+    )
+    parameters = {
+        "event_id": event.id,
+        "email": email_normalized or None,
+        "capacity": event.capacity or 0,
+        "session_ids": session_ids,
+    }
+    stamps, rows = pipelined(
+        db.session.connection(),
+        [
+            (_stamp_lock_statement(), {"id": event.id}),
+            (newcomer_statement(bool(session_ids), plain=True), parameters),
+        ],
+    )
+    if stamps != [(event.updated_at,)]:
+        return None
+    if not session_ids:
+        ((confirmed, waitlisted, existing_id),) = rows
+        return NewcomerCounts(confirmed, bool(waitlisted), existing_id, [])
+    if not rows or any(
+        session_id not in read or stamp != read[session_id].updated_at
+        for session_id, stamp, *_counts in rows
+    ):
+        for session in read.values():
+            db.session.expire(session)
+        return None
+    confirmed, waitlisted, existing_id = rows[0][4:]
+    workshops = [ChosenWorkshop(read[row[0]], row[2], row[3]) for row in rows]
+    return NewcomerCounts(confirmed, bool(waitlisted), existing_id, workshops)
+
+
+@functools.cache
+def _workshops_statement():
+    return select(Session).where(Session.id.in_(bindparam("ids", expanding=True)))
 
 
 @functools.cache
