@@ -7,7 +7,8 @@ from typing import Any
 
 from flask import request
 from flask_babel import gettext as _
-from sqlalchemy import bindparam
+from sqlalchemy import bindparam, select
+from sqlalchemy.orm import load_only
 
 from eventapp.api import bp
 from eventapp.api.models import CreatedRegistration, Error, IdempotencyHeaders, RegistrationRequest
@@ -17,7 +18,7 @@ from eventapp.database import commit_keeping_values, lock_late
 from eventapp.domain import EventNotFound
 from eventapp.extensions import db
 from eventapp.i18n import current_locale
-from eventapp.models import Event, Registration, RegistrationSource, RegistrationStatus
+from eventapp.models import Event, Question, Registration, RegistrationSource, RegistrationStatus
 from eventapp.questions import services as questions
 from eventapp.registration import idempotency, services
 from eventapp.registration.availability import publicly_visible
@@ -118,7 +119,7 @@ def create_registration(slug: str, json: RegistrationRequest):
     answer with the registration the first request created (header
     `Idempotent-Replayed: true`); another body with that key is refused (422).
     """
-    event = _event_or_404(slug)
+    event, asks_questions = _event_or_404(slug)
     # spectree reads the annotation as the model, and passes None for no body or a form
     # (it validates JSON bodies only).
     if json is None:
@@ -131,7 +132,8 @@ def create_registration(slug: str, json: RegistrationRequest):
         registration = claim.registration
     else:
         # Answers first: a refused answer (422) leaves nothing behind.
-        questions.check_answers(event, json.answers)
+        if json.answers or asks_questions:
+            questions.check_answers(event, json.answers)
         registration = services.register(
             event,
             applicant_of(json),
@@ -153,16 +155,37 @@ def create_registration(slug: str, json: RegistrationRequest):
     return answer, 201, headers
 
 
-def _event_or_404(slug: str) -> Event:
-    """The event as ``public_event_or_404`` finds it, without its programme: registering
-    reads the chosen workshops itself, under the event lock."""
-    event = db.session.execute(_event_statement(), {"slug": slug}).scalar_one_or_none()
-    if event is None:
+def _event_or_404(slug: str) -> tuple[Event, bool]:
+    """The event as ``public_event_or_404`` finds it, without its programme (registering
+    reads the chosen workshops itself, under the event lock), and whether its form asks
+    any questions."""
+    found = db.session.execute(_event_statement(), {"slug": slug}).one_or_none()
+    if found is None:
         raise EventNotFound()
-    return event
+    return found[0], found[1]
 
 
 @functools.cache
 def _event_statement():
     # Built once: under SQLite's write lock every statement put together costs the queue.
-    return db.select(Event).where(Event.slug == bindparam("slug"), publicly_visible())
+    # Only the columns a registration reads: the rest is loaded if something asks for it.
+    asks = select(Question.id).where(Question.event_id == Event.id, Question.active).exists()
+    return (
+        db.select(Event, asks)
+        .options(load_only(*_REGISTERING))
+        .where(Event.slug == bindparam("slug"), publicly_visible())
+    )
+
+
+_REGISTERING = (
+    Event.slug,
+    Event.timezone,
+    Event.status,
+    Event.capacity,
+    Event.waitlist_enabled,
+    Event.registration_opens_at,
+    Event.registration_closes_at,
+    Event.starts_at,
+    Event.ends_at,
+    Event.updated_at,
+)
