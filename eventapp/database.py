@@ -630,10 +630,11 @@ def pipelined(
     then for this process's turn to run Python again. The server runs the statements one
     after the other, each with a snapshot of its own (READ COMMITTED), so a statement
     after one that waited for a lock sees what was committed before the lock was granted.
-    A connection in autocommit becomes a transaction first (psycopg's ``BEGIN`` goes
-    with the statements), as ``configure_postgresql`` does for a write. ``commit`` sends
-    the ``COMMIT`` with them. The values go through the columns' own conversions; the
-    rows come back as the driver reads them. Errors are raised as SQLAlchemy's.
+    A connection in autocommit becomes a transaction first, as ``configure_postgresql``
+    makes it for a write: psycopg sends its ``BEGIN`` ahead, in a round trip of its own,
+    before any statement here asks for a lock. ``commit`` sends the ``COMMIT`` with them.
+    The values go through the columns' own conversions; the rows come back as the driver
+    reads them. Errors are raised as SQLAlchemy's.
     """
     bound = [_postgresql_bound(s, connection.dialect, p) for s, p in statements]
     driver = connection.connection.driver_connection

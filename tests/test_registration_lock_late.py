@@ -71,13 +71,15 @@ def test_a_capacity_lowered_after_the_lookup_is_seen_under_the_lock(make_event):
     assert registration.status == RegistrationStatus.WAITLISTED
 
 
+@pytest.mark.parametrize("event_changed_too", [False, True])
 def test_a_workshop_called_off_after_it_was_read_is_seen_under_the_lock(
-    make_event, make_session, monkeypatch
+    make_event, make_session, monkeypatch, event_changed_too
 ):
     """PostgreSQL reads the chosen workshops before the event lock, and sends the lock
     and the counts together (``waitlist.lock_for_newcomer``): a workshop called off in
-    between is read again under the lock. SQLite reads the workshops under its write
-    lock; there the workshop is called off just before that lock."""
+    between is read again under the lock, also when the event changed as well. SQLite
+    reads the workshops under its write lock; there the workshop is called off just
+    before that lock."""
     event = make_event(capacity=10)
     event_id, workshop_id = event.id, make_session(event, capacity=5).id
     db.session.remove()
@@ -88,6 +90,8 @@ def test_a_workshop_called_off_after_it_was_read_is_seen_under_the_lock(
         _change_elsewhere(
             update(Session).where(Session.id == workshop_id).values(status=SessionStatus.CANCELLED)
         )
+        if event_changed_too:
+            _change_elsewhere(update(Event).where(Event.id == event_id).values(capacity=20))
         return lock(*args, **kwargs)
 
     monkeypatch.setattr(waitlist, locking, called_off_first)

@@ -111,21 +111,24 @@ def _counted_under_the_lock(
             (newcomer_statement(bool(session_ids), plain=True), parameters),
         ],
     )
-    if stamps != [(event.updated_at,)]:
-        return None
-    if not session_ids:
+    if not session_ids and stamps == [(event.updated_at,)]:
         ((confirmed, waitlisted, existing_id),) = rows
         return NewcomerCounts(confirmed, bool(waitlisted), existing_id, [])
-    if not rows or any(
-        session_id not in read or stamp != read[session_id].updated_at
-        for session_id, stamp, *_counts in rows
+    if (
+        stamps == [(event.updated_at,)]
+        and rows
+        and all(
+            session_id in read and stamp == read[session_id].updated_at
+            for session_id, stamp, *_counts in rows
+        )
     ):
-        for session in read.values():
-            db.session.expire(session)
-        return None
-    confirmed, waitlisted, existing_id = rows[0][4:]
-    workshops = [ChosenWorkshop(read[row[0]], row[2], row[3]) for row in rows]
-    return NewcomerCounts(confirmed, bool(waitlisted), existing_id, workshops)
+        confirmed, waitlisted, existing_id = rows[0][4:]
+        workshops = [ChosenWorkshop(read[row[0]], row[2], row[3]) for row in rows]
+        return NewcomerCounts(confirmed, bool(waitlisted), existing_id, workshops)
+    # Read again under the lock, the workshops too.
+    for session in read.values():
+        db.session.expire(session)
+    return None
 
 
 @functools.cache
