@@ -624,7 +624,8 @@ def pipelined(
     connection: Any, statements: Sequence[tuple[Any, dict[str, Any]]], *, commit: bool = False
 ) -> list[list[tuple]]:
     """PostgreSQL: ``statements`` sent to the server together (psycopg's pipeline mode,
-    one ``Sync``), and each one's rows, as plain tuples, read after all ran.
+    one ``Sync``), and each one's rows, as plain tuples, read after all ran (none for a
+    statement that returns no rows, such as ``SET``).
 
     One round trip for all: under a lock, each round trip is a wait for the server and
     then for this process's turn to run Python again. The server runs the statements one
@@ -649,7 +650,7 @@ def pipelined(
                 sent.append(cursor)
             if commit:
                 driver.execute("COMMIT")
-        return [cursor.fetchall() for cursor in sent]
+        return [cursor.fetchall() if cursor.description else [] for cursor in sent]
     except driver.Error as error:
         # As SQLAlchemy raises it (an IntegrityError, say), for the callers' handlers.
         sql = "; ".join(sql for sql, _values in bound)

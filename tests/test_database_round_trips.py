@@ -108,7 +108,8 @@ def test_a_registration_commits_with_its_rows(app, client, make_event, tmp_path)
     """The event is looked up first, without a transaction (``database.lock_late``),
     with whether its form asks questions: this one asks none, so none are read. The lock,
     the seat decision and the writes run in one transaction: the event's stamp with its
-    lock and the counts in one round trip, then the registration, its history entry and
+    lock and the counts in one round trip (after the setting that plans the counts once,
+    sent with them), then the registration, its history entry and
     its mail in one statement, sent with the ``COMMIT``: the server lets go of the event
     row as soon as the rows are written, not one more round trip later."""
     slug = make_event().slug
@@ -117,7 +118,7 @@ def test_a_registration_commits_with_its_rows(app, client, make_event, tmp_path)
     assert sent[:4] == [
         "(extended query)",
         "(extended query, BEGIN)",
-        "(2 extended queries)",
+        "(3 extended queries)",
         "(extended query, COMMIT)",
     ]
     assert "COMMIT" not in sent
@@ -127,7 +128,7 @@ def test_workshops_are_read_before_the_lock_and_counted_with_it(
     app, client, make_programme, tmp_path
 ):
     """With workshops chosen, they are read before the event is locked; under the lock
-    the same two statements as without (``waitlist.lock_for_newcomer``)."""
+    the same statements as without (``waitlist.lock_for_newcomer``)."""
     event = make_programme()
     workshop = next(s for s in event.sessions if s.kind == SessionKind.WORKSHOP)
     slug, workshop_id = event.slug, workshop.id
@@ -137,9 +138,32 @@ def test_workshops_are_read_before_the_lock_and_counted_with_it(
         "(extended query)",
         "(extended query)",
         "(extended query, BEGIN)",
-        "(2 extended queries)",
+        "(3 extended queries)",
         "(extended query, COMMIT)",
     ]
+
+
+def test_the_counts_under_the_lock_are_planned_once(app, client, make_programme):
+    """Once the driver has prepared the counts (after five runs on a connection), the
+    server plans them once for all registrations: none is planned for its own values,
+    which under the event lock cost more than running it."""
+    event = make_programme()
+    workshop = next(s for s in event.sessions if s.kind == SessionKind.WORKSHOP)
+    slug, workshop_id = event.slug, workshop.id
+    db.session.remove()
+    # One connection in this test's pool: every request runs on it.
+    for number in range(9):
+        register(client, slug, email=f"plan{number}@example.org", session_ids=[workshop_id])
+    plans = db.session.execute(
+        text(
+            "SELECT generic_plans, custom_plans FROM pg_prepared_statements"
+            " WHERE statement LIKE '%count(*)%' AND statement LIKE '%FOR UPDATE OF session%'"
+        )
+    ).all()
+    assert len(plans) == 1
+    ((generic, custom),) = plans
+    assert generic >= 3
+    assert custom == 0
 
 
 def test_a_registration_with_answers_commits_after_them(app, client, make_event, tmp_path):

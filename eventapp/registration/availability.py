@@ -317,7 +317,7 @@ def _session_choices(status: ChoiceStatus) -> Any:
     return (
         select(func.count())
         .select_from(SessionChoice)
-        .where(SessionChoice.session_id == Session.id, SessionChoice.status == status)
+        .where(SessionChoice.session_id == Session.id, SessionChoice.status == written(status))
         .scalar_subquery()
     )
 
@@ -450,13 +450,23 @@ def newcomer_counts(
     return NewcomerCounts(confirmed, bool(waitlisted), existing_id, workshops)
 
 
+def written(status: enum.StrEnum) -> ColumnElement[Any]:
+    """``status`` written into the statement itself rather than sent as a parameter.
+
+    A plan made once for all values (``waitlist._PLAN_ONCE``) can then tell how many
+    rows each status matches; with the statuses as parameters, it read the waiting
+    choices in full where a plan for the values at hand reads the index.
+    """
+    return literal_column(f"'{status.value}'")
+
+
 def active_address() -> tuple[ColumnElement[bool], ...]:
     """A registration that holds its address (not cancelled, with an address), written as
     the unique index's condition is: only with the values in the statement itself, not as
     parameters, can the databases look the address up in that index. With parameters,
     SQLite read every registration of the event under the event lock."""
     return (
-        Registration.status != literal_column(f"'{RegistrationStatus.CANCELLED.value}'"),
+        Registration.status != written(RegistrationStatus.CANCELLED),
         Registration.email_normalized != literal_column("''"),
     )
 
@@ -471,7 +481,7 @@ def newcomer_statement(with_workshops: bool, plain: bool = False):
 
     def registrations(status: RegistrationStatus):
         return select(Registration.id).where(
-            Registration.event_id == event_id, Registration.status == status
+            Registration.event_id == event_id, Registration.status == written(status)
         )
 
     # Both read the index on (event, status) and stop early: under the event lock, a
@@ -510,9 +520,12 @@ def newcomer_statement(with_workshops: bool, plain: bool = False):
         .join(Registration, Registration.id == SessionChoice.registration_id)
         .where(
             SessionChoice.session_id == Session.id,
-            SessionChoice.status == ChoiceStatus.WAITLISTED,
-            Registration.status == RegistrationStatus.CONFIRMED,
+            SessionChoice.status == written(ChoiceStatus.WAITLISTED),
+            Registration.status == written(RegistrationStatus.CONFIRMED),
         )
+        # A limit keeps a plan made for any values from reading all waiting choices
+        # into a hash table to look the workshop up in.
+        .limit(1)
         .exists()
     )
     if plain:
