@@ -112,11 +112,12 @@ def _counted_under_the_lock(
             (newcomer_statement(bool(session_ids), plain=True), parameters),
         ],
     )
-    if not session_ids and stamps == [(event.updated_at,)]:
+    event_as_read = stamps == [(event.updated_at,)]
+    if event_as_read and not session_ids:
         ((confirmed, waitlisted, existing_id),) = rows
         return NewcomerCounts(confirmed, bool(waitlisted), existing_id, [])
     if (
-        stamps == [(event.updated_at,)]
+        event_as_read
         and rows
         and all(
             session_id in read and stamp == read[session_id].updated_at
