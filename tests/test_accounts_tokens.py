@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import hashlib
 import re
+import threading
+from datetime import timedelta
 
 import pytest
 from flask import g, jsonify
+from sqlalchemy import text
 from support import PASSWORD, bearer, login_with_csrf
 
 from eventapp.accounts import services
@@ -105,6 +108,52 @@ def test_use_of_token_is_recorded_on_writes(client, make_user):
     client.post("/api/v1/_test/whoami", headers=bearer(plaintext))
     db.session.expire_all()
     assert services.list_tokens(user)[0].last_used_at is not None
+
+
+def test_use_of_token_is_recorded_once_a_minute(client, make_user):
+    user = make_user(Role.CHECKIN)
+    plaintext = services.create_token(user)
+    db.session.commit()
+    client.post("/api/v1/_test/whoami", headers=bearer(plaintext))
+    db.session.expire_all()
+    first = services.list_tokens(user)[0].last_used_at
+    client.post("/api/v1/_test/whoami", headers=bearer(plaintext))
+    db.session.expire_all()
+    assert services.list_tokens(user)[0].last_used_at == first
+    token = services.list_tokens(user)[0]
+    token.last_used_at = first - services.LAST_USED_RESOLUTION - timedelta(seconds=1)
+    db.session.commit()
+    client.post("/api/v1/_test/whoami", headers=bearer(plaintext))
+    db.session.expire_all()
+    assert services.list_tokens(user)[0].last_used_at > first
+
+
+def test_a_write_does_not_wait_for_another_recording_the_same_token(app, client, make_user):
+    """Scanners sharing a token find it due together: while one request's transaction
+    writes the token's time, another goes on without waiting for that row."""
+    if db.engine.dialect.name != "postgresql":
+        pytest.skip("row locks: PostgreSQL only (TEST_DATABASE_URL)")
+    user = make_user(Role.CHECKIN)
+    plaintext = services.create_token(user)
+    db.session.commit()
+    token_id = services.list_tokens(user)[0].id
+    statuses: list[int] = []
+
+    def write() -> None:
+        statuses.append(client.post("/api/v1/_test/whoami", headers=bearer(plaintext)).status_code)
+
+    with db.engine.connect() as other:
+        other.execute(
+            text("UPDATE api_token SET last_used_at = now() WHERE id = :id"), {"id": token_id}
+        )
+        thread = threading.Thread(target=write)
+        thread.start()
+        thread.join(timeout=5)
+        went_on = not thread.is_alive()
+        other.rollback()
+    thread.join()
+    assert went_on
+    assert statuses == [200]
 
 
 def test_session_user_may_use_the_api(client, make_user):

@@ -151,7 +151,9 @@ def test_the_counts_under_the_lock_are_planned_once(app, client, make_programme)
     workshop = next(s for s in event.sessions if s.kind == SessionKind.WORKSHOP)
     slug, workshop_id = event.slug, workshop.id
     db.session.remove()
-    # One connection in this test's pool: every request runs on it.
+    # One connection in the pool (earlier tests may have left more): every request, and
+    # the look at its prepared statements, runs on it.
+    db.engine.dispose()
     for number in range(9):
         register(client, slug, email=f"plan{number}@example.org", session_ids=[workshop_id])
     plans = db.session.execute(

@@ -9,12 +9,13 @@ import secrets
 from datetime import timedelta
 
 from flask_babel import gettext as _
-from sqlalchemy import bindparam
+from sqlalchemy import bindparam, or_, select, update
 from sqlalchemy.orm import joinedload
+from sqlalchemy.orm.attributes import set_committed_value
 from werkzeug.security import check_password_hash, generate_password_hash
 from zxcvbn import zxcvbn
 
-from eventapp.database import MAX_ID
+from eventapp.database import ALONE, MAX_ID, runs_alone
 from eventapp.domain import InvalidInput
 from eventapp.extensions import db
 from eventapp.models import ApiToken, Role, User, utcnow
@@ -185,10 +186,39 @@ def _token_statement():
 
 
 def touch_token(token: ApiToken) -> None:
-    """Record the token's use, at most once per ``LAST_USED_RESOLUTION``; the caller commits."""
+    """Record the token's use, at most once per ``LAST_USED_RESOLUTION``.
+
+    The door's scanners share a token and find it due at the same moment: one request
+    writes the time, and one that finds the row being written leaves it (``SKIP
+    LOCKED``) instead of waiting for that transaction to end, behind its commit. On
+    PostgreSQL, before the request's transaction begins, the statement is a transaction
+    of its own (``runs_alone``) and holds the row only while it runs; otherwise the
+    caller commits it with its own writes.
+    """
     now = utcnow()
-    if token.last_used_at is None or now - token.last_used_at > LAST_USED_RESOLUTION:
-        token.last_used_at = now
+    if token.last_used_at is not None and now - token.last_used_at <= LAST_USED_RESOLUTION:
+        return
+    connection = db.session.connection()
+    connection.execute(
+        _touch_statement(),
+        {"token_id": token.id, "used_at": now, "due": now - LAST_USED_RESOLUTION},
+        execution_options={ALONE: True} if runs_alone(connection) else {},
+    )
+    set_committed_value(token, "last_used_at", now)
+
+
+@functools.cache
+def _touch_statement():
+    due = (
+        select(ApiToken.id)
+        .where(
+            ApiToken.id == bindparam("token_id"),
+            or_(ApiToken.last_used_at.is_(None), ApiToken.last_used_at < bindparam("due")),
+        )
+        .with_for_update(skip_locked=True)
+        .scalar_subquery()
+    )
+    return update(ApiToken).where(ApiToken.id == due).values(last_used_at=bindparam("used_at"))
 
 
 def find_token(reference: str) -> ApiToken | None:
