@@ -203,3 +203,61 @@ def test_cancelled_registrations_lose_their_workshop_choices(empty_database, tmp
             assert list(left) == ["confirmed"]
     finally:
         engine.dispose()
+
+
+@pytest.mark.slow
+def test_events_count_their_waiting_people_from_the_migration_on(empty_database, tmp_path):
+    """0012: the number of waiting people is filled in for the registrations made before,
+    and the database keeps it from then on."""
+    from datetime import UTC, datetime, timedelta
+
+    from sqlalchemy import text
+
+    from eventapp import create_app
+    from eventapp.extensions import db
+    from eventapp.models import Event, EventKind, Registration, RegistrationStatus
+
+    assert flask(empty_database, "db", "upgrade", "0011", instance=tmp_path).returncode == 0
+    app = create_app(
+        {"SQLALCHEMY_DATABASE_URI": normalize(empty_database, str(tmp_path)), "SECRET_KEY": "x"}
+    )
+    day = datetime(2027, 5, 16, 7, tzinfo=UTC)
+
+    def person(event: Event, n: int, status: RegistrationStatus) -> Registration:
+        return Registration(
+            event=event,
+            status=status,
+            first_name="Jörg",
+            last_name=f"Müller-{n}",
+            email=f"p{n}@example.org",
+            email_normalized=f"p{n}@example.org",
+            privacy_consent_at=day,
+            privacy_notice_version="2026-11",
+        )
+
+    statuses = [RegistrationStatus.CONFIRMED] + [RegistrationStatus.WAITLISTED] * 2
+    with app.app_context():
+        event = Event(
+            kind=EventKind.CONGRESS,
+            slug="k",
+            title="Kongress",
+            starts_at=day,
+            ends_at=day + timedelta(hours=8),
+        )
+        db.session.add_all([person(event, n, status) for n, status in enumerate(statuses)])
+        db.session.commit()
+        event_id = event.id
+        db.session.remove()
+        db.engine.dispose()
+
+    upgrade = flask(empty_database, "db", "upgrade", instance=tmp_path)
+    assert upgrade.returncode == 0, upgrade.stderr
+    waiting = text("SELECT waiting_count FROM event WHERE id = :id")
+    with app.app_context():
+        assert db.session.execute(waiting, {"id": event_id}).scalar_one() == 2
+        event = db.session.get(Event, event_id)
+        db.session.add(person(event, 9, RegistrationStatus.WAITLISTED))
+        db.session.commit()
+        assert db.session.execute(waiting, {"id": event_id}).scalar_one() == 3
+        db.session.remove()
+        db.engine.dispose()

@@ -53,7 +53,11 @@ def created_registration_json(registration: Registration) -> dict[str, Any]:
     confirmed = registration.status == RegistrationStatus.CONFIRMED
     return {
         **registration_json(registration),
-        "waitlist_position": services.waitlist_position(registration),
+        # Just made: its place as found under the event lock, where the list was not
+        # counted (a replayed answer counts it).
+        "waitlist_position": registration.arrival_position
+        if registration.arrival_position is not None
+        else services.waitlist_position(registration),
         "manage_url": manage_url(registration),
         "ticket_url": ticket_url(registration) if confirmed else None,
         "calendar_url": calendar_url(registration),

@@ -77,7 +77,14 @@ class Event(Base):
             " OR registration_closes_at > registration_opens_at",
             name="registration_window_order",
         ),
+        # How many of its registrations wait for a seat, kept by the database itself (the
+        # triggers of ``models.registration``): a newcomer learns their place on the
+        # waiting list without the list being counted. Only in statements, read with the
+        # event locked: an attribute loaded with the event would not stay up to date, and
+        # nothing the application writes sets it.
+        Column("waiting_count", Integer, nullable=False, server_default="0"),
     )
+    __mapper_args__ = {"exclude_properties": ["waiting_count"]}
 
     id: Mapped[int] = mapped_column(primary_key=True)
     kind: Mapped[EventKind] = mapped_column(_enum(EventKind, "event_kind"))

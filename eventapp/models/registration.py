@@ -19,6 +19,7 @@ from sqlalchemy import (
     UniqueConstraint,
     text,
 )
+from sqlalchemy import event as sa_event
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 from sqlalchemy.types import TypeDecorator
@@ -197,6 +198,11 @@ class Registration(Base):
     # The verification code printed on the attendance certificate (made at first download).
     certificate_code: Mapped[str | None] = mapped_column(String(64))
 
+    # Not stored: the place on the waiting list the registration took when it was made
+    # (``registration.services.register``), for the answer to that request only: it
+    # need not count the list. Later on, ``waitlist_position`` tells the place.
+    arrival_position = None
+
     event: Mapped[Event] = relationship()
     choices: Mapped[list[SessionChoice]] = relationship(
         back_populates="registration", cascade="all, delete-orphan"
@@ -233,6 +239,76 @@ class Registration(Base):
 
     def __repr__(self) -> str:
         return f"<Registration {self.id} {self.status}>"
+
+
+# ``event.waiting_count``, kept by the database on every change of a registration's
+# status or event, whatever writes it (the services, the back office, a data fix by hand).
+# 'waitlisted' is ``RegistrationStatus.WAITLISTED``.
+WAITING_COUNT_TRIGGERS = {
+    "postgresql": (
+        """CREATE OR REPLACE FUNCTION registration_waiting_count() RETURNS trigger
+        LANGUAGE plpgsql AS $$
+        BEGIN
+            IF TG_OP <> 'INSERT' THEN
+                IF OLD.status = 'waitlisted' THEN
+                    UPDATE event SET waiting_count = waiting_count - 1 WHERE id = OLD.event_id;
+                END IF;
+            END IF;
+            IF TG_OP <> 'DELETE' THEN
+                IF NEW.status = 'waitlisted' THEN
+                    UPDATE event SET waiting_count = waiting_count + 1 WHERE id = NEW.event_id;
+                END IF;
+            END IF;
+            RETURN NULL;
+        END
+        $$""",
+        """CREATE TRIGGER registration_waiting_count_insert AFTER INSERT ON registration
+        FOR EACH ROW WHEN (NEW.status = 'waitlisted')
+        EXECUTE FUNCTION registration_waiting_count()""",
+        """CREATE TRIGGER registration_waiting_count_update
+        AFTER UPDATE OF status, event_id ON registration FOR EACH ROW
+        WHEN (OLD.status IS DISTINCT FROM NEW.status OR OLD.event_id <> NEW.event_id)
+        EXECUTE FUNCTION registration_waiting_count()""",
+        """CREATE TRIGGER registration_waiting_count_delete AFTER DELETE ON registration
+        FOR EACH ROW WHEN (OLD.status = 'waitlisted')
+        EXECUTE FUNCTION registration_waiting_count()""",
+    ),
+    "sqlite": (
+        """CREATE TRIGGER registration_waiting_count_insert AFTER INSERT ON registration
+        FOR EACH ROW WHEN NEW.status = 'waitlisted'
+        BEGIN
+            UPDATE event SET waiting_count = waiting_count + 1 WHERE id = NEW.event_id;
+        END""",
+        """CREATE TRIGGER registration_waiting_count_update
+        AFTER UPDATE OF status, event_id ON registration FOR EACH ROW
+        WHEN OLD.status IS NOT NEW.status OR OLD.event_id <> NEW.event_id
+        BEGIN
+            UPDATE event SET waiting_count = waiting_count - 1
+                WHERE id = OLD.event_id AND OLD.status = 'waitlisted';
+            UPDATE event SET waiting_count = waiting_count + 1
+                WHERE id = NEW.event_id AND NEW.status = 'waitlisted';
+        END""",
+        """CREATE TRIGGER registration_waiting_count_delete AFTER DELETE ON registration
+        FOR EACH ROW WHEN OLD.status = 'waitlisted'
+        BEGIN
+            UPDATE event SET waiting_count = waiting_count - 1 WHERE id = OLD.event_id;
+        END""",
+    ),
+}
+
+
+def create_waiting_count_triggers(connection: Any) -> None:
+    """The triggers that keep ``event.waiting_count`` (on ``create_all`` and in the
+    migration that added the column)."""
+    for statement in WAITING_COUNT_TRIGGERS.get(connection.dialect.name, ()):
+        connection.exec_driver_sql(statement)
+
+
+sa_event.listen(
+    Registration.__table__,
+    "after_create",
+    lambda _table, connection, **_kw: create_waiting_count_triggers(connection),
+)
 
 
 class SessionChoice(Base):

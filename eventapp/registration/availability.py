@@ -409,10 +409,12 @@ class NewcomerCounts:
     # Seats taken, counted up to the capacity: beyond it the event is full either way,
     # and the count no longer grows with the event (0 without a capacity).
     confirmed: int
-    # Whether anyone waits for a seat at the event, not how many.
+    # Whether anyone waits for a seat at the event (the decision reads the registrations).
     waitlisted: bool
     existing_id: int | None
     workshops: list[ChosenWorkshop]
+    # How many wait (``Event.waiting_count``): a newcomer put on the list is next after them.
+    waiting: int = 0
 
 
 def newcomer_counts(
@@ -433,21 +435,21 @@ def newcomer_counts(
         "capacity": capacity or 0,
     }
     if not session_ids:
-        confirmed, waitlisted, existing_id = db.session.execute(
+        confirmed, waitlisted, existing_id, waiting = db.session.execute(
             newcomer_statement(False), params
         ).one()
-        return NewcomerCounts(confirmed, bool(waitlisted), existing_id, [])
+        return NewcomerCounts(confirmed, bool(waitlisted), existing_id, [], waiting)
     rows = db.session.execute(
         newcomer_statement(True), {**params, "session_ids": session_ids}
     ).all()
     if rows:
-        confirmed, waitlisted, existing_id = rows[0][3:]
+        confirmed, waitlisted, existing_id, waiting = rows[0][3:]
     else:
-        confirmed, waitlisted, existing_id = db.session.execute(
+        confirmed, waitlisted, existing_id, waiting = db.session.execute(
             newcomer_statement(False), params
         ).one()
     workshops = [ChosenWorkshop(row[0], row[1], row[2]) for row in rows]
-    return NewcomerCounts(confirmed, bool(waitlisted), existing_id, workshops)
+    return NewcomerCounts(confirmed, bool(waitlisted), existing_id, workshops, waiting)
 
 
 def written(status: enum.StrEnum) -> ColumnElement[Any]:
@@ -507,7 +509,8 @@ def newcomer_statement(with_workshops: bool, plain: bool = False):
         .limit(1)
         .scalar_subquery()
     )
-    columns = [confirmed, waitlisted, existing]
+    waiting = select(Event.__table__.c.waiting_count).where(Event.id == event_id).scalar_subquery()
+    columns = [confirmed, waitlisted, existing, waiting]
     if not with_workshops:
         return select(*columns)
 

@@ -156,7 +156,7 @@ def register(
         if existing is not None:
             return _replay_or_refuse(existing, submission_key)
 
-    left, free = _seats_for_newcomer(event, counts, now, actor)
+    left, free, waiting = _seats_for_newcomer(event, counts, now, actor)
     beyond_capacity = over_capacity and left is not None and left <= 0
     if left is None or left > 0 or beyond_capacity:
         status = RegistrationStatus.CONFIRMED
@@ -188,6 +188,8 @@ def register(
         created_at=now,
         confirmed_at=now if status == RegistrationStatus.CONFIRMED else None,
     )
+    if status == RegistrationStatus.WAITLISTED:
+        registration.arrival_position = waiting + 1
     for session in sessions:
         seat = status == RegistrationStatus.CONFIRMED and (
             free[session.id] is None or free[session.id] > 0
@@ -241,8 +243,9 @@ def _write_new(registration: Registration, change: RegistrationChange, last: boo
 
 def _seats_for_newcomer(
     event: Event, counts: NewcomerCounts, now: datetime, actor: str
-) -> tuple[int | None, dict[int, int | None]]:
-    """Free event seats and free seats per chosen workshop, as the newcomer may take them.
+) -> tuple[int | None, dict[int, int | None], int]:
+    """Free event seats and free seats per chosen workshop, as the newcomer may take them,
+    and how many people wait for the event ahead of a newcomer put on its list.
 
     Seats are handed to waiting people where they free up (a cancellation, a raised
     capacity), so a newcomer's request moves nobody up. Only if seats are free while
@@ -250,13 +253,14 @@ def _seats_for_newcomer(
     """
     left = seats_left_of(event.capacity, counts.confirmed)
     backlog = [w.session for w in counts.workshops if w.waiting and w.left != 0]
+    waiting = counts.waiting
     if counts.waitlisted and left != 0:
-        fill_event(event, now, actor)
+        waiting -= len(fill_event(event, now, actor))
     elif not backlog:
-        return left, {w.session.id: w.left for w in counts.workshops}
+        return left, {w.session.id: w.left for w in counts.workshops}, waiting
     fill_sessions(backlog, now, actor)
     sessions = [w.session for w in counts.workshops]
-    return seats_left(event), {s.id: session_seats_left(s) for s in sessions}
+    return seats_left(event), {s.id: session_seats_left(s) for s in sessions}, waiting
 
 
 def _active_registration(event_id: int, email_normalized: str) -> Registration | None:

@@ -114,8 +114,8 @@ def _counted_under_the_lock(
     )
     event_as_read = stamps == [(event.updated_at,)]
     if event_as_read and not session_ids:
-        ((confirmed, waitlisted, existing_id),) = rows
-        return NewcomerCounts(confirmed, bool(waitlisted), existing_id, [])
+        ((confirmed, waitlisted, existing_id, waiting),) = rows
+        return NewcomerCounts(confirmed, bool(waitlisted), existing_id, [], waiting)
     if (
         event_as_read
         and rows
@@ -124,9 +124,9 @@ def _counted_under_the_lock(
             for session_id, stamp, *_counts in rows
         )
     ):
-        confirmed, waitlisted, existing_id = rows[0][4:]
+        confirmed, waitlisted, existing_id, waiting = rows[0][4:]
         workshops = [ChosenWorkshop(read[row[0]], row[2], row[3]) for row in rows]
-        return NewcomerCounts(confirmed, bool(waitlisted), existing_id, workshops)
+        return NewcomerCounts(confirmed, bool(waitlisted), existing_id, workshops, waiting)
     # Read again under the lock, the workshops too.
     for session in read.values():
         db.session.expire(session)
