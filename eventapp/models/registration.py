@@ -243,6 +243,8 @@ class Registration(Base):
 
 # ``event.waiting_count``, kept by the database on every change of a registration's
 # status or event, whatever writes it (the services, the back office, a data fix by hand).
+# SQLite drops a table's triggers with it: a migration that copies the registration table
+# (a batch operation) must create them again (``create_waiting_count_triggers``).
 # 'waitlisted' is ``RegistrationStatus.WAITLISTED``.
 WAITING_COUNT_TRIGGERS = {
     "postgresql": (
