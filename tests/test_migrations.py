@@ -7,6 +7,7 @@ import subprocess
 import sys
 import uuid
 from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -58,6 +59,46 @@ def tables(url: str) -> set[str]:
         return set(inspect(engine).get_table_names()) - {"alembic_version"}
     finally:
         engine.dispose()
+
+
+# The day of the events the data migrations' tests write.
+DAY = datetime(2027, 5, 16, 7, tzinfo=UTC)
+
+
+def app_at(url: str, revision: str, instance: Path):
+    """The app on a database migrated up to ``revision``, to write rows as they were then."""
+    from eventapp import create_app
+
+    assert flask(url, "db", "upgrade", revision, instance=instance).returncode == 0
+    return create_app({"SQLALCHEMY_DATABASE_URI": normalize(url, str(instance)), "SECRET_KEY": "x"})
+
+
+def congress():
+    from eventapp.models import Event, EventKind
+
+    return Event(
+        kind=EventKind.CONGRESS,
+        slug="k",
+        title="Kongress",
+        starts_at=DAY,
+        ends_at=DAY + timedelta(hours=8),
+    )
+
+
+def person(event, n: int, status, **fields):
+    from eventapp.models import Registration
+
+    return Registration(
+        event=event,
+        status=status,
+        first_name="Jörg",
+        last_name=f"Müller-{n}",
+        email=f"p{n}@example.org",
+        email_normalized=f"p{n}@example.org",
+        privacy_consent_at=DAY,
+        privacy_notice_version="2026-11",
+        **fields,
+    )
 
 
 @pytest.mark.slow
@@ -134,57 +175,30 @@ def test_the_mail_control_migration_keeps_the_programme_in_both_directions(
 @pytest.mark.slow
 def test_cancelled_registrations_lose_their_workshop_choices(empty_database, tmp_path):
     """0011: the public pages count a workshop's seats from its choices alone."""
-    from datetime import UTC, datetime, timedelta
-
     from sqlalchemy import text
 
-    from eventapp import create_app
     from eventapp.extensions import db
     from eventapp.models import (
         ChoiceStatus,
-        Event,
-        EventKind,
-        Registration,
         RegistrationStatus,
         Session,
         SessionChoice,
         SessionKind,
     )
 
-    assert flask(empty_database, "db", "upgrade", "0010", instance=tmp_path).returncode == 0
-    app = create_app(
-        {"SQLALCHEMY_DATABASE_URI": normalize(empty_database, str(tmp_path)), "SECRET_KEY": "x"}
-    )
-    day = datetime(2027, 5, 16, 7, tzinfo=UTC)
+    app = app_at(empty_database, "0010", tmp_path)
     with app.app_context():
-        event = Event(
-            kind=EventKind.CONGRESS,
-            slug="k",
-            title="Kongress",
-            starts_at=day,
-            ends_at=day + timedelta(hours=8),
-        )
+        event = congress()
         workshop = Session(
             event=event,
             title="Werkstatt",
             kind=SessionKind.WORKSHOP,
-            starts_at=day,
-            ends_at=day + timedelta(hours=1),
+            starts_at=DAY,
+            ends_at=DAY + timedelta(hours=1),
         )
         for n, status in enumerate((RegistrationStatus.CONFIRMED, RegistrationStatus.CANCELLED)):
-            db.session.add(
-                Registration(
-                    event=event,
-                    status=status,
-                    first_name="Jörg",
-                    last_name=f"Müller-{n}",
-                    email=f"p{n}@example.org",
-                    email_normalized=f"p{n}@example.org",
-                    privacy_consent_at=day,
-                    privacy_notice_version="2026-11",
-                    choices=[SessionChoice(session=workshop, status=ChoiceStatus.CONFIRMED)],
-                )
-            )
+            choice = SessionChoice(session=workshop, status=ChoiceStatus.CONFIRMED)
+            db.session.add(person(event, n, status, choices=[choice]))
         db.session.commit()
         db.session.remove()
         db.engine.dispose()
@@ -209,41 +223,15 @@ def test_cancelled_registrations_lose_their_workshop_choices(empty_database, tmp
 def test_events_count_their_waiting_people_from_the_migration_on(empty_database, tmp_path):
     """0012: the number of waiting people is filled in for the registrations made before,
     and the database keeps it from then on."""
-    from datetime import UTC, datetime, timedelta
-
     from sqlalchemy import text
 
-    from eventapp import create_app
     from eventapp.extensions import db
-    from eventapp.models import Event, EventKind, Registration, RegistrationStatus
+    from eventapp.models import Event, RegistrationStatus
 
-    assert flask(empty_database, "db", "upgrade", "0011", instance=tmp_path).returncode == 0
-    app = create_app(
-        {"SQLALCHEMY_DATABASE_URI": normalize(empty_database, str(tmp_path)), "SECRET_KEY": "x"}
-    )
-    day = datetime(2027, 5, 16, 7, tzinfo=UTC)
-
-    def person(event: Event, n: int, status: RegistrationStatus) -> Registration:
-        return Registration(
-            event=event,
-            status=status,
-            first_name="Jörg",
-            last_name=f"Müller-{n}",
-            email=f"p{n}@example.org",
-            email_normalized=f"p{n}@example.org",
-            privacy_consent_at=day,
-            privacy_notice_version="2026-11",
-        )
-
+    app = app_at(empty_database, "0011", tmp_path)
     statuses = [RegistrationStatus.CONFIRMED] + [RegistrationStatus.WAITLISTED] * 2
     with app.app_context():
-        event = Event(
-            kind=EventKind.CONGRESS,
-            slug="k",
-            title="Kongress",
-            starts_at=day,
-            ends_at=day + timedelta(hours=8),
-        )
+        event = congress()
         db.session.add_all([person(event, n, status) for n, status in enumerate(statuses)])
         db.session.commit()
         event_id = event.id
