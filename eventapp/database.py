@@ -51,6 +51,7 @@ log = logging.getLogger(__name__)
 SQLITE_BUSY_TIMEOUT_MS = 15_000
 # A row-locking clause: FOR UPDATE, FOR NO KEY UPDATE, FOR SHARE, FOR KEY SHARE.
 _LOCKING = re.compile(r"\bFOR (?:NO KEY )?(?:UPDATE|SHARE|KEY SHARE)\b")
+_IDLE = psycopg.pq.TransactionStatus.IDLE
 # A pooled PostgreSQL connection unused for longer is pinged before it is handed out.
 PING_IDLE_SECONDS = 10.0
 # How often a SQLite writer looks again whether the writers' queue is free.
@@ -165,10 +166,15 @@ def runs_alone(connection: Any) -> bool:
     committed when it returns, without the round trips of ``BEGIN`` and ``COMMIT``, and
     its locks last as long as it runs. Should it fail, nothing is left to roll back.
     """
-    return (
-        connection.dialect.name == "postgresql"
-        and connection.connection.driver_connection.autocommit
+    return connection.dialect.name == "postgresql" and _autocommitting(
+        connection.connection.driver_connection
     )
+
+
+def _autocommitting(driver: Any) -> bool:
+    """PostgreSQL: whether a statement sent now would commit itself. A transaction begun
+    with a ``BEGIN`` of its own (``pipelined``) leaves psycopg in autocommit mode."""
+    return driver.autocommit and driver.info.transaction_status == _IDLE
 
 
 def unchanged_since_read(*objects: Any) -> bool:
@@ -416,7 +422,7 @@ def configure_postgresql(engine: Engine) -> None:
         # statement sent ``alone`` stays a transaction of its own.
         dbapi_connection = connection.connection.driver_connection
         if (
-            dbapi_connection.autocommit
+            _autocommitting(dbapi_connection)
             and (not statement.startswith("SELECT") or _LOCKING.search(statement))
             and not (context is not None and context.execution_options.get(ALONE))
         ):
@@ -631,19 +637,23 @@ def pipelined(
     then for this process's turn to run Python again. The server runs the statements one
     after the other, each with a snapshot of its own (READ COMMITTED), so a statement
     after one that waited for a lock sees what was committed before the lock was granted.
-    A connection in autocommit becomes a transaction first, as ``configure_postgresql``
-    makes it for a write: psycopg sends its ``BEGIN`` ahead, in a round trip of its own,
-    before any statement here asks for a lock. ``commit`` sends the ``COMMIT`` with them.
+    A connection in autocommit becomes a transaction first, with a ``BEGIN`` sent ahead of
+    the statements in the same round trip (psycopg, made to leave autocommit, would send
+    its own in a round trip of its own, which a registration waited for before it asked
+    for the event's lock); the driver stays in autocommit mode, and its ``commit()`` and
+    ``rollback()`` end that transaction as any other. ``commit`` sends the ``COMMIT``
+    with the statements.
     The values go through the columns' own conversions; the rows come back as the driver
     reads them. Errors are raised as SQLAlchemy's.
     """
-    bound = [_postgresql_bound(s, connection.dialect, p) for s, p in statements]
+    bound = [bound_for_postgresql(s, connection.dialect, p) for s, p in statements]
     driver = connection.connection.driver_connection
-    if driver.autocommit:
-        driver.autocommit = False
+    begin = _autocommitting(driver)
     sent = []
     try:
         with driver.pipeline():
+            if begin:
+                driver.execute("BEGIN")
             for sql, values in bound:
                 cursor = psycopg.RawCursor(driver)
                 cursor.execute(sql, values)
@@ -657,9 +667,11 @@ def pipelined(
         raise exc.DBAPIError.instance(sql, None, error, driver.Error) from error
 
 
-def _postgresql_bound(
+def bound_for_postgresql(
     statement: Any, dialect: Any, parameters: dict[str, Any]
 ) -> tuple[str, tuple[Any, ...]]:
+    """``statement`` as compiled once for psycopg's ``RawCursor``, and its values in the
+    order of its placeholders, converted by the columns' own types."""
     compiled = _postgresql_compiled(statement, dialect)
     conversions = compiled._bind_processors
     values = compiled.construct_params(parameters)

@@ -12,6 +12,7 @@ from flask_login import LoginManager, current_user, login_user, logout_user
 from flask_wtf.csrf import validate_csrf
 from wtforms import ValidationError
 
+from eventapp import reads
 from eventapp.accounts import services
 from eventapp.errors import json_error
 from eventapp.extensions import db, login_manager
@@ -134,7 +135,11 @@ def _session_csrf_ok() -> bool:
     return True
 
 
-def api_auth(*roles: Role | str, allow_session: bool = True) -> Callable:
+def api_auth(
+    *roles: Role | str,
+    allow_session: bool = True,
+    along: Callable[[], reads.Along | None] | None = None,
+) -> Callable:
     """API decorator: ``Authorization: Bearer <token>``, or a logged-in organizer's session.
 
     No, an invalid or a revoked token: 401. A user without one of ``roles``: 403.
@@ -142,6 +147,11 @@ def api_auth(*roles: Role | str, allow_session: bool = True) -> Callable:
     for writes. The user is put in ``flask.g.api_user``. The view must be exempt
     from the global CSRF check (bearer clients have no cookie); this decorator
     does the check itself for cookie-authenticated requests.
+
+    ``along`` names what the view will read first (or None for this request): it is read
+    in the token's statement, and its objects are put in ``flask.g.api_along`` (empty
+    when nothing was read with the token). The view uses them only once the request is
+    authorized, as it would have read them.
     """
     allowed = _roles(roles)
 
@@ -150,9 +160,14 @@ def api_auth(*roles: Role | str, allow_session: bool = True) -> Callable:
         def wrapped(*args: Any, **kwargs: Any):
             header = request.headers.get("Authorization")
             user: User | None = None
+            g.api_along = ()
             if header:
                 plaintext = _bearer_token()
-                token = services.verify_token(plaintext) if plaintext else None
+                token, g.api_along = (
+                    services.verify_token(plaintext, along() if along else None)
+                    if plaintext
+                    else (None, ())
+                )
                 if token is None:
                     return _unauthorized("invalid_token", "The API token is missing or invalid.")
                 if request.method not in SAFE_METHODS:

@@ -7,14 +7,15 @@ import hashlib
 import re
 import secrets
 from datetime import timedelta
+from typing import Any
 
 from flask_babel import gettext as _
 from sqlalchemy import bindparam, or_, select, update
-from sqlalchemy.orm import joinedload
 from sqlalchemy.orm.attributes import set_committed_value
 from werkzeug.security import check_password_hash, generate_password_hash
 from zxcvbn import zxcvbn
 
+from eventapp import reads
 from eventapp.database import ALONE, MAX_ID, runs_alone
 from eventapp.domain import InvalidInput
 from eventapp.extensions import db
@@ -162,26 +163,44 @@ def create_token(user: User, name: str = "") -> str:
     return plaintext
 
 
-def verify_token(plaintext: str) -> ApiToken | None:
-    """The unrevoked token of an active user matching ``plaintext``, else None."""
+def verify_token(
+    plaintext: str, along: reads.Along | None = None
+) -> tuple[ApiToken | None, tuple[Any, ...]]:
+    """The unrevoked token of an active user matching ``plaintext`` (else None), and the
+    objects ``along`` read in the same statement (empty without it, or without a token)."""
     if not plaintext or len(plaintext) > 200:
-        return None
+        return None, ()
     # The user in the same statement: every API request asks for both.
-    token = db.session.execute(
-        _token_statement(), {"token_hash": hash_token(plaintext)}
-    ).scalar_one_or_none()
-    if token is None or token.revoked_at is not None or not token.user.active:
-        return None
-    return token
+    statement = _token_statement()
+    parts = (_TOKEN_READ, _USER_READ)
+    parameters = {"token_hash": hash_token(plaintext)}
+    if along is not None:
+        statement = reads.joined(statement, along.statement)
+        parts += along.parts
+        parameters |= along.parameters
+    found = reads.objects(statement, parameters, *parts)
+    if not found:
+        return None, ()
+    ((token, user, *alongside),) = found
+    set_committed_value(token, "user", user)
+    if token.revoked_at is not None or not user.active:
+        return None, ()
+    return token, tuple(alongside)
+
+
+# What a request's authentication reads of the token and its user; the rest of the user
+# (its events, for staff scoped to some) loads if asked for.
+_TOKEN_READ = reads.columns(ApiToken, "user_id", "last_used_at", "revoked_at")
+_USER_READ = reads.columns(User, "role", "active", "all_events", "name", "email")
 
 
 @functools.cache
 def _token_statement():
     # Built once: every API request of an organizer or a scanner runs it.
     return (
-        db.select(ApiToken)
+        select(*_TOKEN_READ.selected, *_USER_READ.selected)
+        .join(User, User.id == ApiToken.user_id)
         .where(ApiToken.token_hash == bindparam("token_hash"))
-        .options(joinedload(ApiToken.user))
     )
 
 

@@ -7,6 +7,7 @@ from typing import Any
 from flask import g, request
 from flask_babel import gettext as _
 
+from eventapp import reads
 from eventapp.accounts.auth import api_auth, may_work_at
 from eventapp.api import bp
 from eventapp.api.models import (
@@ -113,11 +114,24 @@ def _scan_input(
     return code, slug, list_ref
 
 
+def _scanned_code() -> reads.Along | None:
+    """The event and the ticket a scan of a code names, to be read with the token; None
+    for a body the view will refuse or a scan by registration id."""
+    body = _body()
+    if body is None or "registration_id" in body:
+        return None
+    try:
+        code, slug, _list_ref = _scan_input(body)
+    except InvalidInput:
+        return None
+    return services.look_up_along(slug, str(code))
+
+
 @bp.post("/checkin/redeem")
-# The token, the event and the ticket are looked up before the write lock: only the
-# check-in and its log entry queue behind other scans.
+# The token, the event and the ticket are looked up before the write lock, in one
+# statement: only the check-in and its log entry queue behind other scans.
 @lock_late()
-@api_auth(*STAFF)
+@api_auth(*STAFF, along=_scanned_code)
 @spec.validate(
     json=RedeemRequest,
     resp=responses(
@@ -150,7 +164,12 @@ def checkin_redeem():
     if isinstance(subject, int):
         scanned: dict[str, Any] = {"event": _workplace(slug), "registration_id": subject}
     else:
-        found = services.look_up(slug, subject)
+        # Read with the token if it was sent (``_scanned_code``), else now.
+        found = (
+            services.found_by_look_up(g.api_along)
+            if g.api_along
+            else services.look_up(slug, subject)
+        )
         _authorized(found[0])
         scanned = {"found": found, "code": subject}
     answer = services.redeem_ticket(

@@ -7,18 +7,26 @@ from typing import Any
 
 from flask import request
 from flask_babel import gettext as _
-from sqlalchemy import bindparam, select
-from sqlalchemy.orm import load_only
+from sqlalchemy import Integer, and_, any_, bindparam, inspect, select
+from sqlalchemy.dialects.postgresql import ARRAY
 
+from eventapp import reads
 from eventapp.api import bp
 from eventapp.api.models import CreatedRegistration, Error, IdempotencyHeaders, RegistrationRequest
 from eventapp.api.serializers import iso
 from eventapp.api.spec import idempotent_replay_header, responses, spec
-from eventapp.database import commit_keeping_values, lock_late
+from eventapp.database import MAX_ID, commit_keeping_values, lock_late
 from eventapp.domain import EventNotFound
 from eventapp.extensions import db
 from eventapp.i18n import current_locale
-from eventapp.models import Event, Question, Registration, RegistrationSource, RegistrationStatus
+from eventapp.models import (
+    Event,
+    Question,
+    Registration,
+    RegistrationSource,
+    RegistrationStatus,
+    Session,
+)
 from eventapp.questions import services as questions
 from eventapp.registration import idempotency, services
 from eventapp.registration.availability import publicly_visible
@@ -123,7 +131,7 @@ def create_registration(slug: str, json: RegistrationRequest):
     answer with the registration the first request created (header
     `Idempotent-Replayed: true`); another body with that key is refused (422).
     """
-    event, asks_questions = _event_or_404(slug)
+    event, asks_questions, workshops = _event_or_404(slug, json.session_ids if json else None)
     # spectree reads the annotation as the model, and passes None for no body or a form
     # (it validates JSON bodies only).
     if json is None:
@@ -146,6 +154,7 @@ def create_registration(slug: str, json: RegistrationRequest):
             source=RegistrationSource.API,
             # Nothing else to write: the rows are committed as they are written.
             last=not json.answers and claim is None,
+            workshops=workshops,
         )
         if json.answers:
             questions.store_answers(registration, json.answers, "participant")
@@ -159,37 +168,60 @@ def create_registration(slug: str, json: RegistrationRequest):
     return answer, 201, headers
 
 
-def _event_or_404(slug: str) -> tuple[Event, bool]:
-    """The event as ``public_event_or_404`` finds it, without its programme (registering
-    reads the chosen workshops itself, under the event lock), and whether its form asks
-    any questions."""
-    found = db.session.execute(_event_statement(), {"slug": slug}).one_or_none()
-    if found is None:
+def _event_or_404(slug: str, session_ids: list[int] | None) -> tuple[Event, bool, list[Session]]:
+    """The event as ``public_event_or_404`` finds it, without its programme, whether its
+    form asks any questions, and in the same statement the chosen workshops of the event:
+    the registration takes them as read before it locks the event
+    (``waitlist.lock_for_newcomer``) instead of reading them in a statement of their
+    own. PostgreSQL only: on SQLite the registration reads them under the writers'
+    lock, where what was read before it would be kept as it was. Ids no workshop can have
+    are left to the registration to refuse."""
+    postgresql = db.session.get_bind().dialect.name == "postgresql"
+    ids = sorted({i for i in session_ids or () if isinstance(i, int) and 0 < i <= MAX_ID})
+    ids = ids if postgresql else []
+    found = reads.objects(
+        _event_statement(postgresql),
+        {"slug": slug, "ids": ids},
+        _REGISTERING,
+        reads.VALUE,
+        _WORKSHOP,
+    )
+    if not found:
         raise EventNotFound()
-    return found[0], found[1]
+    event, asks, _workshop = found[0]
+    return event, asks, [workshop for _event, _asks, workshop in found if workshop is not None]
 
 
 @functools.cache
-def _event_statement():
+def _event_statement(postgresql: bool):
     # Built once: under SQLite's write lock every statement put together costs the queue.
     # Only the columns a registration reads: the rest is loaded if something asks for it.
     asks = select(Question.id).where(Question.event_id == Event.id, Question.active).exists()
+    if postgresql:
+        # The ids as one array: compiled once and sent as it is (``reads.rows``).
+        chosen: Any = Session.id == any_(bindparam("ids", type_=ARRAY(Integer)))
+    else:
+        chosen = Session.id.in_(bindparam("ids", expanding=True))
     return (
-        db.select(Event, asks)
-        .options(load_only(*_REGISTERING))
+        select(*_REGISTERING.selected, asks, *_WORKSHOP.selected)
+        .outerjoin(Session, and_(Session.event_id == Event.id, chosen))
         .where(Event.slug == bindparam("slug"), publicly_visible())
+        .order_by(Session.id)
     )
 
 
-_REGISTERING = (
-    Event.slug,
-    Event.timezone,
-    Event.status,
-    Event.capacity,
-    Event.waitlist_enabled,
-    Event.registration_opens_at,
-    Event.registration_closes_at,
-    Event.starts_at,
-    Event.ends_at,
-    Event.updated_at,
+_REGISTERING = reads.columns(
+    Event,
+    "slug",
+    "timezone",
+    "status",
+    "capacity",
+    "waitlist_enabled",
+    "registration_opens_at",
+    "registration_closes_at",
+    "starts_at",
+    "ends_at",
+    "updated_at",
 )
+# A workshop whole, as the registration reads it.
+_WORKSHOP = reads.columns(Session, *(prop.key for prop in inspect(Session).column_attrs))

@@ -23,9 +23,9 @@ from sqlalchemy import bindparam, exists, insert, select, update
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import load_only
 from sqlalchemy.orm.attributes import set_committed_value
 
+from eventapp import reads
 from eventapp.checkin import versions
 from eventapp.checkin.attention import attention_for
 from eventapp.checkin.queries import (  # re-exported: the services are the feature's interface
@@ -167,37 +167,55 @@ def look_up(slug: str, code: str) -> tuple[Event, Registration | None]:
     """The event as ``event_by_slug`` finds it, and the registration whose ticket carries
     ``code`` as ``registration_by_code`` finds it (of any event), in one statement: every
     scan of a code reads both, and each statement is a round trip while the door waits."""
-    if not code or len(code) > MAX_TICKET_CODE_LENGTH:
+    along = look_up_along(slug, code)
+    if along is None:
         return event_by_slug(slug), None
-    found = db.session.execute(_event_and_ticket_statement(), {"slug": slug, "code": code})
-    row = found.first()
-    if row is None:
+    found = reads.objects(along.statement, along.parameters, *along.parts)
+    return found_by_look_up(found[0] if found else (None, None))
+
+
+def look_up_along(slug: str, code: str) -> reads.Along | None:
+    """``look_up`` as a read to send with another (the API token's, ``api_auth``); None
+    for a code that cannot be a ticket's."""
+    if not code or len(code) > MAX_TICKET_CODE_LENGTH:
+        return None
+    return reads.Along(
+        _event_and_ticket_statement(), (_SCAN_EVENT, _SCAN_TICKET), {"slug": slug, "code": code}
+    )
+
+
+def found_by_look_up(found: tuple[Any, ...]) -> tuple[Event, Registration | None]:
+    """What ``look_up`` answers for the objects its read found; ``EventNotFound`` if the
+    event is not open to check-in."""
+    event, registration = found
+    if event is None:
         raise EventNotFound()
-    return row[0], row[1]
+    return event, registration
+
+
+# The columns a scan reads: the rest of the two wide rows cost more to take in than the
+# statement cost to run. Any other column is loaded when first used.
+_SCAN_EVENT = reads.columns(Event, "slug", "status", "timezone", "updated_at")
+_SCAN_TICKET = reads.columns(
+    Registration,
+    "event_id",
+    "status",
+    "first_name",
+    "last_name",
+    "organisation",
+    "attention_note",
+    "accessibility_needs",
+    "checked_in_at",
+    "updated_at",
+)
 
 
 @functools.cache
 def _event_and_ticket_statement() -> Any:
-    # The columns a scan reads: the rest of the two wide rows cost more to take in than
-    # the statement cost to run. Any other column is loaded when first used.
     return (
-        db.select(Event, Registration)
+        select(*_SCAN_EVENT.selected, *_SCAN_TICKET.selected)
         .outerjoin(Registration, Registration.ticket_code == bindparam("code"))
         .where(Event.slug == bindparam("slug"), publicly_visible())
-        .options(
-            load_only(Event.slug, Event.status, Event.timezone, Event.updated_at),
-            load_only(
-                Registration.event_id,
-                Registration.status,
-                Registration.first_name,
-                Registration.last_name,
-                Registration.organisation,
-                Registration.attention_note,
-                Registration.accessibility_needs,
-                Registration.checked_in_at,
-                Registration.updated_at,
-            ),
-        )
     )
 
 

@@ -61,8 +61,12 @@ PUBLIC_STATUSES = (EventStatus.PUBLISHED, EventStatus.CANCELLED)
 
 
 def publicly_visible() -> ColumnElement[bool]:
-    """The SQL condition for events anyone may see (``select(Event).where(...)``)."""
-    return Event.status.in_(PUBLIC_STATUSES)
+    """The SQL condition for events anyone may see (``select(Event).where(...)``).
+
+    The statuses are written into the statement (``written``): a statement compiled once
+    for the driver (``database.bound_for_postgresql``) takes no list of values.
+    """
+    return Event.status.in_([written(status) for status in PUBLIC_STATUSES])
 
 
 def is_publicly_visible(event: Event) -> bool:

@@ -29,6 +29,7 @@ from eventapp.models import (
     RegistrationChange,
     RegistrationSource,
     RegistrationStatus,
+    Session,
     SessionChoice,
     utcnow,
 )
@@ -123,6 +124,7 @@ def register(
     ignore_window: bool = False,
     history: dict[str, Any] | None = None,
     last: bool = False,
+    workshops: Iterable[Session] = (),
 ) -> Registration:
     """Register a person for ``event`` and the chosen workshops, applying every rule.
 
@@ -138,13 +140,15 @@ def register(
     ``history`` adds facts to the history entry (a group registration names the role).
     ``last``: the caller writes nothing more in this transaction before it commits; the
     rows are then committed as they are written (``insert_new``).
+    ``workshops``: chosen workshops the caller read in this transaction, with ``event``
+    (not read again before the lock; their stamps are compared under it).
     """
     errors = validate_applicant(applicant, email_required=email_required)
     if errors:
         raise InvalidRegistration(_("Please correct the marked fields."), fields=errors)
     email_normalized = normalize_email(applicant.email)
     ids = chosen_ids(session_ids)
-    event, counts = lock_for_newcomer(event, ids, email_normalized)
+    event, counts = lock_for_newcomer(event, ids, email_normalized, workshops)
     # The time is taken under the lock so that arrival order and id order agree.
     now = now or utcnow()
     problem = registration_problem(event, now)

@@ -65,7 +65,10 @@ def lock_event(event_id: int) -> Event:
 
 
 def lock_for_newcomer(
-    event: Event, session_ids: list[int], email_normalized: str
+    event: Event,
+    session_ids: list[int],
+    email_normalized: str,
+    workshops: Iterable[Session] = (),
 ) -> tuple[Event, NewcomerCounts]:
     """The event locked (``lock_event``) and what a newcomer's registration decides on
     (``newcomer_counts``).
@@ -74,14 +77,15 @@ def lock_for_newcomer(
     the lock and the counts go to the server together, in one round trip
     (``database.pipelined``), where they took two: the next registration waited for
     both, and for this process's turn to run Python between them. The chosen workshops
-    are read before the lock; the stamps read under it show whether the event and the
-    workshops are still as read. If anything changed, all is read again under the lock.
+    are read before the lock, unless the caller read them (``workshops``, with the
+    event); the stamps read under it show whether the event and the workshops are still
+    as read. If anything changed, all is read again under the lock.
     """
     if (
         _read_in_this_transaction(event.id) is not None
         and db.session.get_bind().dialect.name == "postgresql"
     ):
-        counts = _counted_under_the_lock(event, session_ids, email_normalized)
+        counts = _counted_under_the_lock(event, session_ids, email_normalized, workshops)
         if counts is not None:
             return event, counts
     event = lock_event(event.id)
@@ -89,15 +93,13 @@ def lock_for_newcomer(
 
 
 def _counted_under_the_lock(
-    event: Event, session_ids: list[int], email_normalized: str
+    event: Event, session_ids: list[int], email_normalized: str, workshops: Iterable[Session]
 ) -> NewcomerCounts | None:
     """PostgreSQL: the lock and the counts in one round trip; None if the event or a
     workshop changed since it was read (then the lock is held, and nothing else read)."""
-    read = (
-        {s.id: s for s in db.session.scalars(_workshops_statement(), {"ids": session_ids})}
-        if session_ids
-        else {}
-    )
+    read = {s.id: s for s in workshops if s.id in session_ids}
+    if unread := [i for i in session_ids if i not in read]:
+        read |= {s.id: s for s in db.session.scalars(_workshops_statement(), {"ids": unread})}
     parameters = {
         "event_id": event.id,
         "email": email_normalized or None,
