@@ -13,7 +13,7 @@ from itertools import pairwise
 from typing import Any
 
 from flask_babel import gettext as _
-from sqlalchemy import bindparam, inspect, select, text
+from sqlalchemy import bindparam, inspect, literal_column, select
 from sqlalchemy.orm.util import identity_key
 
 from eventapp.content import localized
@@ -106,15 +106,14 @@ def _counted_under_the_lock(
         "capacity": event.capacity or 0,
         "session_ids": session_ids,
     }
-    _plan_once, stamps, rows = pipelined(
+    stamps, rows = pipelined(
         db.session.connection(),
         [
-            (_PLAN_ONCE, {}),
-            (_stamp_lock_statement(), {"id": event.id}),
+            (_stamp_lock_planning_once_statement(), {"id": event.id}),
             (newcomer_statement(bool(session_ids), plain=True), parameters),
         ],
     )
-    event_as_read = stamps == [(event.updated_at,)]
+    event_as_read = [stamp for stamp, _plan_once in stamps] == [event.updated_at]
     if event_as_read and not session_ids:
         ((confirmed, waitlisted, existing_id, waiting),) = rows
         return NewcomerCounts(confirmed, bool(waitlisted), existing_id, [], waiting)
@@ -138,8 +137,18 @@ def _counted_under_the_lock(
 # The counts, prepared by the driver after a few runs, are then planned once for every
 # registration instead of afresh for each one's values, under the lock. Their plan does not
 # depend on the values: for one event and a few workshops it reads the same indexes.
-# For this transaction only.
-_PLAN_ONCE = text("SET LOCAL plan_cache_mode = force_generic_plan")
+# For this transaction only (``SET LOCAL``), set by the statement that takes the lock: one
+# statement less to send under it.
+_PLAN_ONCE = literal_column("set_config('plan_cache_mode', 'force_generic_plan', true)")
+
+
+@functools.cache
+def _stamp_lock_planning_once_statement():
+    return (
+        select(Event.updated_at, _PLAN_ONCE)
+        .where(Event.id == bindparam("id"))
+        .with_for_update()
+    )
 
 
 @functools.cache
