@@ -144,11 +144,7 @@ _PLAN_ONCE = literal_column("set_config('plan_cache_mode', 'force_generic_plan',
 
 @functools.cache
 def _stamp_lock_planning_once_statement():
-    return (
-        select(Event.updated_at, _PLAN_ONCE)
-        .where(Event.id == bindparam("id"))
-        .with_for_update()
-    )
+    return select(Event.updated_at, _PLAN_ONCE).where(Event.id == bindparam("id")).with_for_update()
 
 
 @functools.cache
